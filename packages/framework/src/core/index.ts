@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './errors.js';
+export type { RaftConfig, SafetyMutation } from './config.js';
+export type { Storage } from './storage.js';
+export { MemoryStorage } from './memory-storage.js';
+export { RawNode } from './raw-node.js';
+export { makeMessage } from './raft.js';
+export * from './confchange/types.js';
+export { encodeConfChange, decodeConfChange } from './confchange/codec.js';
+export { emptyConfState, cloneConfState, confStateMembers, confStateEquals } from './conf-state.js';
