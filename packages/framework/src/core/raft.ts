@@ -71,9 +71,9 @@ export class Raft {
   /**
    * Set at start-up until one election timeout has passed: a restarted node may have promised
    * a leader, before it crashed, not to vote for anyone else for an election timeout, and lease
-   * reads depend on that promise.
+   * reads depend on that promise. Only kept when lease reads are on: it delays the first election.
    */
-  private bootLease = true;
+  private bootLease: boolean;
 
   private stepFn: (m: Message) => void = this.stepFollower;
   private tickFn: () => void = this.tickElection;
@@ -81,6 +81,7 @@ export class Raft {
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
+    this.bootLease = this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased;
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
     this.trk = new ProgressTracker(this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
     const { hardState, confState } = this.cfg.storage.initialState();
