@@ -1,7 +1,7 @@
-import { cloneConfState, emptyConfState } from './conf-state.js';
+import { cloneConfState, confStateMembers, emptyConfState } from './conf-state.js';
 import { RaftError, errCompacted, errUnavailable, invariant } from './errors.js';
 import type { Storage } from './storage.js';
-import { EMPTY_HARD_STATE, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
+import { EMPTY_HARD_STATE, type ConfState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from './types.js';
 import { limitSize } from './util.js';
 
 /**
@@ -15,10 +15,20 @@ export class MemoryStorage implements Storage {
   /** Head offset into ents: compaction advances it instead of splicing, and slices rarely. */
   private offset = 0;
 
-  /** A new node's storage, founded with the given configuration at index 0. */
+  /**
+   * A new node's storage. A founding member starts from a snapshot at index 1, term 1 holding the
+   * founding configuration (and the empty application state): the log proper starts at 2, so a
+   * node that joins later with an empty log cannot be caught up from entries — it gets that
+   * snapshot, and with it the configuration that no log entry records. A joining node passes an
+   * empty configuration and starts at index 0.
+   */
   static bootstrap(confState: ConfState): MemoryStorage {
     const s = new MemoryStorage();
-    s.snap = { metadata: { index: 0, term: 0, confState: cloneConfState(confState) }, data: new Uint8Array(0) };
+    const founding = confStateMembers(confState).length > 0;
+    const base = founding ? bootstrapBase(confState) : { index: 0, term: 0, confState: cloneConfState(confState) };
+    s.snap = { metadata: base, data: new Uint8Array(0) };
+    s.ents = [{ term: base.term, index: base.index, type: 0, data: new Uint8Array(0) }];
+    if (founding) s.hardState = bootstrapHardState();
     return s;
   }
 
@@ -109,4 +119,15 @@ export class MemoryStorage implements Storage {
     if (at < live) this.ents.length = this.offset + at;
     for (const e of entries) this.ents.push(e);
   }
+}
+
+/** The snapshot metadata a founding member starts from (see MemoryStorage.bootstrap). */
+export function bootstrapBase(confState: ConfState): SnapshotMetadata {
+  if (confState.votersOutgoing.length > 0) throw new RaftError('config_invalid', 'a group cannot be founded in a joint configuration');
+  if (confState.voters.length === 0) throw new RaftError('config_invalid', 'a group needs at least one founding voter');
+  return { index: 1, term: 1, confState: cloneConfState(confState) };
+}
+
+export function bootstrapHardState(): HardState {
+  return { term: 1, vote: 0, commit: 1 };
 }

@@ -74,6 +74,10 @@ export class Raft {
    * reads depend on that promise. Only kept when lease reads are on: it delays the first election.
    */
   private bootLease: boolean;
+  /** A TimeoutNow arrived while committed membership changes were unapplied: campaign once they are. */
+  private pendingTimeoutNow = false;
+  /** This leader sent a TimeoutNow this term: its target may win at any time, so no more leases. */
+  private sentTimeoutNow = false;
 
   private stepFn: (m: Message) => void = this.stepFollower;
   private tickFn: () => void = this.tickElection;
@@ -156,6 +160,8 @@ export class Raft {
     this.uncommittedSize = 0;
     this.readOnly.clear();
     this.pendingReadIndexMessages = [];
+    this.pendingTimeoutNow = false;
+    this.sentTimeoutNow = false;
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -449,7 +455,10 @@ export class Raft {
         this.msgs[this.msgs.length - 1]!.from = m.from;
         return;
       case MessageType.TimeoutNow:
-        this.hup(true);
+        // The leader hands off right after applying a change (e.g. its own removal); we may have
+        // learned of the commit but not applied it yet.
+        if (this.hasUnappliedConfChanges()) this.pendingTimeoutNow = true;
+        else this.hup(true);
         return;
       case MessageType.ReadIndex:
         if (this.lead === NONE) return;
@@ -658,11 +667,30 @@ export class Raft {
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
     if (m.leaseTick !== undefined && m.leaseTick > pr.leaseAckTick) pr.leaseAckTick = m.leaseTick;
+    if (pr.match < this.log.lastIndex()) this.resendAfterHeartbeat(m.from, pr);
     if (!m.context) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
     if (!acks) return;
     if (!this.trk.config.voters.quorumActive((id) => id === this.id || acks.has(id))) return;
     for (const rs of this.readOnly.advance(m.context)) this.answerRead(rs.req, rs.index);
+  }
+
+  /**
+   * A follower behind the leader answered a heartbeat: the Appends that should have carried its
+   * entries may have been lost. Probe again; in replicate state send an empty Append at `next`
+   * (outside the inflight window, so a window full of lost messages cannot stall it forever):
+   * a follower with a gap rejects it and the leader falls back to probing.
+   */
+  private resendAfterHeartbeat(to: NodeId, pr: Progress): void {
+    if (pr.state === ProgressState.Replicate) {
+      const prevIndex = pr.next - 1;
+      const prevTerm = this.log.termOrUndefined(prevIndex);
+      if (prevTerm === undefined) return;
+      const commit = Math.min(this.log.committed, prevIndex);
+      this.send(makeMessage({ type: MessageType.Append, to, index: prevIndex, logTerm: prevTerm, commit }));
+      return;
+    }
+    this.sendAppend(to, pr, true);
   }
 
   private bcastHeartbeat(): void {
@@ -715,10 +743,11 @@ export class Raft {
   /**
    * The lease holds while a quorum acknowledged a heartbeat sent less than leaseTicks ago: each
    * of them promised not to vote for another leader for an election timeout after receiving it.
-   * During a transfer the target may campaign at once, so no lease then.
+   * Once a TimeoutNow was sent the target may campaign at once (bypassing that promise), so no
+   * lease for the rest of the term.
    */
   private leaseValid(): boolean {
-    if (this.leadTransferee !== NONE) return false;
+    if (this.leadTransferee !== NONE || this.sentTimeoutNow) return false;
     return this.trk.quorumLeaseTick(this.id, this.ticks) + this.cfg.leaseTicks > this.ticks;
   }
 
@@ -751,6 +780,8 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    // The message may be delayed past an aborted transfer and still make `to` campaign.
+    this.sentTimeoutNow = true;
     this.send(makeMessage({ type: MessageType.TimeoutNow, to }));
   }
 
@@ -786,6 +817,10 @@ export class Raft {
   /** Called as the application applies entries up to `index` (bytes of user data applied). */
   appliedTo(index: number, appliedBytes: number): void {
     this.log.appliedTo(index);
+    if (this.pendingTimeoutNow && this.role === Role.Follower && !this.hasUnappliedConfChanges()) {
+      this.pendingTimeoutNow = false;
+      this.hup(true);
+    }
     if (this.role === Role.Leader) {
       this.uncommittedSize = Math.max(0, this.uncommittedSize - appliedBytes);
       // Leave an auto-leave joint configuration once everything up to it is applied.

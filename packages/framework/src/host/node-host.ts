@@ -1,0 +1,545 @@
+import { performance } from 'node:perf_hooks';
+import { MemoryStorage } from '../core/memory-storage.js';
+import { decodeConfChange } from '../core/confchange/codec.js';
+import { ConfChangeType, type ConfChange } from '../core/confchange/types.js';
+import { emptyConfState } from '../core/conf-state.js';
+import {
+  EntryType,
+  MessageType,
+  ReadOnlyOption,
+  Role,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type SnapshotMetadata,
+} from '../core/types.js';
+import type { GroupWrite, LogStore, RecoveredGroup } from '../storage/log-store.js';
+import type { Envelope, PeerTransport } from '../transport/transport.js';
+import { HostError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { HostMetrics } from './metrics.js';
+import { RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import type { StateMachineFactory } from './state-machine.js';
+
+const EMPTY = new Uint8Array(0);
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export interface NodeHostOptions {
+  id: NodeId;
+  logStore: LogStore;
+  snapshots: SnapshotFiles;
+  transport: PeerTransport;
+  stateMachines: StateMachineFactory;
+  /** Milliseconds per raft tick (default 100). */
+  tickMs?: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+  /** Idle ticks before a group stops ticking (0 disables quiesce; default 20 * electionTick). */
+  quiesceTicks?: number;
+  /** Take a snapshot and compact after this many applied entries (default 10,000). */
+  snapshotEntries?: number;
+  /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
+  retainEntries?: number;
+  /** Default deadline of proposals and reads (default 5,000 ms). */
+  requestTimeoutMs?: number;
+  readOnlyOption?: ReadOnlyOption;
+  /** Seeded randomness is only needed in tests; production uses Math.random for jitter. */
+  random?: () => number;
+  logger?: Logger;
+  metrics?: HostMetrics;
+}
+
+export interface GroupStatus {
+  group: string;
+  type: string;
+  role: Role;
+  term: number;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  firstIndex: number;
+  members: { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[] };
+  quiesced: boolean;
+}
+
+export interface CreateGroupOptions {
+  type: string;
+  /** Founding voters (every founding node passes the same list); empty to join later as a new member. */
+  voters: NodeId[];
+  learners?: NodeId[];
+  witnesses?: NodeId[];
+}
+
+/**
+ * Owns this process's raft groups: one tick timer for all of them, and a round loop that takes
+ * the Ready of every group with work, persists all of it in one transaction (one fsync), then
+ * sends, applies and advances. While a round's write is in flight, new messages and proposals
+ * are stepped into the cores and go into the next round.
+ */
+export class NodeHost {
+  readonly id: NodeId;
+  readonly metrics: HostMetrics;
+  private readonly log: Logger;
+  private readonly groups = new Map<string, RaftGroup>();
+  private readonly dirty = new Set<RaftGroup>();
+  /** Compactions recorded in the next round's transaction. */
+  private pendingWrites: GroupWrite[] = [];
+  private roundScheduled = false;
+  private roundRunning: Promise<void> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private readonly tickMs: number;
+  private readonly electionTick: number;
+  private readonly heartbeatTick: number;
+  private readonly quiesceTicks: number;
+  private readonly snapshotEntries: number;
+  private readonly retainEntries: number;
+  private readonly requestTimeoutMs: number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: NodeHostOptions) {
+    if (!Number.isInteger(opts.id) || opts.id <= 0) throw new HostError('bad_request', `node id must be a positive integer, got ${opts.id}`);
+    this.id = opts.id;
+    this.tickMs = opts.tickMs ?? 100;
+    this.electionTick = opts.electionTick ?? 10;
+    this.heartbeatTick = opts.heartbeatTick ?? 1;
+    this.quiesceTicks = opts.quiesceTicks ?? 20 * this.electionTick;
+    this.snapshotEntries = opts.snapshotEntries ?? 10_000;
+    this.retainEntries = opts.retainEntries ?? 5_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
+    this.random = opts.random ?? Math.random;
+    this.log = (opts.logger ?? silentLogger).child({ node: this.id });
+    this.metrics = opts.metrics ?? new HostMetrics();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Opens the log, recovers every group in it, starts the transport and the tick timer. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new HostError('bad_request', 'a NodeHost starts once');
+    const t0 = performance.now();
+    const recovered = await this.opts.logStore.open();
+    for (const rec of recovered) await this.recoverGroup(rec);
+    await this.opts.transport.start({
+      onMessages: (from, batch) => this.onMessages(from, batch),
+      onSnapshotStatus: (group, to, ok) => this.withGroup(group, (g) => g.node.reportSnapshot(to, ok)),
+      onUnreachable: (group, to) => this.withGroup(group, (g) => g.node.reportUnreachable(to)),
+    });
+    this.state = 'running';
+    this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    this.log.info({ groups: recovered.length, ms: Math.round(performance.now() - t0) }, 'node host started');
+    for (const g of this.groups.values()) this.markDirty(g);
+  }
+
+  /**
+   * Graceful stop: each group this node leads hands leadership to its most caught-up follower
+   * (bounded by an election timeout), then the last round finishes, and everything closes.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    if (this.state === 'running') await this.handOffLeadership();
+    this.state = 'stopping';
+    if (this.ticker) clearInterval(this.ticker);
+    while (this.roundRunning) await this.roundRunning;
+    for (const g of this.groups.values()) g.failAll(new HostError('stopped', 'the node is shutting down'));
+    await this.opts.transport.close();
+    await this.opts.logStore.close();
+    this.state = 'stopped';
+    this.log.info({}, 'node host stopped');
+  }
+
+  private async handOffLeadership(): Promise<void> {
+    const leading = [...this.groups.values()].filter((g) => g.role === Role.Leader);
+    for (const g of leading) {
+      const target = g.node
+        .status()
+        .progress.filter((p) => p.id !== this.id && !p.learner && !p.witness)
+        .sort((a, b) => b.match - a.match)[0];
+      if (!target) continue;
+      g.wake();
+      g.node.transferLeader(target.id);
+      this.markDirty(g);
+    }
+    const deadline = Date.now() + this.electionTick * this.tickMs * 2;
+    while (Date.now() < deadline && leading.some((g) => g.role === Role.Leader && g.node.status().leadTransferee !== 0)) {
+      await new Promise((r) => setTimeout(r, this.tickMs));
+    }
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  private raftConfig() {
+    return {
+      id: this.id,
+      electionTick: this.electionTick,
+      heartbeatTick: this.heartbeatTick,
+      random: this.random,
+      readOnlyOption: this.opts.readOnlyOption ?? ReadOnlyOption.Safe,
+      maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: 256,
+      maxInflightBytes: 64 << 20,
+    };
+  }
+
+  private async recoverGroup(rec: RecoveredGroup): Promise<void> {
+    const storage = MemoryStorage.bootstrap(rec.snapshot.confState);
+    if (rec.snapshot.index > 0) storage.applySnapshot({ metadata: rec.snapshot, data: EMPTY });
+    storage.append(rec.entries);
+    storage.setHardState(rec.hardState);
+    const sm = this.opts.stateMachines(rec.group, rec.type);
+    if (rec.snapshot.index > 0) await sm.restore(await this.opts.snapshots.load(rec.group, rec.snapshot.index, rec.snapshot.term));
+    // The state machine restarts from the snapshot; the committed tail is applied again.
+    const g = new RaftGroup(rec.group, rec.type, sm, this.raftConfig(), storage, rec.snapshot.index, this.quiesceTicks, this.electionTick);
+    this.groups.set(rec.group, g);
+    this.metrics.groups.set(this.groups.size);
+  }
+
+  /** Creates a group on this host; founding members all call it with the same voters. */
+  async createGroup(name: string, opts: CreateGroupOptions): Promise<void> {
+    this.assertRunning();
+    if (!GROUP_NAME.test(name)) {
+      throw new HostError('bad_request', `group name "${name}" must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    if (this.groups.has(name)) throw new HostError('group_exists', `group "${name}" already exists on this node`);
+    const ids = [...opts.voters, ...(opts.learners ?? []), ...(opts.witnesses ?? [])];
+    if (ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new HostError('bad_request', 'member ids must be positive integers');
+    const confState: ConfState = {
+      ...emptyConfState(),
+      voters: [...opts.voters, ...(opts.witnesses ?? [])],
+      learners: opts.learners ?? [],
+      witnesses: opts.witnesses ?? [],
+    };
+    // Founding members start from a snapshot of the empty state at index 1 (see
+    // MemoryStorage.bootstrap); a node that joins starts empty and receives that snapshot.
+    const storage = MemoryStorage.bootstrap(confState);
+    const base: SnapshotMetadata = storage.snapshot().metadata;
+    const sm = this.opts.stateMachines(name, opts.type);
+    const write: GroupWrite = { group: name, type: opts.type, snapshot: base, entries: [] };
+    if (base.index > 0) {
+      await this.opts.snapshots.save(name, base, await sm.snapshot());
+      write.hardState = storage.initialState().hardState;
+    }
+    await this.opts.logStore.write([write]);
+    const g = new RaftGroup(name, opts.type, sm, this.raftConfig(), storage, base.index, this.quiesceTicks, this.electionTick);
+    this.groups.set(name, g);
+    this.metrics.groups.set(this.groups.size);
+    this.log.info({ group: name, type: opts.type, voters: opts.voters }, 'group created');
+    this.markDirty(g);
+  }
+
+  async removeGroup(name: string): Promise<void> {
+    const g = this.group(name);
+    g.removed = true;
+    this.groups.delete(name);
+    this.dirty.delete(g);
+    g.failAll(new HostError('unknown_group', `group "${name}" was removed`));
+    await this.opts.logStore.write([{ group: name, entries: [], remove: true }]);
+    this.metrics.groups.set(this.groups.size);
+    this.log.info({ group: name }, 'group removed');
+  }
+
+  hasGroup(name: string): boolean {
+    return this.groups.has(name);
+  }
+
+  groupType(name: string): string {
+    return this.group(name).type;
+  }
+
+  private group(name: string): RaftGroup {
+    const g = this.groups.get(name);
+    if (!g) throw new HostError('unknown_group', `no group "${name}" on this node`);
+    return g;
+  }
+
+  private withGroup(name: string, f: (g: RaftGroup) => void): void {
+    const g = this.groups.get(name);
+    if (!g) return;
+    f(g);
+    this.markDirty(g);
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /** Proposes on this node (it must lead the group); resolves once applied, with the result. */
+  propose(group: string, data: Uint8Array, timeoutMs = this.requestTimeoutMs): Promise<ProposalResult> {
+    this.assertRunning();
+    if (data.length === 0) return Promise.reject(new HostError('bad_request', 'a proposal must not be empty'));
+    const g = this.group(group);
+    const p = g.propose(data, timeoutMs, Date.now());
+    this.markDirty(g);
+    p.then(
+      () => this.metrics.proposals.inc({ group }),
+      (e: HostError) => this.metrics.proposalsFailed.inc({ group, code: e.code ?? 'error' }),
+    );
+    return p;
+  }
+
+  /** Resolves once the local state machine reflects every write acknowledged before the call. */
+  linearizableRead(group: string, timeoutMs = this.requestTimeoutMs): Promise<number> {
+    this.assertRunning();
+    const g = this.group(group);
+    const p = g.read(timeoutMs, Date.now());
+    this.markDirty(g);
+    return p;
+  }
+
+  proposeConfChange(group: string, cc: ConfChange, timeoutMs = this.requestTimeoutMs): Promise<ProposalResult> {
+    this.assertRunning();
+    const g = this.group(group);
+    g.wake();
+    let index: number;
+    try {
+      index = g.node.proposeConfChange(cc);
+    } catch (e) {
+      return Promise.reject(translateCoreError(e, group));
+    }
+    this.markDirty(g);
+    return g.awaitIndex(index, g.node.term, timeoutMs, Date.now());
+  }
+
+  transferLeader(group: string, to: NodeId): void {
+    this.assertRunning();
+    const g = this.group(group);
+    if (g.role !== Role.Leader) throw new HostError('not_leader', `node ${this.id} does not lead group "${group}"`, g.node.lead);
+    g.wake();
+    g.node.transferLeader(to);
+    this.markDirty(g);
+  }
+
+  /** Snapshots a group now and compacts its log. */
+  async snapshotNow(group: string): Promise<number> {
+    this.assertRunning();
+    const g = this.group(group);
+    while (this.roundRunning) await this.roundRunning;
+    return this.takeSnapshot(g);
+  }
+
+  leaderOf(group: string): NodeId {
+    return this.group(group).node.lead;
+  }
+
+  groupStatus(group: string): GroupStatus {
+    const g = this.group(group);
+    const log = g.node.inspectLog();
+    return {
+      group: g.name,
+      type: g.type,
+      role: g.role,
+      term: g.node.term,
+      leader: g.node.lead,
+      commit: log.committed,
+      applied: g.appliedIndex,
+      lastIndex: log.lastIndex,
+      firstIndex: log.firstIndex,
+      members: g.members(),
+      quiesced: g.quiesced,
+    };
+  }
+
+  status(): { id: NodeId; groups: GroupStatus[] } {
+    return { id: this.id, groups: [...this.groups.keys()].sort().map((name) => this.groupStatus(name)) };
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new HostError(this.state === 'new' ? 'not_started' : 'stopped', `node host is ${this.state}`);
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  private onTick(): void {
+    const now = Date.now();
+    let quiesced = 0;
+    for (const g of this.groups.values()) {
+      if (g.tick()) this.markDirty(g);
+      if (g.quiesced) quiesced++;
+      g.expire(now);
+    }
+    this.metrics.quiescedGroups.set(quiesced);
+  }
+
+  private onMessages(from: NodeId, batch: Envelope[]): void {
+    for (const { group, message } of batch) {
+      const g = this.groups.get(group);
+      if (!g) {
+        this.log.debug({ group, from }, 'message for a group not on this node dropped');
+        continue;
+      }
+      try {
+        g.step(message);
+      } catch (e) {
+        this.log.error({ group, from, type: MessageType[message.type], err: (e as Error).message }, 'peer message refused');
+        continue;
+      }
+      this.markDirty(g);
+    }
+  }
+
+  private markDirty(g: RaftGroup): void {
+    if (g.removed) return;
+    this.dirty.add(g);
+    if (!this.roundScheduled && !this.roundRunning && this.state !== 'stopped') {
+      this.roundScheduled = true;
+      setImmediate(() => this.startRound());
+    }
+  }
+
+  // ------------------------------------------------------------------ the round
+
+  private startRound(): void {
+    this.roundScheduled = false;
+    if (this.roundRunning) return;
+    this.roundRunning = this.round()
+      .catch((e: Error) => {
+        // A failed write means durability is unknown: stop serving rather than acknowledge.
+        this.log.error({ err: e.message, stack: e.stack }, 'round failed; the node stops');
+        void this.fatal(e);
+      })
+      .finally(() => {
+        this.roundRunning = undefined;
+        if (this.dirty.size > 0 && this.state !== 'stopped') {
+          this.roundScheduled = true;
+          setImmediate(() => this.startRound());
+        }
+      });
+  }
+
+  private async fatal(e: Error): Promise<void> {
+    for (const g of this.groups.values()) g.failAll(new HostError('stopped', `node stopped after a storage failure: ${e.message}`));
+    if (this.ticker) clearInterval(this.ticker);
+    this.state = 'stopped';
+    await this.opts.transport.close().catch(() => undefined);
+  }
+
+  private async round(): Promise<void> {
+    const t0 = performance.now();
+    const work: { g: RaftGroup; rd: Ready }[] = [];
+    const candidates = [...this.dirty];
+    this.dirty.clear();
+    for (const g of candidates) {
+      if (!g.removed && g.node.hasReady()) work.push({ g, rd: g.node.ready() });
+    }
+    const writes = this.pendingWrites;
+    this.pendingWrites = [];
+    if (work.length === 0 && writes.length === 0) return;
+
+    // 1. Persist: received snapshots' files first, then one transaction for every group.
+    let entryCount = 0;
+    for (const { g, rd } of work) {
+      if (rd.snapshot) await this.opts.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
+      if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+        const w: GroupWrite = { group: g.name, entries: rd.entries };
+        if (rd.snapshot) w.snapshot = rd.snapshot.metadata;
+        if (rd.hardState) w.hardState = rd.hardState;
+        writes.push(w);
+        entryCount += rd.entries.length;
+      }
+    }
+    if (writes.length > 0) {
+      const tw = performance.now();
+      await this.opts.logStore.write(writes);
+      this.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
+      this.metrics.roundEntries.observe(entryCount);
+    }
+
+    // 2. Mirror what is now durable, 3. send what depended on it.
+    const out: Envelope[] = [];
+    for (const { g, rd } of work) {
+      if (rd.snapshot) g.storage.applySnapshot({ metadata: rd.snapshot.metadata, data: EMPTY });
+      g.storage.append(rd.entries);
+      if (rd.hardState) g.storage.setHardState(rd.hardState);
+      for (const m of rd.messages) {
+        if (m.type === MessageType.Snapshot) void this.sendSnapshot(g, m);
+        else out.push({ group: g.name, message: m });
+      }
+    }
+    if (out.length > 0) {
+      this.opts.transport.send(out);
+      this.metrics.messagesSent.inc(out.length);
+    }
+
+    // 4. Apply, answer, advance.
+    for (const { g, rd } of work) {
+      if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
+      if (rd.snapshot) {
+        await g.sm.restore(rd.snapshot.data);
+        g.appliedIndex = rd.snapshot.metadata.index;
+        g.snapshotIndex = rd.snapshot.metadata.index;
+      }
+      const applied = await g.applyCommitted(rd.committedEntries);
+      if (applied > 0) this.metrics.applied.inc({ group: g.name }, applied);
+      this.onConfChanges(g, rd.committedEntries);
+      g.onReadStates(rd.readStates);
+      g.releaseReads();
+      g.node.advance(rd);
+      this.dirty.add(g);
+    }
+    for (const { g } of work) {
+      if (g.appliedIndex - g.snapshotIndex >= this.snapshotEntries) await this.takeSnapshot(g);
+    }
+    this.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  private onSoftState(g: RaftGroup, role: Role, lead: NodeId): void {
+    if (role === Role.Candidate) this.metrics.elections.inc({ group: g.name });
+    if (lead !== 0) this.metrics.leaderChanges.inc({ group: g.name });
+    this.log.info({ group: g.name, role, leader: lead, term: g.node.term }, 'role changed');
+  }
+
+  /** New members' addresses travel in the change's context: {"address":"host:port"}. */
+  private onConfChanges(g: RaftGroup, entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.type !== EntryType.ConfChange) continue;
+      let cc: ConfChange;
+      try {
+        cc = decodeConfChange(e.data);
+      } catch {
+        continue;
+      }
+      this.log.info({ group: g.name, index: e.index, changes: cc.changes }, 'membership change applied');
+      if (!cc.context) continue;
+      let address: unknown;
+      try {
+        address = (JSON.parse(cc.context) as { address?: unknown }).address;
+      } catch {
+        continue;
+      }
+      if (typeof address !== 'string') continue;
+      for (const ch of cc.changes) {
+        if (ch.type !== ConfChangeType.RemoveNode && ch.nodeId !== this.id) this.opts.transport.setPeer(ch.nodeId, address);
+      }
+    }
+  }
+
+  private async sendSnapshot(g: RaftGroup, m: Message): Promise<void> {
+    const meta = m.snapshot!.metadata;
+    try {
+      const data = await this.opts.snapshots.load(g.name, meta.index, meta.term);
+      this.opts.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data } } }]);
+    } catch (e) {
+      this.log.warn({ group: g.name, to: m.to, index: meta.index, err: (e as Error).message }, 'snapshot could not be sent');
+      this.withGroup(g.name, (gr) => gr.node.reportSnapshot(m.to, false));
+    }
+  }
+
+  /** Captures the state machine at the applied index, writes it durably, compacts the log. */
+  private async takeSnapshot(g: RaftGroup): Promise<number> {
+    const index = g.appliedIndex;
+    if (index <= g.snapshotIndex) return g.snapshotIndex;
+    const data = await g.sm.snapshot();
+    const confState = g.node.confState();
+    const snap = g.storage.createSnapshot(index, confState, EMPTY);
+    await this.opts.snapshots.save(g.name, snap.metadata, data);
+    const compactTo = Math.max(g.storage.firstIndex() - 1, index - this.retainEntries);
+    if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
+    g.snapshotIndex = index;
+    this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
+    this.markDirty(g);
+    this.log.debug({ group: g.name, index, compactTo, bytes: data.length }, 'snapshot taken');
+    return index;
+  }
+}

@@ -1,0 +1,236 @@
+import { NotLeaderError, RaftError } from '../core/errors.js';
+import { MemoryStorage } from '../core/memory-storage.js';
+import { RawNode } from '../core/raw-node.js';
+import type { RaftConfig } from '../core/config.js';
+import { EntryType, MessageType, Role, type Entry, type Message, type NodeId, type ReadState } from '../core/types.js';
+import { HostError } from './errors.js';
+import type { GroupStateMachine } from './state-machine.js';
+
+export interface ProposalResult {
+  index: number;
+  result: unknown;
+}
+
+interface PendingProposal {
+  term: number;
+  resolve(r: ProposalResult): void;
+  reject(e: Error): void;
+  deadline: number;
+}
+
+interface PendingRead {
+  resolve(index: number): void;
+  reject(e: Error): void;
+  deadline: number;
+  index: number;
+}
+
+/** Messages that keep a quiesced group asleep: the leader's keep-alives carry no new work. */
+const QUIET_TYPES = new Set([MessageType.Heartbeat, MessageType.HeartbeatResponse]);
+
+/**
+ * The runtime of one group on this host: its core, the in-memory mirror of its durable log,
+ * its state machine, and the callers waiting for proposals and reads.
+ */
+export class RaftGroup {
+  readonly node: RawNode;
+  /** What the core reads: a mirror of the durable log (snapshot data is kept on disk only). */
+  readonly storage: MemoryStorage;
+  appliedIndex: number;
+  /** Index of the latest local snapshot (compaction base). */
+  snapshotIndex: number;
+  private readonly proposals = new Map<number, PendingProposal>();
+  /** ReadIndex requests waiting for their read state, by context. */
+  private readonly readRequests = new Map<string, PendingRead>();
+  /** Reads that have a read index and wait for the state machine to reach it. */
+  private readsWaitingApply: PendingRead[] = [];
+  private readSeq = 0;
+  /** Ticks without any work (entries, proposals, reads, elections). */
+  idleTicks = 0;
+  quiesced = false;
+  /** True while the group has a Ready in flight in the host's round. */
+  inRound = false;
+  removed = false;
+
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly sm: GroupStateMachine,
+    config: Omit<RaftConfig, 'storage' | 'applied'>,
+    storage: MemoryStorage,
+    applied: number,
+    private readonly quiesceTicks: number,
+    private readonly electionTick: number,
+  ) {
+    this.storage = storage;
+    this.appliedIndex = applied;
+    this.snapshotIndex = storage.snapshot().metadata.index;
+    this.node = new RawNode({ ...config, storage, applied });
+  }
+
+  get role(): Role {
+    return this.node.role;
+  }
+
+  /** Ticks the core unless quiesced. Returns true if the group may have a Ready. */
+  tick(): boolean {
+    if (this.quiesced) return false;
+    this.idleTicks++;
+    // Followers quiesce first, the leader well after: a quiet leader must not fall silent while
+    // its followers still run election timers.
+    const threshold = this.node.role === Role.Leader ? this.quiesceTicks + 3 * this.electionTick : this.quiesceTicks;
+    if (this.quiesceTicks > 0 && this.idleTicks >= threshold && this.canQuiesce()) {
+      this.quiesced = true;
+      return false;
+    }
+    this.node.tick();
+    return true;
+  }
+
+  private canQuiesce(): boolean {
+    if (this.proposals.size > 0 || this.readRequests.size > 0 || this.readsWaitingApply.length > 0) return false;
+    const role = this.node.role;
+    if (role === Role.Candidate || role === Role.PreCandidate) return false;
+    if (role === Role.Follower && this.node.lead === 0) return false;
+    const log = this.node.inspectLog();
+    if (log.committed !== log.lastIndex || this.appliedIndex < log.committed) return false;
+    if (role === Role.Leader) {
+      // Every follower must hold everything, or it would wait for a heartbeat that never comes.
+      return this.node.status().progress.every((p) => p.match === log.lastIndex || p.id === this.node.id);
+    }
+    return true;
+  }
+
+  /** Any real work wakes the group. */
+  wake(): void {
+    this.idleTicks = 0;
+    this.quiesced = false;
+  }
+
+  step(m: Message): void {
+    if (!QUIET_TYPES.has(m.type)) this.wake();
+    this.node.step(m);
+  }
+
+  propose(data: Uint8Array, timeoutMs: number, now: number): Promise<ProposalResult> {
+    this.wake();
+    let index: number;
+    try {
+      index = this.node.propose(data);
+    } catch (e) {
+      return Promise.reject(translateCoreError(e, this.name));
+    }
+    return this.awaitIndex(index, this.node.term, timeoutMs, now);
+  }
+
+  /** Resolves when the entry (index, term) is applied; rejects if another entry took its place. */
+  awaitIndex(index: number, term: number, timeoutMs: number, now: number): Promise<ProposalResult> {
+    return new Promise((resolve, reject) => {
+      this.proposals.set(index, { term, resolve, reject, deadline: now + timeoutMs });
+    });
+  }
+
+  /** Resolves with an index once the local state machine may serve a linearizable read. */
+  read(timeoutMs: number, now: number): Promise<number> {
+    this.wake();
+    const seq = ++this.readSeq;
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setFloat64(0, seq);
+    return new Promise((resolve, reject) => {
+      this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0 });
+      this.node.readIndex(ctx);
+    });
+  }
+
+  onReadStates(states: ReadState[]): void {
+    for (const rs of states) {
+      const key = contextKey(rs.context);
+      const pending = this.readRequests.get(key);
+      if (!pending) continue;
+      this.readRequests.delete(key);
+      pending.index = rs.index;
+      this.readsWaitingApply.push(pending);
+    }
+  }
+
+  /** Applies committed entries to the state machine and answers the proposals waiting on them. */
+  async applyCommitted(entries: Entry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const user = entries.filter((e) => e.type === EntryType.Normal && e.data.length > 0);
+    const results = user.length > 0 ? await this.sm.apply(user) : [];
+    let r = 0;
+    for (const e of entries) {
+      const waiter = this.proposals.get(e.index);
+      const isUser = e.type === EntryType.Normal && e.data.length > 0;
+      const result = isUser ? results[r++] : undefined;
+      if (!waiter) continue;
+      this.proposals.delete(e.index);
+      if (waiter.term === e.term) waiter.resolve({ index: e.index, result });
+      else waiter.reject(new HostError('proposal_dropped', `proposal at index ${e.index} was overwritten by a new leader; retry it`));
+    }
+    this.appliedIndex = entries[entries.length - 1]!.index;
+    this.releaseReads();
+    return user.length;
+  }
+
+  releaseReads(): void {
+    if (this.readsWaitingApply.length === 0) return;
+    const still: PendingRead[] = [];
+    for (const r of this.readsWaitingApply) {
+      if (r.index <= this.appliedIndex) r.resolve(r.index);
+      else still.push(r);
+    }
+    this.readsWaitingApply = still;
+  }
+
+  /** Fails every caller whose deadline passed (a timed-out proposal may still commit later). */
+  expire(now: number): void {
+    for (const [index, p] of this.proposals) {
+      if (p.deadline <= now) {
+        this.proposals.delete(index);
+        p.reject(new HostError('timeout', `proposal at index ${index} timed out; it may still commit, so retry with the same client id and sequence`));
+      }
+    }
+    for (const [key, r] of this.readRequests) {
+      if (r.deadline <= now) {
+        this.readRequests.delete(key);
+        r.reject(new HostError('timeout', 'read timed out waiting for the leader to confirm its leadership'));
+      }
+    }
+    const still: PendingRead[] = [];
+    for (const r of this.readsWaitingApply) {
+      if (r.deadline <= now) r.reject(new HostError('timeout', `read timed out waiting for index ${r.index} to apply`));
+      else still.push(r);
+    }
+    this.readsWaitingApply = still;
+  }
+
+  failAll(err: Error): void {
+    for (const p of this.proposals.values()) p.reject(err);
+    for (const r of this.readRequests.values()) r.reject(err);
+    for (const r of this.readsWaitingApply) r.reject(err);
+    this.proposals.clear();
+    this.readRequests.clear();
+    this.readsWaitingApply = [];
+  }
+
+  /** The voters and learners of the current configuration, for routing and status. */
+  members(): { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[] } {
+    const cs = this.node.confState();
+    const voters = [...new Set([...cs.voters, ...cs.votersOutgoing])].sort((a, b) => a - b);
+    return { voters, learners: [...cs.learners, ...cs.learnersNext].sort((a, b) => a - b), witnesses: cs.witnesses };
+  }
+}
+
+function contextKey(ctx: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < ctx.length; i++) s += String.fromCharCode(ctx[i]!);
+  return s;
+}
+
+export function translateCoreError(e: unknown, group: string): Error {
+  if (e instanceof NotLeaderError) return new HostError('not_leader', `group "${group}": ${e.message}`, e.leader);
+  if (e instanceof RaftError && e.code === 'proposal_dropped') return new HostError('proposal_dropped', `group "${group}": ${e.message}`);
+  if (e instanceof RaftError && e.code === 'conf_change_invalid') return new HostError('bad_request', `group "${group}": ${e.message}`);
+  return e instanceof Error ? e : new Error(String(e));
+}

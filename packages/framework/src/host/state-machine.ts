@@ -1,0 +1,18 @@
+import type { Entry } from '../core/types.js';
+
+/**
+ * What the host needs from an application state machine of one group. `apply` must be
+ * deterministic: every replica applies the same entries in the same order and must reach the
+ * same state, so it may not read clocks, randomness or the network.
+ */
+export interface GroupStateMachine {
+  /** Applies committed user entries in index order; returns one result per entry. */
+  apply(entries: readonly Entry[]): unknown[] | Promise<unknown[]>;
+  /** The state as of the last applied entry, serialised. */
+  snapshot(): Uint8Array | Promise<Uint8Array>;
+  /** Replaces the state with a snapshot's. */
+  restore(data: Uint8Array): void | Promise<void>;
+}
+
+/** Makes the state machine of a group (on creation and when a group is recovered at start). */
+export type StateMachineFactory = (group: string, type: string) => GroupStateMachine;

@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../host/logger.js';
+
+/** A bad command line: the message is one line that names the flag and the rule. */
+export class FlagError extends Error {
+  readonly code = 'bad_flag';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlagError';
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ServerFlags {
+  id: number;
+  listen: HostPort;
+  /** Founding voters: id -> "host:port" (includes this node). Empty when joining. */
+  peers: Map<number, string>;
+  /** Address of a running member to join through, instead of peers. */
+  join: string | undefined;
+  dataDir: string;
+  token: string | undefined;
+  logLevel: LogLevel;
+  /** Truncate a torn tail of the last log transaction at start-up. */
+  repairTornTail: boolean;
+  help: boolean;
+}
+
+export const SHARED_FLAGS_HELP = `  --id N                      node id, a positive integer unique in the cluster
+  --listen HOST:PORT          the node's one port: HTTP API, watch and peer transport
+  --peers 1=H:P,2=H:P,...     the initial voters (every founding node gets the same list)
+  --join HOST:PORT            instead of --peers: join a running cluster through any member
+  --data-dir DIR              durable state; restarting with the same dir resumes the node
+  --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
+  --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
+  --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
+  --help                      this text`;
+
+export function parseHostPort(value: string, flag: string): HostPort {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  if (!m) throw new FlagError(`${flag} must be HOST:PORT, got "${value}"`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new FlagError(`${flag} port must be 1-65535, got ${m[2]}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function parseId(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
+  return id;
+}
+
+export function parsePeers(value: string): Map<number, string> {
+  const peers = new Map<number, string>();
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new FlagError(`--peers entries must be ID=HOST:PORT, got "${part}"`);
+    const id = parseId(part.slice(0, eq), '--peers id');
+    const addr = part.slice(eq + 1);
+    parseHostPort(addr, `--peers address of ${id}`);
+    if (peers.has(id)) throw new FlagError(`--peers lists node ${id} twice`);
+    peers.set(id, addr);
+  }
+  return peers;
+}
+
+/**
+ * Parses the flags every raftkit server shares. `extra` declares an app's own flags, returned
+ * untouched in `rest`.
+ */
+export function parseServerFlags(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  extra: Record<string, { type: 'string' | 'boolean' }> = {},
+): { flags: ServerFlags; rest: Record<string, string | boolean | undefined> } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        id: { type: 'string' },
+        listen: { type: 'string' },
+        peers: { type: 'string' },
+        join: { type: 'string' },
+        'data-dir': { type: 'string' },
+        token: { type: 'string' },
+        'log-level': { type: 'string' },
+        'repair-torn-tail': { type: 'boolean' },
+        help: { type: 'boolean' },
+        ...extra,
+      },
+    }) as { values: Record<string, string | boolean | undefined> });
+  } catch (e) {
+    throw new FlagError((e as Error).message.split('\n')[0]!);
+  }
+  const rest: Record<string, string | boolean | undefined> = {};
+  for (const k of Object.keys(extra)) rest[k] = values[k];
+  if (values.help) {
+    return { flags: { help: true } as ServerFlags, rest };
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  if (!str('id')) throw new FlagError('--id is required');
+  if (!str('listen')) throw new FlagError('--listen is required');
+  if (!str('data-dir')) throw new FlagError('--data-dir is required');
+  const id = parseId(str('id')!, '--id');
+  const listen = parseHostPort(str('listen')!, '--listen');
+  if (str('peers') && str('join')) throw new FlagError('give either --peers or --join, not both');
+  const peers = str('peers') ? parsePeers(str('peers')!) : new Map<number, string>();
+  if (str('peers') && !peers.has(id)) throw new FlagError(`--peers must include this node (--id ${id})`);
+  const join = str('join');
+  if (join !== undefined) parseHostPort(join, '--join');
+  const logLevel = (str('log-level') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new FlagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const token = str('token') ?? env.RAFTKIT_TOKEN;
+  if (token !== undefined && token.length === 0) throw new FlagError('--token must not be empty');
+  return {
+    flags: { id, listen, peers, join, dataDir: str('data-dir')!, token: token || undefined, logLevel, repairTornTail: values['repair-torn-tail'] === true, help: false },
+    rest,
+  };
+}
