@@ -186,7 +186,7 @@ export class NodeHost {
   }
 
   private async recoverGroup(rec: RecoveredGroup): Promise<void> {
-    const storage = MemoryStorage.bootstrap(rec.snapshot.confState);
+    const storage = MemoryStorage.bootstrap(emptyConfState());
     if (rec.snapshot.index > 0) storage.applySnapshot({ metadata: rec.snapshot, data: EMPTY });
     storage.append(rec.entries);
     storage.setHardState(rec.hardState);

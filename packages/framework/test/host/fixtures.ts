@@ -1,0 +1,113 @@
+// In-process clusters of NodeHosts over the memory transport and memory log store.
+import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
+import { MemoryHub, MemoryTransport, memoryAddress } from '../../src/transport/memory-transport.js';
+import { NodeHost, type NodeHostOptions } from '../../src/host/node-host.js';
+import { MemorySnapshotFiles } from '../../src/host/snapshot-files.js';
+import type { GroupStateMachine } from '../../src/host/state-machine.js';
+import type { Entry, NodeId } from '../../src/core/types.js';
+import { Role } from '../../src/core/types.js';
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Appends every command to a list; the result is the list's new length. */
+export class ListMachine implements GroupStateMachine {
+  items: string[] = [];
+  apply(entries: readonly Entry[]): unknown[] {
+    return entries.map((e) => {
+      this.items.push(dec(e.data));
+      return this.items.length;
+    });
+  }
+  snapshot(): Uint8Array {
+    return enc(JSON.stringify(this.items));
+  }
+  restore(data: Uint8Array): void {
+    this.items = JSON.parse(dec(data)) as string[];
+  }
+}
+
+export interface HostSlot {
+  id: NodeId;
+  host: NodeHost;
+  store: MemoryLogStore;
+  snapshots: MemorySnapshotFiles;
+  machines: Map<string, ListMachine>;
+}
+
+export class HostCluster {
+  readonly hub = new MemoryHub();
+  readonly slots = new Map<NodeId, HostSlot>();
+
+  constructor(readonly ids: NodeId[], private readonly extra: Partial<NodeHostOptions> = {}) {}
+
+  async startAll(): Promise<void> {
+    for (const id of this.ids) await this.start(id);
+  }
+
+  /** Starts (or restarts, keeping its store and snapshot files) the host `id`. */
+  async start(id: NodeId): Promise<HostSlot> {
+    const old = this.slots.get(id);
+    const store = old?.store ?? new MemoryLogStore();
+    const snapshots = old?.snapshots ?? new MemorySnapshotFiles();
+    const machines = new Map<string, ListMachine>();
+    const transport = new MemoryTransport(this.hub, { selfId: id });
+    for (const peer of this.ids) if (peer !== id) transport.setPeer(peer, memoryAddress(peer));
+    const host = new NodeHost({
+      id,
+      logStore: store,
+      snapshots,
+      transport,
+      stateMachines: (group) => {
+        const m = new ListMachine();
+        machines.set(group, m);
+        return m;
+      },
+      tickMs: 5,
+      electionTick: 10,
+      heartbeatTick: 1,
+      requestTimeoutMs: 3000,
+      ...this.extra,
+    });
+    await host.start();
+    const slot = { id, host, store, snapshots, machines };
+    this.slots.set(id, slot);
+    return slot;
+  }
+
+  get(id: NodeId): HostSlot {
+    return this.slots.get(id)!;
+  }
+
+  async createGroup(name: string, voters: NodeId[] = this.ids): Promise<void> {
+    for (const id of voters) await this.get(id).host.createGroup(name, { type: 'list', voters });
+  }
+
+  leaderOf(group: string): HostSlot | undefined {
+    for (const s of this.slots.values()) {
+      try {
+        if (s.host.groupStatus(group).role === Role.Leader) return s;
+      } catch {
+        // stopped host
+      }
+    }
+    return undefined;
+  }
+
+  async waitLeader(group: string, timeoutMs = 5000): Promise<HostSlot> {
+    await waitFor(() => this.leaderOf(group) !== undefined, timeoutMs, `a leader for ${group}`);
+    return this.leaderOf(group)!;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const s of this.slots.values()) await s.host.stop();
+  }
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

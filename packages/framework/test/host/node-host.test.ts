@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HostCluster, enc, waitFor } from './fixtures.js';
+import { HostError } from '../../src/host/errors.js';
+import { Role } from '../../src/core/types.js';
+
+test('three hosts elect a leader, replicate proposals and answer with the result and index', async () => {
+  const c = new HostCluster([1, 2, 3]);
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const results = await Promise.all(['a', 'b', 'c'].map((s) => leader.host.propose('g', enc(s))));
+    assert.deepEqual(results.map((r) => r.result).sort(), [1, 2, 3]);
+    assert.ok(results.every((r) => r.index > 1));
+    await waitFor(() => [1, 2, 3].every((id) => c.get(id).machines.get('g')!.items.length === 3), 3000, 'replication');
+    const lists = [1, 2, 3].map((id) => c.get(id).machines.get('g')!.items.join());
+    assert.equal(new Set(lists).size, 1);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a follower refuses a proposal with the leader hint, and serves a linearizable read', async () => {
+  const c = new HostCluster([1, 2, 3]);
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const follower = c.get([1, 2, 3].find((id) => id !== leader.id)!);
+    await assert.rejects(follower.host.propose('g', enc('x')), (e: unknown) => e instanceof HostError && e.code === 'not_leader' && e.leader === leader.id);
+    const w = await leader.host.propose('g', enc('w'));
+    const readIndex = await follower.host.linearizableRead('g');
+    assert.ok(readIndex >= w.index);
+    assert.deepEqual(follower.machines.get('g')!.items, ['w']);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('unknown groups and bad group names are clear errors', async () => {
+  const c = new HostCluster([1]);
+  await c.startAll();
+  try {
+    await assert.rejects(async () => c.get(1).host.propose('nope', enc('x')), (e: unknown) => e instanceof HostError && e.code === 'unknown_group');
+    await assert.rejects(c.get(1).host.createGroup('bad name', { type: 'list', voters: [1] }), (e: unknown) => e instanceof HostError && e.code === 'bad_request');
+    await c.createGroup('g');
+    await assert.rejects(c.get(1).host.createGroup('g', { type: 'list', voters: [1] }), (e: unknown) => e instanceof HostError && e.code === 'group_exists');
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a graceful stop hands leadership over; a restarted host recovers its log and state', async () => {
+  const c = new HostCluster([1, 2, 3]);
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    for (let i = 0; i < 20; i++) await leader.host.propose('g', enc(`v${i}`));
+    await leader.host.stop();
+    const next = await c.waitLeader('g', 2000);
+    assert.notEqual(next.id, leader.id);
+    await next.host.propose('g', enc('after'));
+    const restarted = await c.start(leader.id);
+    await waitFor(() => restarted.machines.get('g')?.items.length === 21, 3000, 'the restarted host to catch up');
+    assert.equal(restarted.machines.get('g')!.items[20], 'after');
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a follower that missed compacted entries is caught up by a snapshot', async () => {
+  const c = new HostCluster([1, 2, 3], { snapshotEntries: 20, retainEntries: 5 });
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
+    c.hub.isolate(lagging, [1, 2, 3].filter((id) => id !== lagging));
+    for (let i = 0; i < 100; i++) await leader.host.propose('g', enc(`v${i}`));
+    assert.ok(leader.host.groupStatus('g').firstIndex > 50, 'the leader compacted its log');
+    c.hub.isolate(lagging, [1, 2, 3].filter((id) => id !== lagging), false);
+    await waitFor(() => c.get(lagging).machines.get('g')!.items.length === 100, 5000, 'the lagging follower to catch up');
+    assert.deepEqual(c.get(lagging).machines.get('g')!.items, leader.machines.get('g')!.items);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('idle groups quiesce and wake on a proposal', async () => {
+  const c = new HostCluster([1, 2, 3], { quiesceTicks: 20 });
+  await c.startAll();
+  try {
+    const names = Array.from({ length: 20 }, (_, i) => `q${i}`);
+    for (const n of names) await c.createGroup(n);
+    for (const n of names) await c.waitLeader(n);
+    await waitFor(() => [1, 2, 3].every((id) => c.get(id).host.status().groups.every((g) => g.quiesced)), 5000, 'every group to quiesce');
+    const leader = c.leaderOf('q7')!;
+    const r = await leader.host.propose('q7', enc('wake'));
+    assert.equal(r.result, 1);
+    assert.equal(leader.host.groupStatus('q7').role, Role.Leader);
+    // Still one leader per group, unchanged by quiescing.
+    for (const n of names) assert.ok(c.leaderOf(n));
+  } finally {
+    await c.stopAll();
+  }
+});
