@@ -1,0 +1,136 @@
+import type { Message, NodeId } from '../core/types.js';
+
+/** A raft message addressed within a group. Host ids are the nodes' raft ids in every group. */
+export interface Envelope {
+  group: string;
+  message: Message;
+}
+
+/**
+ * Callbacks from a transport to its host. They are never called synchronously from inside
+ * send() (reports are deferred to a microtask), and never after close() was called. An
+ * exception thrown by a callback is caught and logged; it does not break the transport.
+ */
+export interface TransportEvents {
+  /**
+   * Messages that arrived from a peer host, in the order they were sent. A Snapshot message
+   * is streamed separately and delivered (alone in its batch) once it is complete, so later
+   * small messages (heartbeats, other groups) may overtake it; all other messages keep order.
+   */
+  onMessages(from: NodeId, batch: Envelope[]): void;
+  /**
+   * A Snapshot message finished streaming to `to`: ok once the receiver acknowledged the last
+   * chunk, not ok on rejection, disconnect, timeout or overflow. Reported exactly once per
+   * Snapshot message passed to send() (unless close() was called first).
+   */
+  onSnapshotStatus(group: string, to: NodeId, ok: boolean): void;
+  /**
+   * Messages to `to` were dropped because it is unknown or unreachable, its queue is full, or
+   * they were invalid. Reported at most once per (group, peer) per send() call or dropped queue.
+   */
+  onUnreachable(group: string, to: NodeId): void;
+}
+
+/** Structured logger (pino-compatible subset). */
+export interface TransportLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const noopLogger: TransportLogger = Object.freeze({
+  info() {},
+  warn() {},
+  error() {},
+});
+
+export interface PeerStats {
+  id: NodeId;
+  address: string;
+  /** The outbound connection is open. */
+  connected: boolean;
+  queuedFrames: number;
+  queuedBytes: number;
+  /** Snapshot streams waiting or in progress to this peer. */
+  pendingSnapshots: number;
+}
+
+/** Monotonic counters since construction, plus a per-peer view. */
+export interface TransportStats {
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** Raft messages dropped (queue full, unknown/unreachable peer, invalid, lost on disconnect). */
+  messagesDropped: number;
+  /** Outbound connection attempts, and those of them that were retries after a failure/close. */
+  dials: number;
+  reconnects: number;
+  connectFailures: number;
+  /** Inbound connections accepted / refused at the handshake (bad or missing token, bad headers). */
+  inboundAccepted: number;
+  inboundRefused: number;
+  /** Connections closed because a peer sent a malformed frame or broke the protocol. */
+  protocolErrors: number;
+  snapshotsSent: number;
+  snapshotsFailed: number;
+  snapshotsReceived: number;
+  snapshotChunksSent: number;
+  snapshotChunksReceived: number;
+  peers: PeerStats[];
+}
+
+/**
+ * Peer messaging between hosts. Every call to send() is one round: the messages for each peer
+ * go out batched in as few frames as possible. Raft retransmits, so a transport may drop
+ * messages under pressure (and reports it), but never reorders messages to one peer (except
+ * that a streamed Snapshot message is delivered when complete; see TransportEvents).
+ * Messages addressed to this host itself, or of a local type (Hup, Beat, ...) are dropped and
+ * reported as unreachable.
+ */
+export interface PeerTransport {
+  /** Starts accepting peer connections and allows send(). Call once. */
+  start(events: TransportEvents): Promise<void>;
+  /**
+   * Queues one round. Throws if start() was not called or close() was; never blocks and never
+   * throws for bad messages (they are dropped, logged and reported unreachable). Messages are
+   * encoded before send() returns, so the caller may reuse them, except a Snapshot message's
+   * snapshot.data, which is streamed from the caller's buffer and must stay unchanged until its
+   * onSnapshotStatus.
+   */
+  send(batch: Envelope[]): void;
+  /** Adds or updates a peer's address ("host:port"); a changed address drops the old connection. Throws on an unparsable address. */
+  setPeer(id: NodeId, address: string): void;
+  /** Forgets a peer: closes its connection, drops its queue, fails its snapshot streams. */
+  removePeer(id: NodeId): void;
+  /** Counters and per-peer queue state. */
+  stats(): TransportStats;
+  /** Closes every connection and timer (not the HTTP server, which the caller owns). */
+  close(): Promise<void>;
+}
+
+export function emptyStats(): TransportStats {
+  return {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    messagesDropped: 0,
+    dials: 0,
+    reconnects: 0,
+    connectFailures: 0,
+    inboundAccepted: 0,
+    inboundRefused: 0,
+    protocolErrors: 0,
+    snapshotsSent: 0,
+    snapshotsFailed: 0,
+    snapshotsReceived: 0,
+    snapshotChunksSent: 0,
+    snapshotChunksReceived: 0,
+    peers: [],
+  };
+}
