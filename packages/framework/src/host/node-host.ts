@@ -510,7 +510,13 @@ export class NodeHost {
       }
       if (typeof address !== 'string') continue;
       for (const ch of cc.changes) {
-        if (ch.type !== ConfChangeType.RemoveNode && ch.nodeId !== this.id) this.opts.transport.setPeer(ch.nodeId, address);
+        if (ch.type === ConfChangeType.RemoveNode || ch.nodeId === this.id) continue;
+        try {
+          this.opts.transport.setPeer(ch.nodeId, address);
+        } catch (err) {
+          // Replicated data: every node sees the same bad address; log it and keep applying.
+          this.log.warn({ group: g.name, node: ch.nodeId, address, err: (err as Error).message }, 'membership change carries an unusable address');
+        }
       }
     }
   }

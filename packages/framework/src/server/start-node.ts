@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { NodeHost, type NodeHostOptions } from '../host/node-host.js';
+import { createLogger, type Logger } from '../host/logger.js';
+import type { StateMachineFactory } from '../host/state-machine.js';
+import { SqliteLogStore } from '../storage/sqlite-log-store.js';
+import { SnapshotStore } from '../storage/snapshot-store.js';
+import { WsTransport } from '../transport/ws-transport.js';
+import { acquireDataDir, type DataDirLock } from './data-dir.js';
+import type { ServerFlags } from './flags.js';
+import { ServerStartError } from './server-error.js';
+
+export interface NodeServerOptions {
+  flags: ServerFlags;
+  stateMachines: StateMachineFactory;
+  /** Groups this server founds on its first start, with the --peers voters. */
+  groups?: { name: string; type: string }[];
+  host?: Partial<Omit<NodeHostOptions, 'id' | 'logStore' | 'snapshots' | 'transport' | 'stateMachines'>>;
+  /** Handles HTTP requests other than the peer transport's (the API). */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Handles WebSocket upgrades other than /raft (the watch). Return false to refuse. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  logger?: Logger;
+}
+
+export interface NodeServer {
+  host: NodeHost;
+  server: Server;
+  logger: Logger;
+  /** The address the server listens on ("host:port"). */
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one raftkit node: takes the data dir, opens the log, listens on --listen for the API
+ * and the peers, and founds the configured groups on a first start. Every failure is a
+ * ServerStartError with a one-line message.
+ */
+export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
+  const { flags } = opts;
+  const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
+  const lock: DataDirLock = await acquireDataDir(flags.dataDir);
+  const server = createServer(opts.onRequest ?? notFound);
+  // Any upgrade that no layer claims is closed at once rather than left hanging.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.url?.split('?')[0] === '/raft') return;
+    if (opts.onUpgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  try {
+    await listen(server, flags.listen.host, flags.listen.port);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  const transport = new WsTransport({ selfId: flags.id, server, token: flags.token, path: '/raft', logger: logger.child({ layer: 'transport' }) });
+  for (const [id, address] of flags.peers) if (id !== flags.id) transport.setPeer(id, address);
+  const storageWarnings = logger.child({ layer: 'storage' });
+  const logStore = new SqliteLogStore(flags.dataDir, {
+    repairTornTail: flags.repairTornTail,
+    onWarning: (w) => storageWarnings.warn(w, 'storage warning'),
+  });
+  const host = new NodeHost({
+    ...opts.host,
+    id: flags.id,
+    logStore,
+    snapshots: new SnapshotStore(flags.dataDir),
+    transport,
+    stateMachines: opts.stateMachines,
+    logger,
+  });
+  try {
+    await host.start();
+  } catch (e) {
+    await new Promise((r) => server.close(r));
+    await lock.release();
+    throw new ServerStartError(`cannot start node ${flags.id} from ${flags.dataDir}: ${(e as Error).message}`);
+  }
+  if (flags.peers.size > 0) {
+    for (const g of opts.groups ?? []) {
+      if (!host.hasGroup(g.name)) await host.createGroup(g.name, { type: g.type, voters: [...flags.peers.keys()].sort((a, b) => a - b) });
+    }
+  }
+  const address = `${flags.listen.host}:${(server.address() as { port: number }).port}`;
+  logger.info({ listen: address, dataDir: flags.dataDir }, 'node listening');
+  let stopped = false;
+  return {
+    host,
+    server,
+    logger,
+    address,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await host.stop();
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+      await lock.release();
+    },
+  };
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: 'not_found', message: 'no such route' }));
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (e.code === 'EADDRINUSE') reject(new ServerStartError(`port ${port} on ${host} is already in use`));
+      else if (e.code === 'EACCES') reject(new ServerStartError(`no permission to listen on ${host}:${port}`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new ServerStartError(`cannot listen on ${host}: no such local address`));
+      else reject(new ServerStartError(`cannot listen on ${host}:${port}: ${e.message}`));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
