@@ -71,7 +71,7 @@ export class Raft {
   /**
    * Set at start-up until one election timeout has passed: a restarted node may have promised
    * a leader, before it crashed, not to vote for anyone else for an election timeout, and lease
-   * reads depend on that promise. Only kept when lease reads are on: it delays the first election.
+   * reads depend on that promise.
    */
   private bootLease: boolean;
   /** A TimeoutNow arrived while committed membership changes were unapplied: campaign once they are. */
@@ -85,7 +85,11 @@ export class Raft {
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
-    this.bootLease = this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased;
+    // Only a node that has followed a leader (its term got past the founding term 1, durably,
+    // before it answered that leader) can have made the promise; any node may, since lease reads
+    // may be used by whichever node leads.
+    const { hardState: initialHard } = this.cfg.storage.initialState();
+    this.bootLease = this.cfg.checkQuorum && initialHard.term > 1;
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
     this.trk = new ProgressTracker(this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
     const { hardState, confState } = this.cfg.storage.initialState();
@@ -685,7 +689,12 @@ export class Raft {
     if (pr.state === ProgressState.Replicate) {
       const prevIndex = pr.next - 1;
       const prevTerm = this.log.termOrUndefined(prevIndex);
-      if (prevTerm === undefined) return;
+      if (prevTerm === undefined) {
+        // Compacted past what it has: only a snapshot can help, and a full window must not block it.
+        pr.becomeProbe();
+        this.sendAppend(to, pr, true);
+        return;
+      }
       const commit = Math.min(this.log.committed, prevIndex);
       this.send(makeMessage({ type: MessageType.Append, to, index: prevIndex, logTerm: prevTerm, commit }));
       return;
@@ -748,7 +757,8 @@ export class Raft {
    */
   private leaseValid(): boolean {
     if (this.leadTransferee !== NONE || this.sentTimeoutNow) return false;
-    return this.trk.quorumLeaseTick(this.id, this.ticks) + this.cfg.leaseTicks > this.ticks;
+    const start = this.trk.quorumLeaseTick(this.id, this.ticks);
+    return start >= 0 && start + this.cfg.leaseTicks > this.ticks;
   }
 
   private answerRead(req: Message, index: number): void {

@@ -10,6 +10,11 @@ export interface NetworkConditions {
   maxDelay: number;
   lossRate: number;
   dupRate: number;
+  /**
+   * Per-link FIFO, as over one TCP connection: a message never overtakes an earlier one on the
+   * same link. When false, independent delays reorder messages freely.
+   */
+  fifo: boolean;
 }
 
 interface Partition {
@@ -25,6 +30,10 @@ export class Network {
   private cut = new Map<number, number>();
   private partitions = new Map<number, Partition>();
   private nextPartitionId = 1;
+  /** Loss rates of single links (from -> to) that override conditions.lossRate. */
+  private linkLoss = new Map<number, number>();
+  /** Latest arrival time scheduled per link, for FIFO delivery. */
+  private lastArrival = new Map<number, number>();
 
   constructor(
     private readonly rng: Prng,
@@ -37,14 +46,25 @@ export class Network {
     return (this.cut.get(linkKey(from, to)) ?? 0) > 0;
   }
 
-  /** The delays of the copies of one message that will arrive: [] if it is lost. */
-  fate(from: NodeId, to: NodeId): number[] {
+  /** The arrival times of the copies of one message sent now: [] if it is lost. */
+  fate(from: NodeId, to: NodeId, now: number): number[] {
     if (this.isCut(from, to)) return [];
     const c = this.conditions;
-    if (c.lossRate > 0 && this.rng.chance(c.lossRate)) return [];
-    const delay = () => this.rng.range(c.minDelay, c.maxDelay);
-    if (c.dupRate > 0 && this.rng.chance(c.dupRate)) return [delay(), delay()];
-    return [delay()];
+    const loss = this.linkLoss.get(linkKey(from, to)) ?? c.lossRate;
+    if (loss > 0 && this.rng.chance(loss)) return [];
+    const copies = c.dupRate > 0 && this.rng.chance(c.dupRate) ? 2 : 1;
+    const out: number[] = [];
+    for (let i = 0; i < copies; i++) {
+      let at = now + this.rng.range(c.minDelay, c.maxDelay);
+      if (c.fifo) {
+        const k = linkKey(from, to);
+        // Equal times keep send order: the event queue breaks ties by insertion.
+        at = Math.max(at, this.lastArrival.get(k) ?? 0);
+        this.lastArrival.set(k, at);
+      }
+      out.push(at);
+    }
+    return out;
   }
 
   /** Cuts every link between different groups, both ways. Returns the partition's id. */
@@ -80,6 +100,15 @@ export class Network {
 
   healAll(): void {
     for (const id of [...this.partitions.keys()]) this.heal(id);
+  }
+
+  /** Makes one link lossy (silently: unlike a cut, the sender's transport notices nothing). */
+  setLinkLoss(from: NodeId, to: NodeId, rate: number): void {
+    this.linkLoss.set(linkKey(from, to), rate);
+  }
+
+  clearLinkLoss(): void {
+    this.linkLoss.clear();
   }
 
   get activePartitions(): number {

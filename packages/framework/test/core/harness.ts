@@ -5,7 +5,8 @@ import { MemoryStorage } from '../../src/core/memory-storage.js';
 import { RawNode } from '../../src/core/raw-node.js';
 import type { RaftConfig } from '../../src/core/config.js';
 import { emptyConfState } from '../../src/core/conf-state.js';
-import { EntryType, MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState } from '../../src/core/types.js';
+import { EntryType, MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState, type Ready, type Status } from '../../src/core/types.js';
+import { ConfChangeTransition, ConfChangeType, type ConfChange, type ConfChangeSingle } from '../../src/core/confchange/types.js';
 
 export function seeded(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -21,6 +22,16 @@ export function seeded(seed: number): () => number {
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+// Membership change builders.
+export const addVoter = (nodeId: NodeId): ConfChangeSingle => ({ type: ConfChangeType.AddVoter, nodeId });
+export const addLearner = (nodeId: NodeId): ConfChangeSingle => ({ type: ConfChangeType.AddLearner, nodeId });
+export const addWitness = (nodeId: NodeId): ConfChangeSingle => ({ type: ConfChangeType.AddWitness, nodeId });
+export const removeNode = (nodeId: NodeId): ConfChangeSingle => ({ type: ConfChangeType.RemoveNode, nodeId });
+export const autoChange = (...changes: ConfChangeSingle[]): ConfChange => ({ transition: ConfChangeTransition.Auto, changes });
+export const jointImplicit = (...changes: ConfChangeSingle[]): ConfChange => ({ transition: ConfChangeTransition.JointImplicit, changes });
+export const jointExplicit = (...changes: ConfChangeSingle[]): ConfChange => ({ transition: ConfChangeTransition.JointExplicit, changes });
+export const leaveJoint = (): ConfChange => ({ transition: ConfChangeTransition.Auto, changes: [] });
+
 export interface TestNode {
   id: NodeId;
   node: RawNode;
@@ -28,6 +39,8 @@ export interface TestNode {
   applied: Entry[];
   readStates: ReadState[];
   down: boolean;
+  /** User data restored from the latest snapshot this node installed (or restarted from). */
+  base: string[];
 }
 
 export type Filter = (m: Message) => boolean; // true: drop
@@ -39,6 +52,20 @@ export interface ClusterOptions {
   config?: Partial<RaftConfig>;
   /** Per-node config overrides. */
   nodeConfig?: Record<number, Partial<RaftConfig>>;
+  /**
+   * Pre-filled logs: per node, the terms of entries 1..n (data `t<term>i<index>`). Entry 1 is the
+   * founding snapshot (index 1, term 1), so every list starts with 1. The node's hard state term is
+   * the highest term of its log (or `terms[id]` if given), with no vote and only the founding
+   * snapshot committed.
+   */
+  logs?: Record<number, number[]>;
+  terms?: Record<number, number>;
+}
+
+/** One Ready as a node produced it. */
+export interface ReadyRecord {
+  id: NodeId;
+  rd: Ready;
 }
 
 export class Cluster {
@@ -50,6 +77,11 @@ export class Cluster {
   /** Messages held back by `hold`; released by `release`. */
   held: Message[] = [];
   holdFilter: Filter | undefined;
+  /** Called with every Ready before the harness handles it (assertions on the Ready contract). */
+  onReady: ((n: TestNode, rd: Ready) => void) | undefined;
+  /** When true, every Ready is kept in `readies`. */
+  recordReadies = false;
+  readies: ReadyRecord[] = [];
   private readonly baseConfig: Partial<RaftConfig>;
   private readonly nodeConfig: Record<number, Partial<RaftConfig>>;
 
@@ -57,12 +89,23 @@ export class Cluster {
     this.baseConfig = opts.config ?? {};
     this.nodeConfig = opts.nodeConfig ?? {};
     const cs: ConfState = { ...emptyConfState(), voters: [...opts.voters, ...(opts.witnesses ?? [])], learners: opts.learners ?? [], witnesses: opts.witnesses ?? [] };
-    for (const id of [...cs.voters, ...cs.learners]) this.addNode(id, MemoryStorage.bootstrap(cs));
+    for (const id of [...cs.voters, ...cs.learners]) {
+      const storage = MemoryStorage.bootstrap(cs);
+      const terms = opts.logs?.[id];
+      if (terms && terms.length > 0) {
+        // Index 1 is the founding snapshot (term 1): pre-filled logs must start with it.
+        if (terms[0] !== 1) throw new Error('a pre-filled log starts with the founding entry: index 1, term 1');
+        storage.append(terms.slice(1).map((t, i) => ({ term: t, index: i + 2, type: EntryType.Normal, data: enc(`t${t}i${i + 2}`) })));
+      }
+      const term = opts.terms?.[id] ?? (terms && terms.length > 0 ? Math.max(...terms) : 0);
+      if (term > 0) storage.setHardState({ term, vote: 0, commit: storage.firstIndex() - 1 });
+      this.addNode(id, storage);
+    }
   }
 
   addNode(id: NodeId, storage: MemoryStorage, applied = 0): TestNode {
     const node = new RawNode(this.configFor(id, storage, applied));
-    const tn: TestNode = { id, node, storage, applied: [], readStates: [], down: false };
+    const tn: TestNode = { id, node, storage, applied: [], readStates: [], down: false, base: decodeSnapshotData(storage.snapshot().data) };
     this.nodes.set(id, tn);
     return tn;
   }
@@ -106,9 +149,12 @@ export class Cluster {
 
   private handleReady(n: TestNode): void {
     const rd = n.node.ready();
+    this.onReady?.(n, rd);
+    if (this.recordReadies) this.readies.push({ id: n.id, rd });
     if (rd.snapshot) {
       n.storage.applySnapshot(rd.snapshot);
       n.applied = []; // the test state machine restarts from the snapshot
+      n.base = decodeSnapshotData(rd.snapshot.data);
     }
     n.storage.append(rd.entries);
     if (rd.hardState) n.storage.setHardState(rd.hardState);
@@ -188,11 +234,13 @@ export class Cluster {
     return i;
   }
 
-  /** User data applied on a node, in order (no-ops and conf changes left out). */
+  /**
+   * User data applied on a node, in order (no-ops and conf changes left out), starting from the
+   * data of the snapshot it last installed (empty before any snapshot).
+   */
   data(id: NodeId): string[] {
-    return this.get(id)
-      .applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0)
-      .map((e) => dec(e.data));
+    const n = this.get(id);
+    return [...n.base, ...n.applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0).map((e) => dec(e.data))];
   }
 
   /** Crashes a node: it keeps only its storage. */
@@ -214,5 +262,79 @@ export class Cluster {
 
   clearSent(): void {
     this.sent = [];
+  }
+
+  // ------------------------------------------------------------ helpers added for the unit suite
+
+  /** Proposes a membership change on `id` and stabilizes. */
+  proposeConfChange(id: NodeId, cc: ConfChange): number {
+    const i = this.get(id).node.proposeConfChange(cc);
+    this.stabilize();
+    return i;
+  }
+
+  /** Requests a read on `id` with the given context and stabilizes. */
+  readIndex(id: NodeId, ctx: string): void {
+    this.get(id).node.readIndex(enc(ctx));
+    this.stabilize();
+  }
+
+  /** Contexts of the read states `id` has received, as strings. */
+  reads(id: NodeId): { index: number; ctx: string }[] {
+    return this.get(id).readStates.map((r) => ({ index: r.index, ctx: dec(r.context) }));
+  }
+
+  status(id: NodeId): Status {
+    return this.get(id).node.status();
+  }
+
+  committed(id: NodeId): number {
+    return this.get(id).node.inspectLog().committed;
+  }
+
+  lastIndex(id: NodeId): number {
+    return this.get(id).node.inspectLog().lastIndex;
+  }
+
+  /** Terms of the node's log from its first index to its last. */
+  logTerms(id: NodeId): number[] {
+    const l = this.get(id).node.inspectLog();
+    const out: number[] = [];
+    for (let i = l.firstIndex; i <= l.lastIndex; i++) out.push(l.term(i));
+    return out;
+  }
+
+  /**
+   * Takes a snapshot of node `id` at its applied index (data: the applied user data, as JSON)
+   * and compacts its storage up to `compactTo` (default: the snapshot index).
+   */
+  snapshotAndCompact(id: NodeId, compactTo?: number): number {
+    const n = this.get(id);
+    const index = n.node.inspectLog().applied;
+    const data = enc(JSON.stringify(this.data(id)));
+    n.storage.createSnapshot(index, n.node.confState(), data);
+    n.storage.compact(compactTo ?? index);
+    return index;
+  }
+
+  /** Ticks the given live nodes (default: all) one tick at a time until pred holds; returns the ticks taken. */
+  tickUntil(pred: () => boolean, maxTicks = 1000, ids?: NodeId[]): number {
+    for (let t = 0; t < maxTicks; t++) {
+      if (pred()) return t;
+      for (const n of this.nodes.values()) if (!n.down && (!ids || ids.includes(n.id))) n.node.tick();
+      this.stabilize();
+    }
+    if (pred()) return maxTicks;
+    throw new Error(`condition not reached within ${maxTicks} ticks`);
+  }
+}
+
+function decodeSnapshotData(data: Uint8Array): string[] {
+  if (data.length === 0) return [];
+  try {
+    const v: unknown = JSON.parse(dec(data));
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
   }
 }

@@ -19,11 +19,11 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     throw new RaftError('conf_change_invalid', 'conf change entry is not valid JSON');
   }
   const cc = raw as Partial<ConfChange> | null;
-  if (!cc || typeof cc !== 'object' || !Array.isArray(cc.changes) || !TRANSITIONS.has(String(cc.transition))) {
+  if (!cc || typeof cc !== 'object' || !Array.isArray(cc.changes) || typeof cc.transition !== 'string' || !TRANSITIONS.has(cc.transition)) {
     throw new RaftError('conf_change_invalid', 'conf change entry lacks transition or changes');
   }
   for (const c of cc.changes) {
-    if (!c || !TYPES.has(String(c.type)) || !Number.isInteger(c.nodeId) || c.nodeId <= 0) {
+    if (!c || typeof c.type !== 'string' || !TYPES.has(c.type) || !Number.isInteger(c.nodeId) || c.nodeId <= 0) {
       throw new RaftError('conf_change_invalid', `conf change has a bad change: ${JSON.stringify(c)}`);
     }
   }
