@@ -76,6 +76,10 @@ export class Raft {
   private bootLease: boolean;
   /** A TimeoutNow arrived while committed membership changes were unapplied: campaign once they are. */
   private pendingTimeoutNow = false;
+  /** This node was a data voter until it applied a configuration that removed or demoted it. */
+  private removedVoter = false;
+  /** This leader applied a configuration without itself as a voter and is handing off. */
+  private removedFromConfig = false;
   /** This leader sent a TimeoutNow this term: its target may win at any time, so no more leases. */
   private sentTimeoutNow = false;
 
@@ -115,9 +119,19 @@ export class Raft {
   }
 
   /** May this node become leader: a data-holding voter of the current configuration. */
-  promotable(): boolean {
+  private isDataVoter(): boolean {
     const c = this.trk.config;
-    return c.voters.has(this.id) && !c.witnesses.has(this.id) && !c.learners.has(this.id) && this.log.unstable.snapshot === undefined;
+    return c.voters.has(this.id) && !c.witnesses.has(this.id) && !c.learners.has(this.id);
+  }
+
+  /**
+   * May this node campaign: a data-holding voter of its applied configuration, or a data voter
+   * that applied its own removal. The latter matters when the others have not learned that the
+   * removal committed: they still count us in their configuration's quorum, and our log may hold
+   * entries they need. If elected we only hand leadership to a remaining voter.
+   */
+  promotable(): boolean {
+    return (this.isDataVoter() || this.removedVoter) && this.log.unstable.snapshot === undefined;
   }
 
   private send(m: Message): void {
@@ -134,10 +148,6 @@ export class Raft {
   private resetRandomizedElectionTimeout(): void {
     const e = this.cfg.electionTick;
     this.randomizedElectionTimeout = e + Math.floor(this.cfg.random() * e);
-  }
-
-  private pastElectionTimeout(): boolean {
-    return this.electionElapsed >= this.randomizedElectionTimeout;
   }
 
   private reset(term: number): void {
@@ -166,6 +176,7 @@ export class Raft {
     this.pendingReadIndexMessages = [];
     this.pendingTimeoutNow = false;
     this.sentTimeoutNow = false;
+    this.removedFromConfig = false;
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -212,6 +223,10 @@ export class Raft {
     this.pendingConfIndex = this.log.lastIndex();
     // The no-op of this term: commits everything before it (Figure 8) and enables reads.
     this.appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data: EMPTY }], true);
+    if (!this.isDataVoter()) {
+      this.removedFromConfig = true;
+      this.handOffAfterRemoval();
+    }
   }
 
   // ---------------------------------------------------------------- ticks
@@ -224,7 +239,9 @@ export class Raft {
   private tickElection(): void {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTick) this.bootLease = false;
-    if (this.promotable() && this.pastElectionTimeout()) {
+    // A removed voter waits longer: it is needed only when the remaining voters are stuck.
+    const patience = this.removedVoter ? 3 : 1;
+    if (this.promotable() && this.electionElapsed >= patience * this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup(false);
     }
@@ -238,6 +255,7 @@ export class Raft {
       if (this.cfg.checkQuorum) this.checkQuorum();
       // A transfer that has not finished within an election timeout is abandoned.
       if (this.role === Role.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
+      if (this.role === Role.Leader && this.removedFromConfig && this.cfg.stepDownOnRemoval) this.handOffAfterRemoval();
     }
     if (this.role !== Role.Leader) return;
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -793,6 +811,9 @@ export class Raft {
     // The message may be delayed past an aborted transfer and still make `to` campaign.
     this.sentTimeoutNow = true;
     this.send(makeMessage({ type: MessageType.TimeoutNow, to }));
+    // A removed leader's successor has everything it has: its job is done. (The successor may not
+    // know the removal committed; it then campaigns in the old configuration, where we still vote.)
+    if (this.removedFromConfig) this.becomeFollower(this.term, NONE);
   }
 
   private abortLeaderTransfer(): void {
@@ -804,7 +825,7 @@ export class Raft {
   propose(datas: Uint8Array[]): number {
     if (this.role !== Role.Leader) throw new NotLeaderError(this.lead);
     if (this.leadTransferee !== NONE) throw errProposalDropped(`leadership is being transferred to node ${this.leadTransferee}`);
-    if (!this.trk.progress.has(this.id)) throw errProposalDropped('this leader was removed from the configuration');
+    if (this.removedFromConfig) throw errProposalDropped('this leader was removed from the configuration and is handing off');
     const ents = datas.map((data): Entry => ({ term: 0, index: 0, type: EntryType.Normal, data }));
     return this.appendEntries(ents);
   }
@@ -812,6 +833,7 @@ export class Raft {
   proposeConfChange(cc: ConfChange): number {
     if (this.role !== Role.Leader) throw new NotLeaderError(this.lead);
     if (this.leadTransferee !== NONE) throw errProposalDropped(`leadership is being transferred to node ${this.leadTransferee}`);
+    if (this.removedFromConfig) throw errProposalDropped('this leader was removed from the configuration and is handing off');
     if (this.pendingConfIndex > this.log.applied) {
       throw errProposalDropped(`a configuration change at index ${this.pendingConfIndex} is not applied yet`);
     }
@@ -858,16 +880,21 @@ export class Raft {
   }
 
   private switchToConfig(result: ChangeResult): void {
+    const wasDataVoter = this.isDataVoter();
     this.trk.config = result.config;
     this.trk.progress = result.progress;
+    if (this.isDataVoter()) this.removedVoter = false;
+    else if (wasDataVoter) this.removedVoter = true;
     const c = this.trk.config;
     const member = c.voters.has(this.id) || c.learners.has(this.id) || c.learnersNext.has(this.id);
     if (this.role !== Role.Leader) return;
     if (!member || c.learners.has(this.id)) {
-      if (this.cfg.stepDownOnRemoval) {
-        this.handOffBeforeStepDown();
-        this.becomeFollower(this.term, NONE);
-      }
+      // Keep leading (without counting ourselves) until a remaining voter takes over: stepping
+      // down at once can leave the others unable to learn that the change committed, stuck in
+      // a configuration whose quorum needs us.
+      this.removedFromConfig = true;
+      if (this.cfg.stepDownOnRemoval) this.handOffAfterRemoval();
+      this.maybeCommit();
       return;
     }
     if (this.leadTransferee !== NONE && !c.voters.has(this.leadTransferee)) this.abortLeaderTransfer();
@@ -875,19 +902,28 @@ export class Raft {
     this.maybeCommit();
   }
 
-  /** A removed leader tells the most caught-up voter to campaign now, rather than wait a timeout. */
-  private handOffBeforeStepDown(): void {
+  /**
+   * A removed (or demoted) leader hands leadership to the most caught-up remaining data voter
+   * through a normal transfer: it catches the target up, then sends TimeoutNow. If no voter can
+   * take over it steps down. Retried after each election timeout until someone wins.
+   */
+  private handOffAfterRemoval(): void {
+    if (this.leadTransferee !== NONE) return;
     const c = this.trk.config;
     let best: NodeId = NONE;
     let bestMatch = -1;
     this.trk.forEach((id, pr) => {
-      if (id === this.id || !c.voters.has(id) || c.witnesses.has(id)) return;
+      if (id === this.id || !c.voters.has(id) || c.witnesses.has(id) || c.learners.has(id)) return;
       if (pr.match > bestMatch) {
         best = id;
         bestMatch = pr.match;
       }
     });
-    if (best !== NONE && bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
+    if (best === NONE) {
+      this.becomeFollower(this.term, NONE);
+      return;
+    }
+    this.handleTransferLeader(best);
   }
 }
 

@@ -62,6 +62,9 @@ export class Checker {
   // ---- per step -------------------------------------------------------------------------
 
   private readonly views: Array<[SimNode, RawNode, LogView]> = [];
+  /** Nodes that were a data voter in their applied configuration at some point. */
+  private readonly everDataVoter = new Set<NodeId>();
+  private readonly voterSeenAt = new Map<NodeId, number>();
 
   afterStep(nodes: readonly SimNode[]): void {
     const views = this.views;
@@ -72,6 +75,11 @@ export class Checker {
       const log = raft.inspectLog();
       views.push([n, raft, log]);
       this.trackCommit(n.id, log);
+      if (!n.witness && this.voterSeenAt.get(n.id) !== log.applied) {
+        this.voterSeenAt.set(n.id, log.applied);
+        const cs = raft.confState();
+        if (!cs.witnesses.includes(n.id) && (cs.voters.includes(n.id) || cs.votersOutgoing.includes(n.id))) this.everDataVoter.add(n.id);
+      }
     }
     // Leaders after commits: a new leader is held to everything committed up to this step.
     for (const [n, raft, log] of views) {
@@ -111,7 +119,9 @@ export class Checker {
 
     const cs = raft.confState();
     if (n.witness || cs.witnesses.includes(n.id)) this.fail('role-safety', `witness ${n.id} became leader of term ${term}`);
-    if (!cs.voters.includes(n.id) && !cs.votersOutgoing.includes(n.id)) {
+    // A data voter that applied its own removal may still lead, only to hand off (see
+    // Raft.promotable); a node that never was one may not.
+    if (!cs.voters.includes(n.id) && !cs.votersOutgoing.includes(n.id) && !this.everDataVoter.has(n.id)) {
       this.fail('role-safety', `node ${n.id} became leader of term ${term} but is not a voter (voters ${fmt(cs.voters)}, outgoing ${fmt(cs.votersOutgoing)}, learners ${fmt(cs.learners)})`);
     }
 
