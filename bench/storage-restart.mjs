@@ -58,14 +58,18 @@ try {
   await w.close();
   const size = await new SqliteLogStore(dir).sizeOnDisk();
 
-  // 2. Reopen, timed (a new process would pay a little more for the worker's start).
+  // 2. Reopen, timed (includes starting the worker thread).
   const opens = [];
+  const cpus = [];
   let info;
   for (let r = 0; r < runs; r++) {
     const s = new SqliteLogStore(dir, { onWarning: () => {}, quickCheckMaxBytes: values['quick-check'] ? Infinity : 0 });
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const rec = await s.open();
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpus.push(Math.round((c.user + c.system) / 1000));
     const n = rec.reduce((a, g) => a + g.entries.length, 0);
     if (n !== total) throw new Error(`recovered ${n} entries, wrote ${total}`);
     opens.push(Math.round(ms));
@@ -81,6 +85,9 @@ try {
     write_seconds: Number(writeSecs.toFixed(2)),
     open_ms_runs: opens,
     open_ms_best: Math.min(...opens),
+    open_ms_median: [...opens].sort((a, b) => a - b)[Math.floor(opens.length / 2)],
+    // CPU time of the whole process (both threads) during open(): steadier than wall time on a shared machine.
+    open_cpu_ms_runs: cpus,
     worker_load_ms: info.loadMs,
     quick_check_ms: info.quickCheckMs,
   };
