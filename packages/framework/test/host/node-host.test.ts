@@ -28,6 +28,7 @@ test('a follower refuses a proposal with the leader hint, and serves a lineariza
     await c.createGroup('g');
     const leader = await c.waitLeader('g');
     const follower = c.get([1, 2, 3].find((id) => id !== leader.id)!);
+    await waitFor(() => follower.host.leaderOf('g') === leader.id, 3000, 'the follower to learn the leader');
     await assert.rejects(follower.host.propose('g', enc('x')), (e: unknown) => e instanceof HostError && e.code === 'not_leader' && e.leader === leader.id);
     const w = await leader.host.propose('g', enc('w'));
     const readIndex = await follower.host.linearizableRead('g');
