@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodeHost, type NodeHostOptions } from '../host/node-host.js';
 import { createLogger, type Logger } from '../host/logger.js';
@@ -42,9 +43,25 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
   const server = createServer(opts.onRequest ?? notFound);
+  const transport = new WsTransport({ selfId: flags.id, server, token: flags.token, path: '/raft', logger: logger.child({ layer: 'transport' }) });
+  for (const [id, address] of flags.peers) if (id !== flags.id) transport.setPeer(id, address);
+  // Every socket, upgraded or not: a failed start must end them all, or close() waits forever.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const closeServer = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  };
   // Any upgrade that no layer claims is closed at once rather than left hanging.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.url?.split('?')[0] === '/raft') return;
+    if (req.url?.split('?')[0] === '/raft') {
+      // The transport takes peers once the log is open; until then they are told to come back.
+      if (!transport.accepting) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (opts.onUpgrade?.(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
@@ -54,8 +71,6 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     await lock.release();
     throw e;
   }
-  const transport = new WsTransport({ selfId: flags.id, server, token: flags.token, path: '/raft', logger: logger.child({ layer: 'transport' }) });
-  for (const [id, address] of flags.peers) if (id !== flags.id) transport.setPeer(id, address);
   const storageWarnings = logger.child({ layer: 'storage' });
   const logStore = new SqliteLogStore(flags.dataDir, {
     repairTornTail: flags.repairTornTail,
@@ -73,7 +88,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   try {
     await host.start();
   } catch (e) {
-    await new Promise((r) => server.close(r));
+    await closeServer();
     await lock.release();
     throw new ServerStartError(`cannot start node ${flags.id} from ${flags.dataDir}: ${(e as Error).message}`);
   }
@@ -94,8 +109,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
       if (stopped) return;
       stopped = true;
       await host.stop();
-      server.closeAllConnections?.();
-      await new Promise((r) => server.close(r));
+      await closeServer();
       await lock.release();
     },
   };

@@ -285,6 +285,11 @@ export class WsTransport implements PeerTransport {
   // -------------------------------------------------------------------------------------
   // Lifecycle
 
+  /** True between start() and close(): inbound peers are handled. */
+  get accepting(): boolean {
+    return this.started && !this.closed;
+  }
+
   async start(events: TransportEvents): Promise<void> {
     if (this.started) throw new Error('WsTransport: start() called twice');
     if (this.closed) throw new Error('WsTransport: closed');
