@@ -479,7 +479,10 @@ export class NodeHost {
       this.dirty.add(g);
     }
     for (const { g } of work) {
-      if (g.appliedIndex - g.snapshotIndex >= this.snapshotEntries) await this.takeSnapshot(g);
+      if (g.appliedIndex - g.snapshotIndex >= this.snapshotEntries && !g.snapshotting) {
+        // Not awaited: serialising and writing run beside the next rounds.
+        this.takeSnapshot(g).catch(() => undefined);
+      }
     }
     this.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
   }
@@ -532,20 +535,46 @@ export class NodeHost {
     }
   }
 
-  /** Captures the state machine at the applied index, writes it durably, compacts the log. */
+  /**
+   * Snapshots a group at its applied index: captures the state (synchronously when the state
+   * machine can), then serialises and writes it durably off the round, and only then makes it the
+   * log's base and compacts — so a follower is never offered a snapshot whose file is not there.
+   */
   private async takeSnapshot(g: RaftGroup): Promise<number> {
+    if (g.snapshotting) return g.snapshotting;
     const index = g.appliedIndex;
     if (index <= g.snapshotIndex) return g.snapshotIndex;
-    const data = await g.sm.snapshot();
     const confState = g.node.confState();
-    const snap = g.storage.createSnapshot(index, confState, EMPTY);
-    await this.opts.snapshots.save(g.name, snap.metadata, data);
-    const compactTo = Math.max(g.storage.firstIndex() - 1, index - this.retainEntries);
-    if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
-    g.snapshotIndex = index;
-    this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
-    this.markDirty(g);
-    this.log.debug({ group: g.name, index, compactTo, bytes: data.length }, 'snapshot taken');
-    return index;
+    const term = g.storage.term(index);
+    let serialize: () => Promise<Uint8Array>;
+    if (g.sm.captureSnapshot) {
+      const capture = g.sm.captureSnapshot();
+      serialize = () => capture.serialize();
+    } else {
+      const data = await g.sm.snapshot();
+      serialize = async () => data;
+    }
+    const task = (async () => {
+      const data = await serialize();
+      await this.opts.snapshots.save(g.name, { index, term, confState }, data);
+      if (g.removed || index <= g.storage.snapshot().metadata.index) return g.snapshotIndex;
+      const snap = g.storage.createSnapshot(index, confState, EMPTY);
+      const compactTo = Math.max(g.storage.firstIndex() - 1, index - this.retainEntries);
+      if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
+      g.snapshotIndex = Math.max(g.snapshotIndex, index);
+      this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
+      this.markDirty(g);
+      this.log.debug({ group: g.name, index, compactTo, bytes: data.length }, 'snapshot taken');
+      return index;
+    })();
+    g.snapshotting = task;
+    try {
+      return await task;
+    } catch (e) {
+      this.log.error({ group: g.name, index, err: (e as Error).message }, 'snapshot failed');
+      throw e;
+    } finally {
+      g.snapshotting = undefined;
+    }
   }
 }

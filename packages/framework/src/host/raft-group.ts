@@ -51,6 +51,8 @@ export class RaftGroup {
   /** True while the group has a Ready in flight in the host's round. */
   inRound = false;
   removed = false;
+  /** The snapshot being serialised and written, if any. */
+  snapshotting: Promise<number> | undefined;
 
   constructor(
     readonly name: string,

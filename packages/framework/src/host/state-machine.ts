@@ -10,6 +10,12 @@ export interface GroupStateMachine {
   apply(entries: readonly Entry[]): unknown[] | Promise<unknown[]>;
   /** The state as of the last applied entry, serialised. */
   snapshot(): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional: captures the state at the last applied entry cheaply and synchronously, to be
+   * serialised later. With it, a snapshot of a large state does not stall applying entries or
+   * heartbeats; without it, the host awaits snapshot() between rounds.
+   */
+  captureSnapshot?(): { serialize(): Promise<Uint8Array> };
   /** Replaces the state with a snapshot's. */
   restore(data: Uint8Array): void | Promise<void>;
 }
