@@ -441,8 +441,20 @@ export class NodeHost {
     }
     if (writes.length > 0) {
       const tw = performance.now();
-      await this.opts.logStore.write(writes);
-      this.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
+      const written = this.opts.logStore.write(writes);
+      // Only entries, votes, terms and snapshots must be durable before anything depends on
+      // them; a commit index alone can be re-learned after a crash, so a round that changes
+      // nothing else goes on while its write completes (writes stay in order).
+      const mustSync = pendingSync(writes) || work.some(({ rd }) => rd.mustSync);
+      if (mustSync) {
+        await written;
+        this.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
+      } else {
+        written.catch((e: Error) => {
+          this.log.error({ err: e.message }, 'log write failed; the node stops');
+          void this.fatal(e);
+        });
+      }
       this.metrics.roundEntries.observe(entryCount);
     }
 
@@ -577,4 +589,9 @@ export class NodeHost {
       g.snapshotting = undefined;
     }
   }
+}
+
+/** Writes other than a bare commit-index change. */
+function pendingSync(writes: GroupWrite[]): boolean {
+  return writes.some((w) => w.entries.length > 0 || w.snapshot !== undefined || w.compact !== undefined || w.remove === true || w.type !== undefined);
 }
