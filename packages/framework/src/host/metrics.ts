@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TransportStats } from '../transport/transport.js';
 
 /** The host's counters and histograms; the HTTP layer serves `registry` as /metrics. */
 export class HostMetrics {
@@ -29,4 +30,28 @@ export class HostMetrics {
   readonly messagesSent = new Counter({ name: 'raftkit_messages_sent_total', help: 'Raft messages handed to the transport', registers: [this.registry] });
   readonly groups = new Gauge({ name: 'raftkit_groups', help: 'Groups on this host', registers: [this.registry] });
   readonly quiescedGroups = new Gauge({ name: 'raftkit_quiesced_groups', help: 'Groups currently quiesced', registers: [this.registry] });
+
+  /** Exposes the peer transport's counters (read when /metrics is scraped). */
+  watchTransport(stats: () => TransportStats): void {
+    const fields: [keyof TransportStats, string, string][] = [
+      ['bytesSent', 'raftkit_peer_bytes_sent_total', 'Bytes sent to peers'],
+      ['bytesReceived', 'raftkit_peer_bytes_received_total', 'Bytes received from peers'],
+      ['framesSent', 'raftkit_peer_frames_sent_total', 'Frames sent to peers'],
+      ['messagesDropped', 'raftkit_peer_messages_dropped_total', 'Raft messages dropped by the transport'],
+      ['reconnects', 'raftkit_peer_reconnects_total', 'Reconnections to peers'],
+      ['inboundRefused', 'raftkit_peer_connections_refused_total', 'Peer connections refused at the handshake'],
+      ['snapshotsSent', 'raftkit_snapshots_sent_total', 'Snapshots streamed to peers'],
+      ['snapshotsReceived', 'raftkit_snapshots_received_total', 'Snapshots received from peers'],
+    ];
+    for (const [field, name, help] of fields) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(stats()[field] as number);
+        },
+      });
+    }
+  }
 }

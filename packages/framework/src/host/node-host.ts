@@ -114,6 +114,7 @@ export class NodeHost {
     this.random = opts.random ?? Math.random;
     this.log = (opts.logger ?? silentLogger).child({ node: this.id });
     this.metrics = opts.metrics ?? new HostMetrics();
+    this.metrics.watchTransport(() => opts.transport.stats());
   }
 
   // ------------------------------------------------------------------ lifecycle

@@ -16,6 +16,10 @@ test('three hosts elect a leader, replicate proposals and answer with the result
     await waitFor(() => [1, 2, 3].every((id) => c.get(id).machines.get('g')!.items.length === 3), 3000, 'replication');
     const lists = [1, 2, 3].map((id) => c.get(id).machines.get('g')!.items.join());
     assert.equal(new Set(lists).size, 1);
+    const text = await leader.host.metrics.registry.metrics();
+    assert.match(text, /raftkit_proposals_total\{group="g"\} 3/);
+    assert.match(text, /raftkit_peer_bytes_sent_total [1-9]/);
+    assert.match(text, /raftkit_log_write_seconds_count [1-9]/);
   } finally {
     await c.stopAll();
   }
