@@ -5,3 +5,4 @@ export type { ProposalResult } from './raft-group.js';
 export { MemorySnapshotFiles, type SnapshotFiles } from './snapshot-files.js';
 export { HostMetrics } from './metrics.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
+export { AddressBook } from './address-book.js';

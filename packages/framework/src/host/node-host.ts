@@ -17,6 +17,7 @@ import {
 } from '../core/types.js';
 import type { GroupWrite, LogStore, RecoveredGroup } from '../storage/log-store.js';
 import type { Envelope, PeerTransport } from '../transport/transport.js';
+import { AddressBook } from './address-book.js';
 import { HostError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { HostMetrics } from './metrics.js';
@@ -50,6 +51,8 @@ export interface NodeHostOptions {
   random?: () => number;
   logger?: Logger;
   metrics?: HostMetrics;
+  /** Where members listen; updated from membership changes (and persisted, when file-backed). */
+  addresses?: AddressBook;
 }
 
 export interface GroupStatus {
@@ -100,6 +103,7 @@ export class NodeHost {
   private readonly retainEntries: number;
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
+  readonly addresses: AddressBook;
 
   constructor(private readonly opts: NodeHostOptions) {
     if (!Number.isInteger(opts.id) || opts.id <= 0) throw new HostError('bad_request', `node id must be a positive integer, got ${opts.id}`);
@@ -115,6 +119,7 @@ export class NodeHost {
     this.log = (opts.logger ?? silentLogger).child({ node: this.id });
     this.metrics = opts.metrics ?? new HostMetrics();
     this.metrics.watchTransport(() => opts.transport.stats());
+    this.addresses = opts.addresses ?? new AddressBook(undefined);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -123,6 +128,10 @@ export class NodeHost {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new HostError('bad_request', 'a NodeHost starts once');
     const t0 = performance.now();
+    await this.addresses.load();
+    for (const [id, address] of this.addresses.entries()) {
+      if (id !== this.id) this.opts.transport.setPeer(id, address);
+    }
     const recovered = await this.opts.logStore.open();
     for (const rec of recovered) await this.recoverGroup(rec);
     await this.opts.transport.start({
@@ -529,6 +538,7 @@ export class NodeHost {
         if (ch.type === ConfChangeType.RemoveNode || ch.nodeId === this.id) continue;
         try {
           this.opts.transport.setPeer(ch.nodeId, address);
+          void this.addresses.set(ch.nodeId, address);
         } catch (err) {
           // Replicated data: every node sees the same bad address; log it and keep applying.
           this.log.warn({ group: g.name, node: ch.nodeId, address, err: (err as Error).message }, 'membership change carries an unusable address');

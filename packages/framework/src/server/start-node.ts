@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { AddressBook } from '../host/address-book.js';
 import { NodeHost, type NodeHostOptions } from '../host/node-host.js';
 import { createLogger, type Logger } from '../host/logger.js';
 import type { StateMachineFactory } from '../host/state-machine.js';
@@ -76,8 +77,18 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     repairTornTail: flags.repairTornTail,
     onWarning: (w) => storageWarnings.warn(w, 'storage warning'),
   });
+  const addresses = AddressBook.inDataDir(flags.dataDir);
+  try {
+    await addresses.load();
+    for (const [id, address] of flags.peers) await addresses.set(id, address);
+  } catch (e) {
+    await closeServer();
+    await lock.release();
+    throw new ServerStartError(`cannot start node ${flags.id}: ${(e as Error).message}`);
+  }
   const host = new NodeHost({
     ...opts.host,
+    addresses,
     id: flags.id,
     logStore,
     snapshots: new SnapshotStore(flags.dataDir),
