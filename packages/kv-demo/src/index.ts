@@ -1,2 +1,2 @@
-// Not built yet: this package is a placeholder that later issues fill (see README.md).
-export const PACKAGE_STATUS = 'planned' as const;
+export { KvStore } from './kv-store.js';
+export { PutArgs, KeyArgs, CasArgs, RangeArgs } from './kv-args.js';

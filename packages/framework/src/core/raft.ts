@@ -482,11 +482,14 @@ export class Raft {
         if (this.hasUnappliedConfChanges()) this.pendingTimeoutNow = true;
         else this.hup(true);
         return;
-      case MessageType.ReadIndex:
+      case MessageType.ReadIndex: {
         if (this.lead === NONE) return;
-        this.send({ ...m, to: this.lead });
+        // A lease belongs to the leader's own clock: a forwarded read is a plain ReadIndex.
+        const { lease: _lease, ...forward } = m;
+        this.send({ ...forward, to: this.lead });
         this.msgs[this.msgs.length - 1]!.from = m.from === NONE ? this.id : m.from;
         return;
+      }
       case MessageType.ReadIndexResponse:
         this.readStates.push({ index: m.index, context: m.context ?? EMPTY });
         return;
@@ -753,7 +756,8 @@ export class Raft {
 
   private sendReadIndexResponse(m: Message): void {
     const index = this.log.committed;
-    if (this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased && this.leaseValid()) {
+    const leaseOk = this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased || (m.lease === true && this.cfg.checkQuorum);
+    if (leaseOk && this.leaseValid()) {
       this.answerRead(m, index);
       return;
     }

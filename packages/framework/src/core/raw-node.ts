@@ -87,12 +87,14 @@ export class RawNode {
   }
 
   /**
-   * Requests a linearizable read. The answer arrives in a later Ready's readStates with the same
+   * Requests a linearizable read (with `lease`, answered from the leader's lease when valid). The answer arrives in a later Ready's readStates with the same
    * context; a request made while there is no leader is dropped (the caller times out).
    */
-  readIndex(context: Uint8Array): void {
+  readIndex(context: Uint8Array, opts: { lease?: boolean } = {}): void {
     const m = makeMessage({ type: MessageType.ReadIndex });
     m.context = context;
+    // A lease read is answered at once while this leader's lease holds (else as a ReadIndex).
+    if (opts.lease) m.lease = true;
     this.raft.step(m);
   }
 

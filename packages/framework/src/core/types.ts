@@ -109,6 +109,8 @@ export interface Message {
   leaseTick?: number;
   /** Vote / PreVote caused by a leadership transfer: bypasses leader stickiness. */
   transfer?: boolean;
+  /** Local ReadIndex only: may be answered from the leader's lease (never sent over the network). */
+  lease?: boolean;
 }
 
 export enum Role {

@@ -252,6 +252,13 @@ export class NodeHost {
     this.log.info({ group: name }, 'group removed');
   }
 
+  /** Records where a member listens (transport and address book). */
+  async setPeerAddress(id: NodeId, address: string): Promise<void> {
+    if (id === this.id) return;
+    this.opts.transport.setPeer(id, address);
+    await this.addresses.set(id, address);
+  }
+
   hasGroup(name: string): boolean {
     return this.groups.has(name);
   }
@@ -289,11 +296,14 @@ export class NodeHost {
     return p;
   }
 
-  /** Resolves once the local state machine reflects every write acknowledged before the call. */
-  linearizableRead(group: string, timeoutMs = this.requestTimeoutMs): Promise<number> {
+  /**
+   * Resolves once the local state machine reflects every write acknowledged before the call.
+   * With `lease`, the leader answers from its lease when it holds (no heartbeat round).
+   */
+  linearizableRead(group: string, timeoutMs = this.requestTimeoutMs, opts: { lease?: boolean } = {}): Promise<number> {
     this.assertRunning();
     const g = this.group(group);
-    const p = g.read(timeoutMs, Date.now());
+    const p = g.read(timeoutMs, Date.now(), opts.lease === true);
     this.markDirty(g);
     return p;
   }

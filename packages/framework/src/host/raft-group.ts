@@ -133,14 +133,14 @@ export class RaftGroup {
   }
 
   /** Resolves with an index once the local state machine may serve a linearizable read. */
-  read(timeoutMs: number, now: number): Promise<number> {
+  read(timeoutMs: number, now: number, lease = false): Promise<number> {
     this.wake();
     const seq = ++this.readSeq;
     const ctx = new Uint8Array(8);
     new DataView(ctx.buffer).setFloat64(0, seq);
     return new Promise((resolve, reject) => {
       this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0 });
-      this.node.readIndex(ctx);
+      this.node.readIndex(ctx, { lease });
     });
   }
 

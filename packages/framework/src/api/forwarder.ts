@@ -1,0 +1,230 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Logger } from '../host/logger.js';
+import { RaftApiError } from './errors.js';
+import { sendError } from './http-util.js';
+
+/** A leader to forward to: its node id and API base URL ("http://host:port"). */
+export interface LeaderRef {
+  id: number;
+  url: string;
+}
+
+export interface ForwarderOptions {
+  nodeId: number;
+  /** Sent as `Authorization: Bearer` to the leader (the cluster shares one token). */
+  token?: string;
+  logger: Logger;
+  /** How many leaders to try when a target answers 421 with a newer hint (default 3). */
+  maxHops?: number;
+}
+
+/** Headers that describe one connection, not the request: never copied across a hop. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+]);
+
+type Attempt = { kind: 'relayed' } | { kind: 'redirect'; leader: LeaderRef | undefined } | { kind: 'failed'; error: RaftApiError };
+
+/**
+ * Forwards a request that this node cannot serve (not the leader) to the leader and relays the
+ * answer. Keep-alive agents keep one warm connection pool per leader. The forwarded request carries
+ * `X-Raft-No-Forward: 1` and `X-Raft-Forwarded-By: <this node>` so the receiver never forwards
+ * again; a 421 from it (the leader moved on) is followed to the newer hint a bounded number of
+ * times, then answered 503.
+ */
+export class LeaderForwarder {
+  // `timeout` closes idle pooled sockets before Node's default 5 s server keep-alive does.
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
+  private readonly maxHops: number;
+
+  constructor(private readonly opts: ForwarderOptions) {
+    this.maxHops = opts.maxHops ?? 3;
+  }
+
+  /** Forwards and always answers `res` (relayed answer, or 503 unavailable/timeout). */
+  async forward(req: IncomingMessage, res: ServerResponse, pathAndQuery: string, body: Buffer, leader: LeaderRef, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const tried = new Set<string>();
+    let target: LeaderRef | undefined = leader;
+    for (let hop = 0; hop < this.maxHops && target; hop++) {
+      tried.add(target.url);
+      const r = await this.attempt(req, res, pathAndQuery, body, target, deadline, false);
+      if (r.kind === 'relayed') return;
+      if (r.kind === 'failed') {
+        this.opts.logger.warn({ leader: target.id, url: target.url, err: r.error.message }, 'api: forwarding to the leader failed');
+        sendError(res, r.error);
+        return;
+      }
+      const next: LeaderRef | undefined = r.leader;
+      target = next && !tried.has(next.url) && next.id !== this.opts.nodeId ? next : undefined;
+    }
+    sendError(res, new RaftApiError('unavailable', 'the leader changed while the request was being forwarded; retry'));
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private headersFor(req: IncomingMessage, length: number): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = {};
+    const connectionScoped = new Set(
+      String(req.headers.connection ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    );
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || HOP_BY_HOP.has(k) || connectionScoped.has(k)) continue;
+      out[k] = v;
+    }
+    if (this.opts.token) out['authorization'] = `Bearer ${this.opts.token}`;
+    out['content-length'] = String(length);
+    out['x-raft-no-forward'] = '1';
+    out['x-raft-forwarded-by'] = String(this.opts.nodeId);
+    return out;
+  }
+
+  private attempt(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathAndQuery: string,
+    body: Buffer,
+    leader: LeaderRef,
+    deadline: number,
+    isRetry: boolean,
+  ): Promise<Attempt> {
+    let url: URL;
+    try {
+      url = new URL(leader.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      return Promise.resolve({ kind: 'failed', error: new RaftApiError('unavailable', `the leader (node ${leader.id}) has no usable URL: ${JSON.stringify(leader.url)}`) });
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve({ kind: 'failed', error: timedOut(leader) });
+    const secure = url.protocol === 'https:';
+    return new Promise<Attempt>((resolve) => {
+      let settled = false;
+      const settle = (a: Attempt) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        res.off('close', onClientGone);
+        resolve(a);
+      };
+      const out = (secure ? https : http).request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port || (secure ? 443 : 80),
+          method: req.method,
+          path: pathAndQuery,
+          headers: this.headersFor(req, body.length),
+          agent: secure ? this.httpsAgent : this.httpAgent,
+        },
+        (up) => {
+          if (up.statusCode === 421) {
+            readSmall(up, 64 * 1024).then((text) => settle({ kind: 'redirect', leader: leaderHint(text) }));
+            return;
+          }
+          clearTimeout(timer);
+          if (res.headersSent || res.destroyed) {
+            up.resume();
+            settle({ kind: 'relayed' });
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, relayHeaders(up.headers, leader.id));
+          up.pipe(res);
+          up.on('end', () => settle({ kind: 'relayed' }));
+          up.on('error', () => {
+            res.destroy();
+            settle({ kind: 'relayed' });
+          });
+          up.on('aborted', () => {
+            res.destroy();
+            settle({ kind: 'relayed' });
+          });
+        },
+      );
+      const onClientGone = () => {
+        if (!res.writableFinished) out.destroy();
+      };
+      res.on('close', onClientGone);
+      const timer = setTimeout(() => {
+        out.destroy();
+        settle({ kind: 'failed', error: timedOut(leader) });
+      }, remaining);
+      out.on('error', (e: NodeJS.ErrnoException) => {
+        if (settled) return;
+        // A pooled connection that the leader closed while idle: the request never reached it.
+        if (!isRetry && out.reusedSocket && e.code === 'ECONNRESET') {
+          settled = true;
+          clearTimeout(timer);
+          res.off('close', onClientGone);
+          resolve(this.attempt(req, res, pathAndQuery, body, leader, deadline, true));
+          return;
+        }
+        settle({ kind: 'failed', error: new RaftApiError('unavailable', `the leader (node ${leader.id} at ${leader.url}) is unreachable: ${e.code ?? e.message}`, { leader: { id: leader.id, url: leader.url } }) });
+      });
+      out.end(body);
+    });
+  }
+}
+
+function timedOut(leader: LeaderRef): RaftApiError {
+  return new RaftApiError(
+    'timeout',
+    `the request forwarded to the leader (node ${leader.id}) timed out; a command may still commit: retry with the same client id and sequence`,
+  );
+}
+
+function relayHeaders(h: IncomingHttpHeaders, leaderId: number): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || (HOP_BY_HOP.has(k) && k !== 'content-length')) continue;
+    out[k] = v;
+  }
+  out['x-raft-forwarded-to'] = String(leaderId);
+  return out;
+}
+
+function readSmall(stream: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    stream.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n <= limit) chunks.push(c);
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', () => resolve(''));
+    stream.on('aborted', () => resolve(''));
+  });
+}
+
+/** The `leader` of a 421 answer, if it names a usable one. */
+export function leaderHint(text: string): LeaderRef | undefined {
+  try {
+    const v = JSON.parse(text) as { leader?: { id?: unknown; url?: unknown } };
+    const id = v.leader?.id;
+    const url = v.leader?.url;
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0 && typeof url === 'string' && url !== '') return { id, url };
+  } catch {
+    /* not JSON: no hint */
+  }
+  return undefined;
+}

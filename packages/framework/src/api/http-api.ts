@@ -1,0 +1,506 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../host/logger.js';
+import { RaftApiError } from './errors.js';
+import { LeaderForwarder } from './forwarder.js';
+import {
+  decodeSegments,
+  errorReply,
+  makeTokenCheck,
+  noopLogger,
+  parseJsonBody,
+  positiveInt,
+  readBody,
+  refuseUpgrade,
+  requireObject,
+  requireString,
+  sendError,
+  sendJson,
+  splitTarget,
+} from './http-util.js';
+import type { CommandOptions, Consistency, RaftService } from './raft-service.js';
+import { WatchHub, type WatchOptions } from './watch.js';
+
+export interface ApiHandlerOptions {
+  /** The node behind the API. */
+  service: RaftService;
+  /** When set, every route but `/healthz` (the watch included) needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body accepted; larger ones are answered 413 without being read (default 1 MiB). */
+  maxBodyBytes?: number;
+  /**
+   * Deadline of one request (default 10 s): for its body to arrive (else 408), for the node to
+   * answer (passed to commands as `timeoutMs`; else 503 `timeout`), and for a forwarded request.
+   */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+  /** Forward commands and leader-only reads to the leader (default true); off: answer 421. */
+  forward?: boolean;
+  /** Buffer limits and heartbeat of watch streams. */
+  watch?: WatchOptions;
+}
+
+export interface ApiHandler {
+  /** For `http.createServer(onRequest)` (or startNodeServer's `onRequest`). */
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** For the server's 'upgrade' event: claims `GET /v1/groups/{group}/watch`, returns false for anything else. */
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Ends every watch stream, drops the forwarding connections and refuses further requests (503). */
+  close(): Promise<void>;
+}
+
+type RouteName =
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'status'
+  | 'groups'
+  | 'command'
+  | 'query'
+  | 'schema'
+  | 'watch'
+  | 'members'
+  | 'member'
+  | 'promote'
+  | 'demote'
+  | 'transfer'
+  | 'snapshot';
+
+interface Match {
+  route: RouteName;
+  group: string;
+  /** Command or query name, or the member id segment. */
+  name: string;
+}
+
+const GET = ['GET', 'HEAD'] as const;
+const METHODS: Record<RouteName, readonly string[]> = {
+  healthz: GET,
+  readyz: GET,
+  metrics: GET,
+  status: GET,
+  schema: GET,
+  watch: ['GET'],
+  groups: ['POST'],
+  command: ['POST'],
+  query: ['POST'],
+  members: ['POST'],
+  member: ['DELETE'],
+  promote: ['POST'],
+  demote: ['POST'],
+  transfer: ['POST'],
+  snapshot: ['POST'],
+};
+
+/** The same rule the host applies to group names. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const CLIENT_ID = /^[\x20-\x7e]{1,128}$/;
+const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'local'];
+
+function matchRoute(s: string[]): Match | undefined {
+  const r = (route: RouteName, group = '', name = ''): Match | undefined => (s.some((x) => x === '') ? undefined : { route, group, name });
+  if (s.length === 1) {
+    if (s[0] === 'healthz') return r('healthz');
+    if (s[0] === 'readyz') return r('readyz');
+    if (s[0] === 'metrics') return r('metrics');
+    return undefined;
+  }
+  if (s[0] !== 'v1') return undefined;
+  if (s.length === 2) {
+    if (s[1] === 'status') return r('status');
+    if (s[1] === 'groups') return r('groups');
+    return undefined;
+  }
+  if (s[1] !== 'groups' || s.length < 4) return undefined;
+  const group = s[2]!;
+  const [a, b, c] = [s[3], s[4], s[5]];
+  switch (s.length) {
+    case 4:
+      if (a === 'schema') return r('schema', group);
+      if (a === 'watch') return r('watch', group);
+      if (a === 'members') return r('members', group);
+      if (a === 'snapshot') return r('snapshot', group);
+      return undefined;
+    case 5:
+      if (a === 'commands') return r('command', group, b);
+      if (a === 'queries') return r('query', group, b);
+      if (a === 'members') return r('member', group, b);
+      if (a === 'leader' && b === 'transfer') return r('transfer', group);
+      return undefined;
+    case 6:
+      if (a === 'members' && c === 'promote') return r('promote', group, b);
+      if (a === 'members' && c === 'demote') return r('demote', group, b);
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function badRequest(message: string, field: string): RaftApiError {
+  return new RaftApiError('bad_request', message, { field });
+}
+
+/** X-Raft-Client-Id (1-128 printable ASCII) and X-Raft-Sequence (positive safe integer), both or neither. */
+function exactlyOnce(req: IncomingMessage): Pick<CommandOptions, 'clientId' | 'sequence'> {
+  const id = req.headers['x-raft-client-id'];
+  const seq = req.headers['x-raft-sequence'];
+  if (id === undefined && seq === undefined) return {};
+  if (id === undefined) throw badRequest('X-Raft-Client-Id is required with X-Raft-Sequence', 'X-Raft-Client-Id');
+  if (seq === undefined) throw badRequest('X-Raft-Sequence is required with X-Raft-Client-Id', 'X-Raft-Sequence');
+  if (typeof id !== 'string' || !CLIENT_ID.test(id)) throw badRequest('X-Raft-Client-Id must be 1 to 128 printable ASCII characters', 'X-Raft-Client-Id');
+  const n = typeof seq === 'string' && /^[1-9][0-9]{0,15}$/.test(seq) ? Number(seq) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest('X-Raft-Sequence must be a positive integer', 'X-Raft-Sequence');
+  return { clientId: id, sequence: n };
+}
+
+function singleParam(q: URLSearchParams, name: string): string | undefined {
+  const all = q.getAll(name);
+  if (all.length > 1) throw badRequest(`the query parameter ${name} is given more than once`, name);
+  return all[0];
+}
+
+function consistencyOf(q: URLSearchParams): Consistency {
+  const c = singleParam(q, 'consistency');
+  if (c === undefined) return 'linearizable';
+  if (!(CONSISTENCIES as readonly string[]).includes(c)) throw badRequest('consistency must be linearizable, lease or local', 'consistency');
+  return c as Consistency;
+}
+
+function fromOf(q: URLSearchParams): number | undefined {
+  const f = singleParam(q, 'from');
+  if (f === undefined) return undefined;
+  const n = /^[1-9][0-9]{0,15}$/.test(f) ? Number(f) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest('from must be a log index, an integer >= 1', 'from');
+  return n;
+}
+
+function isTrue(v: string | string[] | undefined): boolean {
+  return v === '1' || v === 'true';
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RaftApiError('timeout', `no answer within ${ms} ms; a command may still commit: retry with the same X-Raft-Client-Id and X-Raft-Sequence`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function notLeaderOf(e: unknown): { id?: number; url?: string } | undefined {
+  if (!(e instanceof Error) || (e as { code?: unknown }).code !== 'not_leader') return undefined;
+  const raw = e instanceof RaftApiError ? e.details['leader'] : (e as { leader?: unknown }).leader;
+  if (typeof raw === 'number') return { id: raw };
+  if (typeof raw === 'object' && raw !== null) {
+    const { id, url } = raw as { id?: unknown; url?: unknown };
+    return { id: typeof id === 'number' ? id : undefined, url: typeof url === 'string' && url !== '' ? url : undefined };
+  }
+  return {};
+}
+
+/** Request counters for /metrics, rendered after the node's own metrics. */
+class ApiStats {
+  readonly requests = new Map<string, number>();
+  forwarded = 0;
+
+  count(route: string, status: number): void {
+    const k = `${route}\u0000${status}`;
+    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
+  }
+
+  render(watchers: number): string {
+    const lines = [
+      '# HELP raftkit_api_requests_total HTTP API requests answered, by route and status',
+      '# TYPE raftkit_api_requests_total counter',
+    ];
+    for (const [k, n] of this.requests) {
+      const [route, status] = k.split('\u0000');
+      lines.push(`raftkit_api_requests_total{route="${route}",status="${status}"} ${n}`);
+    }
+    lines.push(
+      '# HELP raftkit_api_forwarded_total Requests forwarded to the leader',
+      '# TYPE raftkit_api_forwarded_total counter',
+      `raftkit_api_forwarded_total ${this.forwarded}`,
+      '# HELP raftkit_api_watchers Open watch streams (WebSocket and NDJSON)',
+      '# TYPE raftkit_api_watchers gauge',
+      `raftkit_api_watchers ${watchers}`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/**
+ * Creates raftkit's HTTP/WebSocket API (shared/API.md section 2) over a {@link RaftService}, as
+ * plain `node:http` hooks: no framework, one JSON encode per answer.
+ *
+ * ```ts
+ * const api = createApiHandler({ service, token: flags.token, requestTimeoutMs: 5000 });
+ * const node = await startNodeServer({ flags, stateMachines, onRequest: api.onRequest, onUpgrade: api.onUpgrade });
+ * // on shutdown: await api.close(); await node.stop();
+ * ```
+ *
+ * Routes: `POST /v1/groups/{group}/commands/{name}`, `POST /v1/groups/{group}/queries/{name}?consistency=`,
+ * `GET /v1/groups/{group}/schema`, `GET /v1/groups/{group}/watch?from=` (WebSocket or NDJSON),
+ * `GET /v1/status`, `POST /v1/groups`, `POST /v1/groups/{group}/members`,
+ * `DELETE /v1/groups/{group}/members/{id}`, `POST .../members/{id}/promote|demote`,
+ * `POST /v1/groups/{group}/leader/transfer`, `POST /v1/groups/{group}/snapshot`, `GET /metrics`,
+ * `GET /healthz`, `GET /readyz`. Path segments are URL-decoded after splitting (`%2F` stays in its
+ * segment; a bad escape is 400).
+ *
+ * Errors are `{"error": CODE, "message": TEXT, ...details}` with the status of api/errors.ts;
+ * validation errors name the `field`; every 503 carries `Retry-After`; 405 carries `Allow`. The
+ * order of checks is: token (401, all but /healthz) → path (400/404) → method (405) → headers and
+ * query (400) → body (413/408/400) → the service.
+ *
+ * Bodies: at most `maxBodyBytes`, UTF-8 JSON; an empty body is `{}` for commands and queries.
+ * Exactly-once: `X-Raft-Client-Id` + `X-Raft-Sequence` are validated and passed to
+ * `service.command` as `clientId`/`sequence`.
+ *
+ * Leader handling: when the service throws `not_leader` for a command, a query, or a membership /
+ * leader-transfer change, the request is forwarded to the leader's URL (same method, path, query,
+ * body and headers, the token, plus `X-Raft-No-Forward: 1` and `X-Raft-Forwarded-By: <id>`) and
+ * the answer relayed (with `X-Raft-Forwarded-To: <leader id>`). With `X-Raft-No-Forward: 1` (or
+ * `X-Raft-Forwarded-By`, or `forward: false`) it answers 421
+ * `{"error":"not_leader","leader":{"id","url"}}` instead. No known leader, an unreachable one, or a
+ * chain of stale hints → 503 `unavailable` (a forward that times out → 503 `timeout`).
+ *
+ * Watch: as a WebSocket, one text message per applied entry `{"index","term","command","args","result"}`;
+ * bad `from` / token / shutdown refuse the upgrade with the HTTP status, while errors of the
+ * subscription (compacted, unknown group, ...) close the accepted socket with 4000 + status and
+ * the JSON error as reason (4410 `{"error":"compacted",...,"firstIndex":N}`); a slow consumer is
+ * closed with 4408; pings every `watch.heartbeatMs`. As a plain GET, NDJSON (410 before the
+ * stream; a final `{"error":...}` line after it, e.g. `slow_consumer`).
+ */
+export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
+  const { service } = opts;
+  const logger = opts.logger ?? noopLogger;
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  const forwardEnabled = opts.forward ?? true;
+  const authorized = makeTokenCheck(opts.token);
+  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger });
+  const hub = new WatchHub(service, logger, opts.watch);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
+  const stats = new ApiStats();
+  let closed = false;
+
+  const body = async (req: IncomingMessage) => readBody(req, maxBody, timeoutMs);
+  const args = async (req: IncomingMessage) => {
+    const raw = await body(req);
+    return { raw, value: parseJsonBody(raw, {}) };
+  };
+  const jsonObject = async (req: IncomingMessage) => {
+    const raw = await body(req);
+    return { raw, value: requireObject(parseJsonBody(raw, undefined)) };
+  };
+
+  /** Runs a leader-only operation; on not_leader forwards it (or answers 421 / 503). */
+  async function onLeader<T>(req: IncomingMessage, res: ServerResponse, group: string, pathAndQuery: string, raw: Buffer, run: () => Promise<T>, reply: (v: T) => void): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let value: T;
+    try {
+      value = await withTimeout(run(), timeoutMs);
+    } catch (e) {
+      const hint = notLeaderOf(e);
+      if (!hint) throw e;
+      await notLeader(req, res, group, pathAndQuery, raw, hint, (e as Error).message, deadline);
+      return;
+    }
+    reply(value);
+  }
+
+  async function notLeader(
+    req: IncomingMessage,
+    res: ServerResponse,
+    group: string,
+    pathAndQuery: string,
+    raw: Buffer,
+    hint: { id?: number; url?: string },
+    message: string,
+    deadline: number,
+  ): Promise<void> {
+    let { id, url } = hint;
+    if (id !== undefined && url === undefined) {
+      try {
+        const l = service.leaderOf(group);
+        if (l && l.id === id) url = l.url;
+      } catch {
+        /* no better hint */
+      }
+    }
+    if (id === undefined || !Number.isSafeInteger(id) || id < 1 || id === service.nodeId) {
+      throw new RaftApiError('unavailable', `no leader of group ${JSON.stringify(group)} is known right now; retry shortly`);
+    }
+    const noForward = !forwardEnabled || isTrue(req.headers['x-raft-no-forward']) || req.headers['x-raft-forwarded-by'] !== undefined;
+    if (noForward) {
+      sendJson(res, 421, { error: 'not_leader', message, leader: url === undefined ? { id } : { id, url } });
+      return;
+    }
+    if (url === undefined) throw new RaftApiError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
+    stats.forwarded++;
+    await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, ctx: { route: string }): Promise<void> {
+    if (closed) throw new RaftApiError('unavailable', 'the node is shutting down');
+    const { rawPath, query, pathAndQuery } = splitTarget(req.url);
+    if (rawPath !== '/healthz' && !authorized(req)) throw new RaftApiError('unauthorized', 'a valid Authorization: Bearer token is required');
+    const m = matchRoute(decodeSegments(rawPath));
+    if (!m) throw new RaftApiError('not_found', `no route ${rawPath}`);
+    ctx.route = m.route;
+    const allowed = METHODS[m.route];
+    if (!allowed.includes(req.method ?? '')) {
+      sendError(res, new RaftApiError('method_not_allowed', `${req.method} is not allowed on ${rawPath}; use ${allowed.join(' or ')}`), logger, { allow: allowed.join(', ') });
+      return;
+    }
+    const { group, name } = m;
+    switch (m.route) {
+      case 'healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case 'readyz':
+        if (service.ready()) return sendJson(res, 200, { ready: true });
+        throw new RaftApiError('unavailable', 'not ready: not a member of any group with a known leader', { ready: false });
+      case 'metrics': {
+        const text = (await withTimeout(service.metrics(), timeoutMs)) + stats.render(hub.size);
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
+        res.end(text);
+        return;
+      }
+      case 'status':
+        return sendJson(res, 200, service.status());
+      case 'schema':
+        return sendJson(res, 200, service.schema(group));
+      case 'watch':
+        return hub.streamNdjson(res, group, fromOf(query));
+      case 'command': {
+        const once = exactlyOnce(req);
+        const a = await args(req);
+        return onLeader(req, res, group, pathAndQuery, a.raw, () => service.command(group, name, a.value, { ...once, timeoutMs }), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+      }
+      case 'query': {
+        const consistency = consistencyOf(query);
+        const a = await args(req);
+        return onLeader(req, res, group, pathAndQuery, a.raw, () => service.query(group, name, a.value, consistency), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+      }
+      case 'groups': {
+        const { value: b } = await jsonObject(req);
+        const g = requireString(b['group'], 'group', 128, GROUP_NAME);
+        const type = requireString(b['type'], 'type', 128);
+        if (!Array.isArray(b['members']) || b['members'].length === 0) throw badRequest('members must be a non-empty array of {"id","address"}', 'members');
+        const seen = new Set<number>();
+        const members = (b['members'] as unknown[]).map((x, i) => {
+          if (typeof x !== 'object' || x === null || Array.isArray(x)) throw badRequest(`members[${i}] must be an object {"id","address"}`, `members[${i}]`);
+          const o = x as Record<string, unknown>;
+          const id = positiveInt(o['id'], `members[${i}].id`);
+          if (seen.has(id)) throw badRequest(`members[${i}].id ${id} is listed twice`, `members[${i}].id`);
+          seen.add(id);
+          return { id, address: requireString(o['address'], `members[${i}].address`, 256, /^\S+$/) };
+        });
+        await withTimeout(service.createGroup(g, type, members), timeoutMs);
+        return sendJson(res, 201, { group: g, type, members });
+      }
+      case 'members': {
+        const { raw, value: b } = await jsonObject(req);
+        const id = positiveInt(b['id'], 'id');
+        const address = requireString(b['address'], 'address', 256, /^\S+$/);
+        const role = b['role'] ?? 'learner';
+        if (role !== 'voter' && role !== 'learner') throw badRequest('role must be "voter" or "learner"', 'role');
+        return onLeader(req, res, group, pathAndQuery, raw, () => service.addMember(group, id, address, role), () => sendJson(res, 200, { group, id, address, role }));
+      }
+      case 'member': {
+        const id = positiveInt(name, 'id');
+        return onLeader(req, res, group, pathAndQuery, Buffer.alloc(0), () => service.removeMember(group, id), () => sendJson(res, 200, { group, id, removed: true }));
+      }
+      case 'promote':
+      case 'demote': {
+        const id = positiveInt(name, 'id');
+        const promote = m.route === 'promote';
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          Buffer.alloc(0),
+          () => (promote ? service.promote(group, id) : service.demote(group, id)),
+          () => sendJson(res, 200, { group, id, role: promote ? 'voter' : 'learner' }),
+        );
+      }
+      case 'transfer': {
+        const { raw, value: b } = await jsonObject(req);
+        const to = positiveInt(b['to'], 'to');
+        return onLeader(req, res, group, pathAndQuery, raw, () => service.transferLeader(group, to), () => sendJson(res, 200, { group, to }));
+      }
+      case 'snapshot': {
+        const out = await withTimeout(service.snapshot(group), timeoutMs);
+        return sendJson(res, 200, { group, index: out.index });
+      }
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const ctx = { route: 'unknown' };
+    res.once('finish', () => stats.count(ctx.route, res.statusCode));
+    let p: Promise<void>;
+    try {
+      p = handle(req, res, ctx);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.catch((e: unknown) => {
+      if (res.headersSent || res.destroyed) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      const code = e instanceof RaftApiError ? e.code : undefined;
+      // The body was not (fully) read: close the connection instead of reading the rest.
+      const extra: Record<string, string> = code === 'payload_too_large' || code === 'request_timeout' ? { connection: 'close' } : {};
+      sendError(res, e, logger, extra);
+    });
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const { rawPath, query } = splitTarget(req.url);
+    let m: Match | undefined;
+    try {
+      m = matchRoute(decodeSegments(rawPath));
+    } catch (e) {
+      if (!/^\/v1\/groups\/[^/]+\/watch$/.test(rawPath)) return false;
+      refuseUpgrade(socket, errorReply(e));
+      return true;
+    }
+    if (!m || m.route !== 'watch') return false;
+    try {
+      if (closed) throw new RaftApiError('unavailable', 'the node is shutting down');
+      if (!authorized(req)) throw new RaftApiError('unauthorized', 'a valid Authorization: Bearer token is required');
+      if (req.method !== 'GET') throw new RaftApiError('method_not_allowed', 'a watch is a GET');
+      const from = fromOf(query);
+      const group = m.group;
+      wss.handleUpgrade(req, socket, head, (ws) => hub.attachWebSocket(ws, group, from));
+    } catch (e) {
+      refuseUpgrade(socket, errorReply(e, logger));
+    }
+    return true;
+  }
+
+  return {
+    onRequest,
+    onUpgrade,
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      hub.close();
+      forwarder.close();
+      return new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

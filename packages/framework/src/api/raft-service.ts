@@ -1,0 +1,122 @@
+import type { NodeId } from '../core/types.js';
+
+export type Consistency = 'linearizable' | 'lease' | 'local';
+
+export interface CommandOptions {
+  /** Exactly-once: the client's id and a sequence that increases per client. */
+  clientId?: string;
+  sequence?: number;
+  timeoutMs?: number;
+}
+
+export interface CommandOutcome {
+  result: unknown;
+  /** The raft log index of the command's entry (the same index the watch shows). */
+  index: number;
+}
+
+export interface QueryOutcome {
+  result: unknown;
+  /** The applied index the query was served at. */
+  index: number;
+}
+
+/** One applied command, as the watch streams it. */
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  command: string;
+  args: unknown;
+  result: unknown;
+}
+
+export interface MemberInfo {
+  id: NodeId;
+  role: 'voter' | 'learner' | 'witness';
+  address?: string;
+}
+
+export interface GroupInfo {
+  group: string;
+  type: string;
+  role: string;
+  term: number;
+  leader: NodeId;
+  leaderUrl?: string;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  members: MemberInfo[];
+}
+
+export interface NodeStatus {
+  id: NodeId;
+  address: string;
+  groups: GroupInfo[];
+}
+
+export interface SchemaField {
+  type: string;
+  optional: boolean;
+  nullable?: boolean;
+}
+
+export interface OperationSchema {
+  name: string;
+  kind: 'command' | 'query';
+  args: Record<string, SchemaField>;
+}
+
+export interface GroupSchema {
+  group: string;
+  type: string;
+  commands: OperationSchema[];
+  queries: OperationSchema[];
+}
+
+/** A live subscription to a group's applied entries, starting at `from`. */
+export interface WatchSubscription {
+  /** Called for every applied entry in index order, without gaps. */
+  onEntry: (entry: AppliedEntry) => void;
+  /** Called once when the stream ends for a reason (compacted, group removed, node stopping, too slow). */
+  onClose: (code: string, message: string) => void;
+}
+
+export interface WatchHandle {
+  cancel(): void;
+}
+
+/**
+ * What the HTTP API (and Nest's RaftService) needs from a node. Errors are RaftApiError with a
+ * code (see api/errors.ts) that maps to an HTTP status.
+ */
+export interface RaftService {
+  readonly nodeId: NodeId;
+  /** Runs a command through Raft on this node, which must lead the group (else 'not_leader'). */
+  command(group: string, name: string, args: unknown, opts?: CommandOptions): Promise<CommandOutcome>;
+  /** Serves a query at the given consistency; linearizable/lease need this node to lead (else 'not_leader'). */
+  query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome>;
+  schema(group: string): GroupSchema;
+  status(): NodeStatus;
+  /** The leader of a group and its API base URL ("http://host:port"), if known. */
+  leaderOf(group: string): { id: NodeId; url?: string } | undefined;
+  createGroup(group: string, type: string, members: { id: NodeId; address: string }[]): Promise<void>;
+  addMember(group: string, id: NodeId, address: string, role: 'voter' | 'learner'): Promise<void>;
+  removeMember(group: string, id: NodeId): Promise<void>;
+  promote(group: string, id: NodeId): Promise<void>;
+  demote(group: string, id: NodeId): Promise<void>;
+  transferLeader(group: string, to: NodeId): Promise<void>;
+  snapshot(group: string): Promise<{ index: number }>;
+  /** Throws 'compacted' (with firstIndex) when `from` is below what the log still holds. */
+  watch(group: string, from: number, sub: WatchSubscription): WatchHandle;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
+  /** Ready: a member of at least one group with a known leader. */
+  ready(): boolean;
+  /**
+   * Optional: the last index this node applied in a group (throws 'unknown_group'). The HTTP watch
+   * uses it for the default `from` (applied + 1); without it the watch reads `status()`.
+   */
+  appliedIndex?(group: string): number;
+}

@@ -1,0 +1,36 @@
+/** How a handler's first parameter is turned into the value it receives. */
+export type ArgKind =
+  /** A class: plainToInstance, then class-validator (whitelist, forbidNonWhitelisted). */
+  | 'dto'
+  /** A primitive or array parameter: its JSON type is checked. */
+  | 'string'
+  | 'number'
+  | 'boolean'
+  | 'array'
+  /** `unknown`, an interface, or no emitted metadata: the plain JSON is passed as it is. */
+  | 'any'
+  /** The method takes no parameters: args must be absent, null or {}. */
+  | 'none';
+
+/** A `@Command` or `@Query` of a state machine. */
+export interface HandlerDefinition {
+  readonly kind: 'command' | 'query';
+  readonly name: string;
+  /** The method that handles it. */
+  readonly method: string | symbol;
+  /** The declared type of the first parameter (design:paramtypes[0]), when one was emitted. */
+  readonly argType: Function | undefined;
+  readonly argKind: ArgKind;
+}
+
+export type StateMachineClass<T extends object = object> = new (...args: any[]) => T;
+
+/** What describeStateMachine reads from a decorated class. */
+export interface StateMachineDefinition<T extends object = object> {
+  readonly type: string;
+  readonly target: StateMachineClass<T>;
+  readonly commands: ReadonlyMap<string, HandlerDefinition>;
+  readonly queries: ReadonlyMap<string, HandlerDefinition>;
+  /** The `@Snapshot` / `@Restore` methods, if declared. */
+  readonly hooks: { readonly snapshot?: string | symbol; readonly restore?: string | symbol };
+}

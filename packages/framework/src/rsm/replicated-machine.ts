@@ -1,0 +1,32 @@
+import type { CommandContext } from './command-context.js';
+
+/**
+ * The application state that a StateMachineManager replicates. The decorator layer
+ * (fsm/decorated-machine.ts) adapts a decorated class to it; tests may implement it directly.
+ *
+ * Contract: `executeCommand` is deterministic (same state + same name, args and context give the
+ * same new state and result on every replica); it may not read clocks, randomness or I/O.
+ */
+export interface ReplicatedMachine {
+  /** The state machine type (the `@StateMachine` name); recorded in snapshots. */
+  readonly type: string;
+  /**
+   * Proposer side, before anything is proposed: throws RaftApiError 'unknown_command' or
+   * 'bad_request' (naming the field) for a command that would be refused.
+   */
+  checkCommand(name: string, args: unknown): void;
+  /**
+   * Apply side: converts and validates `args` (plain JSON from the entry) and runs the handler.
+   * Throws for refused args or a failed handler; the manager turns that into an error result.
+   */
+  executeCommand(name: string, args: unknown, ctx: CommandContext): unknown;
+  /** Runs a read-only query on the current state; throws RaftApiError 'unknown_query' / 'bad_request'. */
+  executeQuery(name: string, args: unknown): unknown;
+  /**
+   * The state as a JSON-serialisable value, captured synchronously at the applied index. The
+   * value must not change afterwards (a copy or an immutable structure): it is serialised later.
+   */
+  captureState(): unknown;
+  /** Replaces the state with one that `captureState` produced (after a JSON round trip). */
+  restoreState(state: unknown): void | PromiseLike<void>;
+}

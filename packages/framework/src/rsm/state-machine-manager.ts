@@ -1,0 +1,339 @@
+import type { AppliedEntry } from '../api/raft-service.js';
+import type { Entry } from '../core/types.js';
+import type { GroupStateMachine } from '../host/state-machine.js';
+import { AppliedRing } from './applied-ring.js';
+import { decodeCommand, encodeCommand, type CommandPayload } from './command-codec.js';
+import type { CommandContext } from './command-context.js';
+import { CommandErrorResult, errorResultOf } from './command-result.js';
+import type { ReplicatedMachine } from './replicated-machine.js';
+import { RsmError } from './rsm-error.js';
+import { SessionTable } from './session-table.js';
+import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
+
+export interface StateMachineManagerOptions {
+  /**
+   * A client session idle for longer than this (in entry time, ms) is dropped as entries apply;
+   * a retry after that is applied again. Must be the same on every replica. Default 1 hour.
+   */
+  sessionTtlMs?: number;
+  /** How many applied entries are kept for watches that resume from a recent index. Default 10,000. */
+  recentEntries?: number;
+}
+
+export const DEFAULT_SESSION_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_RECENT_ENTRIES = 10_000;
+
+/** A state captured at an applied index; serialising it may take a while and does not block. */
+export interface CapturedSnapshot {
+  /** Index and term of the last command entry in the captured state (0 when none). */
+  readonly index: number;
+  readonly term: number;
+  serialize(): Promise<Uint8Array>;
+}
+
+/** Exactly-once options of a proposal. */
+export interface ProposalSession {
+  clientId?: string;
+  sequence?: number;
+}
+
+export type AppliedListener = (entry: AppliedEntry) => void;
+export type RestoredListener = (index: number) => void;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Runs `f` once `p` has settled, whichever way: queued work does not depend on the work before it. */
+function after<T>(p: Promise<unknown>, f: () => T | Promise<T>): Promise<T> {
+  return p.then(f, f);
+}
+
+/** The result as it travels: plain JSON (undefined becomes null), a copy no later change can touch. */
+function plainResult(v: unknown): unknown {
+  if (v === undefined || v instanceof CommandErrorResult) return v ?? null;
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? null : (JSON.parse(s) as unknown);
+  } catch (e) {
+    return new CommandErrorResult('command_failed', `the command's result is not JSON-serialisable: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The state machine of one group, as the host sees it: applies committed command entries in
+ * order to a ReplicatedMachine, with client sessions for exactly-once commands, snapshots that
+ * carry those sessions, queries on the current state, and a feed of applied entries for watches.
+ *
+ * Apply never throws for a bad entry or a failing handler: each gives a deterministic error
+ * result `{ error: { code, message } }` (a CommandErrorResult) that travels to the proposer.
+ */
+export class StateMachineManager implements GroupStateMachine {
+  private sessions: SessionTable;
+  private readonly ring: AppliedRing;
+  private readonly sessionTtlMs: number;
+  private readonly appliedListeners = new Set<AppliedListener>();
+  private readonly restoredListeners = new Set<RestoredListener>();
+  /** Index and term of the last command entry applied (or restored). */
+  private lastIndex = 0;
+  private lastTerm = 0;
+  /** Entry clock: the largest entry timestamp applied; never decreases. */
+  private clock = 0;
+  /** Set while an apply or restore with asynchronous work is running; later calls queue behind it. */
+  private pending: Promise<unknown> | undefined;
+
+  constructor(
+    readonly machine: ReplicatedMachine,
+    options: StateMachineManagerOptions = {},
+  ) {
+    const ttl = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+    if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
+      throw new RsmError('bad_option', `sessionTtlMs must be a positive number of milliseconds, got ${ttl}`);
+    }
+    const recent = options.recentEntries ?? DEFAULT_RECENT_ENTRIES;
+    if (!Number.isSafeInteger(recent) || recent < 0) {
+      throw new RsmError('bad_option', `recentEntries must be an integer >= 0, got ${recent}`);
+    }
+    this.sessionTtlMs = ttl;
+    this.sessions = new SessionTable(ttl);
+    this.ring = new AppliedRing(recent, 0);
+  }
+
+  get type(): string {
+    return this.machine.type;
+  }
+
+  /** Index of the last command entry applied (0 before any). */
+  get appliedIndex(): number {
+    return this.lastIndex;
+  }
+
+  /** The entry clock: the largest entry timestamp applied so far. */
+  get entryClock(): number {
+    return this.clock;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  // ------------------------------------------------------------------ proposer side
+
+  /**
+   * Checks a command (RaftApiError 'unknown_command' / 'bad_request' naming the field) and
+   * encodes its entry; `timestamp` is this leader's clock. Nothing is proposed when it throws.
+   */
+  prepareCommand(name: string, args: unknown, session: ProposalSession = {}, timestamp = Date.now()): Uint8Array {
+    this.machine.checkCommand(name, args);
+    const payload: CommandPayload = { command: name, args, timestamp };
+    if (session.clientId !== undefined) payload.clientId = session.clientId;
+    if (session.sequence !== undefined) payload.sequence = session.sequence;
+    return encodeCommand(payload);
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  apply(entries: readonly Entry[]): unknown[] | Promise<unknown[]> {
+    if (this.pending) return this.track(after(this.pending, () => this.applyNow(entries)));
+    const r = this.applyNow(entries);
+    return Array.isArray(r) ? r : this.track(r);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending = p;
+    const clear = () => {
+      if (this.pending === p) this.pending = undefined;
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  private applyNow(entries: readonly Entry[]): unknown[] | Promise<unknown[]> {
+    const results: unknown[] = new Array<unknown>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const r = this.applyEntry(entries[i]!);
+      if (r instanceof Promise) return this.applyRest(entries, i, r, results);
+      results[i] = r;
+    }
+    return results;
+  }
+
+  /** Goes on after the first asynchronous handler: each entry waits for the one before it. */
+  private async applyRest(entries: readonly Entry[], at: number, first: Promise<unknown>, results: unknown[]): Promise<unknown[]> {
+    results[at] = await first;
+    for (let i = at + 1; i < entries.length; i++) results[i] = await this.applyEntry(entries[i]!);
+    return results;
+  }
+
+  private applyEntry(e: Entry): unknown {
+    let payload: CommandPayload;
+    try {
+      payload = decodeCommand(e.data);
+    } catch (err) {
+      return this.finish(e, '', null, new CommandErrorResult('bad_entry', (err as Error).message));
+    }
+    this.clock = Math.max(this.clock, payload.timestamp);
+    this.sessions.expire(this.clock);
+    const { clientId, sequence } = payload;
+    if (clientId !== undefined) {
+      const s = this.sessions.get(clientId);
+      if (s && sequence! <= s.sequence) {
+        this.sessions.touch(s, this.clock);
+        const result =
+          sequence === s.sequence
+            ? s.result
+            : new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
+        return this.finish(e, payload.command, payload.args, result);
+      }
+    }
+    const ctx: CommandContext = { index: e.index, term: e.term, timestamp: this.clock };
+    let out: unknown;
+    try {
+      out = this.machine.executeCommand(payload.command, payload.args, ctx);
+    } catch (err) {
+      return this.complete(e, payload, errorResultOf(err));
+    }
+    if (isThenable(out)) {
+      return Promise.resolve(out).then(
+        (v) => this.complete(e, payload, plainResult(v)),
+        (err: unknown) => this.complete(e, payload, errorResultOf(err)),
+      );
+    }
+    return this.complete(e, payload, plainResult(out));
+  }
+
+  private complete(e: Entry, payload: CommandPayload, result: unknown): unknown {
+    if (payload.clientId !== undefined) this.sessions.record(payload.clientId, payload.sequence!, result, this.clock);
+    return this.finish(e, payload.command, payload.args, result);
+  }
+
+  private finish(e: Entry, command: string, args: unknown, result: unknown): unknown {
+    this.lastIndex = e.index;
+    this.lastTerm = e.term;
+    const applied: AppliedEntry = { index: e.index, term: e.term, command, args: args ?? null, result };
+    this.ring.push(applied);
+    for (const listener of this.appliedListeners) {
+      try {
+        listener(applied);
+      } catch {
+        // A watcher's failure must not stop replication; the watcher owns its errors.
+      }
+    }
+    return result;
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /**
+   * Captures the state synchronously at the applied index (the user's `@Snapshot`, or the
+   * default copy of the instance's fields) together with the sessions; serialising it is
+   * asynchronous and does not block the event loop for long. Throws RsmError 'busy' while an
+   * asynchronous command is being applied, 'snapshot_failed' when the capture fails.
+   */
+  captureSnapshot(): CapturedSnapshot {
+    if (this.pending) {
+      throw new RsmError('busy', `state machine "${this.type}" is applying an asynchronous command; capture a snapshot after apply() has settled`);
+    }
+    let state: unknown;
+    try {
+      state = this.machine.captureState();
+    } catch (e) {
+      if (e instanceof RsmError) throw e;
+      throw new RsmError('snapshot_failed', `state machine "${this.type}" could not capture its state: ${(e as Error).message}`);
+    }
+    const envelope: SnapshotEnvelope = {
+      version: SNAPSHOT_VERSION,
+      type: this.type,
+      index: this.lastIndex,
+      term: this.lastTerm,
+      clock: this.clock,
+      sessions: this.sessions.toTuples(),
+      state,
+    };
+    const { index, term } = envelope;
+    return {
+      index,
+      term,
+      serialize: async () => {
+        try {
+          return await serializeSnapshot(envelope);
+        } catch (e) {
+          throw new RsmError('snapshot_failed', `snapshot of state machine "${this.type}" is not JSON-serialisable: ${(e as Error).message}`);
+        }
+      },
+    };
+  }
+
+  async snapshot(): Promise<Uint8Array> {
+    while (this.pending) await this.pending.catch(() => undefined);
+    return this.captureSnapshot().serialize();
+  }
+
+  /**
+   * Replaces the state (user state, sessions, entry clock) with a snapshot's. The snapshot is
+   * checked in full before anything changes; bad data throws RsmError 'bad_snapshot'. The
+   * applied-entry ring restarts after the snapshot's index and restore listeners are told.
+   */
+  restore(data: Uint8Array): Promise<void> {
+    if (this.pending) return this.track(after(this.pending, () => this.restoreNow(data)));
+    return this.track(this.restoreNow(data));
+  }
+
+  private async restoreNow(data: Uint8Array): Promise<void> {
+    const env = parseSnapshot(data, this.type);
+    const sessions = SessionTable.fromTuples(this.sessionTtlMs, env.sessions);
+    try {
+      await this.machine.restoreState(env.state);
+    } catch (e) {
+      throw new RsmError('bad_snapshot', `state machine "${this.type}" could not restore the snapshot's state: ${(e as Error).message}`);
+    }
+    this.sessions = sessions;
+    this.lastIndex = env.index;
+    this.lastTerm = env.term;
+    this.clock = env.clock;
+    this.ring.reset(env.index + 1);
+    for (const listener of this.restoredListeners) {
+      try {
+        listener(env.index);
+      } catch {
+        // as for applied listeners
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ reads and watches
+
+  /** Runs a `@Query` on the current state (after any command being applied has finished). */
+  async query(name: string, args: unknown): Promise<unknown> {
+    while (this.pending) await this.pending.catch(() => undefined);
+    return await this.machine.executeQuery(name, args);
+  }
+
+  /**
+   * Calls `listener` with every command entry applied from now on, in index order. Subscribing
+   * right after `recent(from)` in the same synchronous block leaves no gap. Returns an unsubscribe.
+   */
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the snapshot's index whenever the state is replaced by a snapshot. */
+  onRestored(listener: RestoredListener): () => void {
+    this.restoredListeners.add(listener);
+    return () => this.restoredListeners.delete(listener);
+  }
+
+  /**
+   * The applied command entries with index >= from, if the ring still holds all of them (an
+   * empty list when none was applied yet from there); undefined when some were evicted.
+   */
+  recent(from: number): AppliedEntry[] | undefined {
+    return this.ring.from(from);
+  }
+
+  /** The lowest index `recent()` can answer from. */
+  get recentFrom(): number {
+    return this.ring.coveredFrom;
+  }
+}

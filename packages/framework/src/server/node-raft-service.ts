@@ -1,0 +1,296 @@
+import { ConfChangeTransition, ConfChangeType, type ConfChange } from '../core/confchange/types.js';
+import { Role, type NodeId } from '../core/types.js';
+import { RaftApiError } from '../api/errors.js';
+import type {
+  CommandOptions,
+  CommandOutcome,
+  Consistency,
+  GroupInfo,
+  GroupSchema,
+  MemberInfo,
+  NodeStatus,
+  QueryOutcome,
+  RaftService,
+  WatchHandle,
+  WatchSubscription,
+} from '../api/raft-service.js';
+import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
+import { HostError } from '../host/errors.js';
+import type { NodeHost } from '../host/node-host.js';
+import { unwrapCommandResult } from '../rsm/command-result.js';
+import type { StateMachineManager } from '../rsm/state-machine-manager.js';
+
+export interface NodeRaftServiceOptions {
+  host: NodeHost;
+  registry: StateMachineRegistry;
+  /** The state machine manager of each group on this node (filled as groups are created or recovered). */
+  managers: Map<string, StateMachineManager>;
+  /** This node's own "host:port". */
+  address: string;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The RaftService of one node: commands through Raft with exactly-once sessions, reads at the
+ * requested consistency, membership and leadership over the NodeHost, the watch over each
+ * group's manager. Errors are RaftApiErrors the HTTP layer maps to statuses.
+ */
+export class NodeRaftService implements RaftService {
+  readonly nodeId: NodeId;
+  private readonly host: NodeHost;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: NodeRaftServiceOptions) {
+    this.host = opts.host;
+    this.nodeId = opts.host.id;
+    this.timeoutMs = opts.requestTimeoutMs ?? 5_000;
+  }
+
+  private manager(group: string): StateMachineManager {
+    const m = this.opts.managers.get(group);
+    if (!m || !this.host.hasGroup(group)) throw new RaftApiError('unknown_group', `no group "${group}" on node ${this.nodeId}`);
+    return m;
+  }
+
+  private urlOf(id: NodeId): string | undefined {
+    const address = id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
+    return address ? `http://${address}` : undefined;
+  }
+
+  leaderOf(group: string): { id: NodeId; url?: string } | undefined {
+    if (!this.host.hasGroup(group)) return undefined;
+    const id = this.host.leaderOf(group);
+    if (id === 0) return undefined;
+    const url = this.urlOf(id);
+    return url ? { id, url } : { id };
+  }
+
+  private notLeader(group: string): RaftApiError {
+    const leader = this.leaderOf(group);
+    if (!leader) return new RaftApiError('unavailable', `group "${group}" has no known leader; retry shortly`);
+    return new RaftApiError('not_leader', `node ${this.nodeId} does not lead group "${group}"; node ${leader.id} does`, { leader });
+  }
+
+  private requireLeader(group: string): void {
+    if (this.host.groupStatus(group).role !== Role.Leader) throw this.notLeader(group);
+  }
+
+  /** Maps host errors to API errors; everything else passes through. */
+  private translate(group: string, e: unknown): unknown {
+    if (!(e instanceof HostError)) return e;
+    switch (e.code) {
+      case 'not_leader':
+        return this.notLeader(group);
+      case 'unknown_group':
+        return new RaftApiError('unknown_group', e.message);
+      case 'timeout':
+        return new RaftApiError('timeout', e.message);
+      case 'bad_request':
+        return new RaftApiError('bad_request', e.message);
+      case 'group_exists':
+        return new RaftApiError('conflict', e.message);
+      default:
+        return new RaftApiError('unavailable', e.message);
+    }
+  }
+
+  async command(group: string, name: string, args: unknown, opts: CommandOptions = {}): Promise<CommandOutcome> {
+    const manager = this.manager(group);
+    this.requireLeader(group);
+    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : {};
+    const bytes = manager.prepareCommand(name, args, session);
+    try {
+      const r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
+      return { result: unwrapCommandResult(r.result), index: r.index };
+    } catch (e) {
+      throw this.translate(group, e);
+    }
+  }
+
+  async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {
+    const manager = this.manager(group);
+    if (consistency !== 'local') {
+      // Lease reads need this node's own lease; ReadIndex works from any member but needs a leader.
+      if (consistency === 'lease') this.requireLeader(group);
+      else if (this.host.leaderOf(group) === 0) throw this.notLeader(group);
+      try {
+        await this.host.linearizableRead(group, this.timeoutMs, { lease: consistency === 'lease' });
+      } catch (e) {
+        throw this.translate(group, e);
+      }
+    }
+    const result = await manager.query(name, args);
+    return { result, index: manager.appliedIndex };
+  }
+
+  schema(group: string): GroupSchema {
+    this.manager(group);
+    return this.opts.registry.schema(group, this.host.groupType(group));
+  }
+
+  private groupInfo(group: string): GroupInfo {
+    const st = this.host.groupStatus(group);
+    const members: MemberInfo[] = [];
+    const witnesses = new Set(st.members.witnesses);
+    for (const id of st.members.voters) members.push({ id, role: witnesses.has(id) ? 'witness' : 'voter', ...this.addressField(id) });
+    for (const id of st.members.learners) members.push({ id, role: 'learner', ...this.addressField(id) });
+    const info: GroupInfo = {
+      group,
+      type: st.type,
+      role: st.role,
+      term: st.term,
+      leader: st.leader,
+      commit: st.commit,
+      applied: st.applied,
+      firstIndex: st.firstIndex,
+      lastIndex: st.lastIndex,
+      members,
+    };
+    const url = st.leader ? this.urlOf(st.leader) : undefined;
+    if (url) info.leaderUrl = url;
+    return info;
+  }
+
+  private addressField(id: NodeId): { address?: string } {
+    const address = id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
+    return address ? { address } : {};
+  }
+
+  status(): NodeStatus {
+    return { id: this.nodeId, address: this.opts.address, groups: this.host.status().groups.map((g) => this.groupInfo(g.group)) };
+  }
+
+  async createGroup(group: string, type: string, members: { id: NodeId; address: string }[]): Promise<void> {
+    this.opts.registry.require(type);
+    if (members.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one member', { field: 'members' });
+    const ids = new Set<NodeId>();
+    for (const m of members) {
+      if (!Number.isSafeInteger(m.id) || m.id <= 0) throw new RaftApiError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
+      if (ids.has(m.id)) throw new RaftApiError('bad_request', `member ${m.id} is listed twice`, { field: 'members' });
+      ids.add(m.id);
+    }
+    if (!ids.has(this.nodeId)) throw new RaftApiError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
+    for (const m of members) if (m.id !== this.nodeId) await this.host.addresses.set(m.id, m.address);
+    try {
+      await this.host.createGroup(group, { type, voters: [...ids].sort((a, b) => a - b) });
+    } catch (e) {
+      throw this.translate(group, e);
+    }
+  }
+
+  private async changeMembership(group: string, cc: ConfChange): Promise<void> {
+    this.manager(group);
+    this.requireLeader(group);
+    try {
+      await this.host.proposeConfChange(group, cc, this.timeoutMs);
+    } catch (e) {
+      if (e instanceof HostError && e.code === 'proposal_dropped') throw new RaftApiError('conflict', e.message);
+      throw this.translate(group, e);
+    }
+  }
+
+  private members(group: string): GroupInfo['members'] {
+    return this.groupInfo(group).members;
+  }
+
+  async addMember(group: string, id: NodeId, address: string, role: 'voter' | 'learner'): Promise<void> {
+    if (this.members(group).some((m) => m.id === id)) throw new RaftApiError('conflict', `node ${id} is already a member of "${group}"`);
+    await this.changeMembership(group, {
+      transition: ConfChangeTransition.Auto,
+      changes: [{ type: role === 'voter' ? ConfChangeType.AddVoter : ConfChangeType.AddLearner, nodeId: id }],
+      context: JSON.stringify({ address }),
+    });
+  }
+
+  async removeMember(group: string, id: NodeId): Promise<void> {
+    if (!this.members(group).some((m) => m.id === id)) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
+    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }] });
+  }
+
+  async promote(group: string, id: NodeId): Promise<void> {
+    const m = this.members(group).find((x) => x.id === id);
+    if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'learner') throw new RaftApiError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
+    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddVoter, nodeId: id }] });
+  }
+
+  async demote(group: string, id: NodeId): Promise<void> {
+    const m = this.members(group).find((x) => x.id === id);
+    if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'voter') throw new RaftApiError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
+    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: id }] });
+  }
+
+  async transferLeader(group: string, to: NodeId): Promise<void> {
+    this.manager(group);
+    const target = this.members(group).find((m) => m.id === to);
+    if (!target || target.role !== 'voter') throw new RaftApiError('bad_request', `node ${to} is not a voter of "${group}"`, { field: 'to' });
+    if (this.host.leaderOf(group) === to) return;
+    this.requireLeader(group);
+    try {
+      this.host.transferLeader(group, to);
+    } catch (e) {
+      throw this.translate(group, e);
+    }
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (this.host.leaderOf(group) === to) return;
+    }
+    throw new RaftApiError('timeout', `leadership of "${group}" did not move to node ${to} in time`);
+  }
+
+  async snapshot(group: string): Promise<{ index: number }> {
+    this.manager(group);
+    try {
+      return { index: await this.host.snapshotNow(group) };
+    } catch (e) {
+      throw this.translate(group, e);
+    }
+  }
+
+  watch(group: string, from: number, sub: WatchSubscription): WatchHandle {
+    const manager = this.manager(group);
+    let next = from;
+    let done = false;
+    const stop = () => {
+      done = true;
+      offApplied();
+      offRestored();
+    };
+    // Backlog and live listener are taken in one synchronous block: no gap, no duplicate.
+    const backlog = from <= manager.appliedIndex ? manager.recent(from) : [];
+    if (backlog === undefined) {
+      throw new RaftApiError('compacted', `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`, {
+        firstIndex: manager.recentFrom,
+      });
+    }
+    const offApplied = manager.onApplied((e) => {
+      if (done || e.index < next) return;
+      next = e.index + 1;
+      sub.onEntry(e);
+    });
+    const offRestored = manager.onRestored((index) => {
+      if (done) return;
+      stop();
+      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${index + 1}`);
+    });
+    queueMicrotask(() => {
+      for (const e of backlog) {
+        if (done) return;
+        if (e.index < next) continue;
+        next = e.index + 1;
+        sub.onEntry(e);
+      }
+    });
+    return { cancel: stop };
+  }
+
+  metrics(): Promise<string> {
+    return this.host.metrics.registry.metrics();
+  }
+
+  ready(): boolean {
+    return this.host.status().groups.some((g) => g.leader !== 0);
+  }
+}

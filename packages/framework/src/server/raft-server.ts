@@ -1,0 +1,142 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createApiHandler, type ApiHandler } from '../api/http-api.js';
+import type { StateMachineClass } from '../fsm/definition.js';
+import { StateMachineRegistry } from '../fsm/state-machine-registry.js';
+import { createLogger } from '../host/logger.js';
+import type { StateMachineManager } from '../rsm/state-machine-manager.js';
+import { FlagError, parseServerFlags, SHARED_FLAGS_HELP, type ServerFlags } from './flags.js';
+import { joinCluster } from './join.js';
+import { NodeRaftService } from './node-raft-service.js';
+import { ServerStartError } from './server-error.js';
+import { startNodeServer, type NodeServer, type NodeServerOptions } from './start-node.js';
+
+export interface RaftServerOptions {
+  /** The program's name, for --help and errors. */
+  name: string;
+  /** The decorated state machine classes this server can run. */
+  machines: StateMachineClass[];
+  /** Groups founded on a first start with --peers (each of a registered type). */
+  groups: { name: string; type: string }[];
+  flags: ServerFlags;
+  /** Makes a state machine instance (default `new cls()`), e.g. from a DI container. */
+  instantiate?: (cls: StateMachineClass, group: string) => object;
+  host?: NodeServerOptions['host'];
+  /** Entries kept for watch resume (default: enough to cover the retained log). */
+  recentEntries?: number;
+}
+
+export interface RaftServer {
+  node: NodeServer;
+  service: NodeRaftService;
+  registry: StateMachineRegistry;
+  api: ApiHandler;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a complete raftkit node: the durable host, the HTTP API and watch on the same port as
+ * the peers, the given state machines, and (with --join) membership in a running cluster.
+ */
+export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServer> {
+  const { flags } = opts;
+  const logger = createLogger(flags.logLevel, { node: flags.id });
+  const registry = new StateMachineRegistry(opts.machines);
+  for (const g of opts.groups) registry.require(g.type);
+  const managers = new Map<string, StateMachineManager>();
+  const snapshotEntries = opts.host?.snapshotEntries ?? 10_000;
+  const retainEntries = opts.host?.retainEntries ?? 5_000;
+  const factoryOptions = {
+    onCreate: (group: string, m: StateMachineManager) => managers.set(group, m),
+    recentEntries: opts.recentEntries ?? snapshotEntries + retainEntries,
+    ...(opts.instantiate ? { instantiate: opts.instantiate } : {}),
+  };
+  // The API needs the service, which needs the host: requests before it exists get a 503.
+  let api: ApiHandler | undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (api) return api.onRequest(req, res);
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: 'unavailable', message: 'the node is starting' }));
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => api?.onUpgrade(req, socket, head) ?? false;
+  const node = await startNodeServer({
+    flags,
+    logger,
+    stateMachines: registry.factory(factoryOptions),
+    groups: opts.groups,
+    host: opts.host,
+    onRequest,
+    onUpgrade,
+  });
+  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address });
+  api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
+  const server: RaftServer = {
+    node,
+    service,
+    registry,
+    api,
+    async stop() {
+      await api!.close();
+      await node.stop();
+    },
+  };
+  if (flags.join) {
+    try {
+      await joinCluster({ service, host: node.host, through: flags.join, token: flags.token, selfAddress: node.address, logger });
+    } catch (e) {
+      await server.stop();
+      throw new ServerStartError(`cannot join the cluster through ${flags.join}: ${(e as Error).message}`);
+    }
+  }
+  return server;
+}
+
+/**
+ * The whole main() of a server program: parses the shared flags (plus `extra`), starts the
+ * node, stops it gracefully on SIGTERM/SIGINT. Bad flags and start failures print one line and
+ * exit non-zero.
+ */
+export async function runRaftServer(options: Omit<RaftServerOptions, 'flags'> & { argv?: string[]; usage?: string }): Promise<void> {
+  let server: RaftServer | undefined;
+  try {
+    const { flags } = parseServerFlags(options.argv ?? process.argv.slice(2));
+    if (flags.help) {
+      process.stdout.write(`usage: ${options.name} --id N --listen HOST:PORT (--peers ... | --join HOST:PORT) --data-dir DIR\n\n${SHARED_FLAGS_HELP}\n${options.usage ?? ''}`);
+      return;
+    }
+    if (flags.peers.size === 0 && !flags.join) {
+      const started = await hasDataDir(flags.dataDir);
+      if (!started) throw new FlagError('a new node needs --peers (to found a cluster) or --join (to join one)');
+    }
+    server = await startRaftServer({ ...options, flags });
+  } catch (e) {
+    const known = e instanceof FlagError || e instanceof ServerStartError;
+    process.stderr.write(`${options.name}: ${known ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
+    process.exit(2);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server!.node.logger.info({ signal }, 'stopping');
+    server!.stop().then(
+      () => process.exit(0),
+      (e: Error) => {
+        process.stderr.write(`${options.name}: stop failed: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function hasDataDir(dir: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  try {
+    await access(`${dir}/raft.db`);
+    return true;
+  } catch {
+    return false;
+  }
+}
