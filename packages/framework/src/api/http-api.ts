@@ -184,6 +184,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     const timer = setTimeout(() => {
       reject(new RaftApiError('timeout', `no answer within ${ms} ms; a command may still commit: retry with the same X-Raft-Client-Id and X-Raft-Sequence`));
     }, ms);
+    timer.unref();
     p.then(
       (v) => {
         clearTimeout(timer);

@@ -166,6 +166,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
       req.resume();
       reject(new RaftApiError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`));
     }, timeoutMs);
+    timer.unref();
     const onData = (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) {

@@ -1,5 +1,4 @@
 export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './http-api.js';
 export { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from './errors.js';
-export { LeaderForwarder, type LeaderRef } from './forwarder.js';
 export { WS_CLOSE_COMPACTED, WS_CLOSE_SLOW_CONSUMER, wsCloseCode, type WatchOptions } from './watch.js';
 export type * from './raft-service.js';

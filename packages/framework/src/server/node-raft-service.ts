@@ -2,6 +2,7 @@ import { ConfChangeTransition, ConfChangeType, type ConfChange } from '../core/c
 import { Role, type NodeId } from '../core/types.js';
 import { RaftApiError } from '../api/errors.js';
 import type {
+  AppliedEntry,
   CommandOptions,
   CommandOutcome,
   Consistency,
@@ -251,13 +252,6 @@ export class NodeRaftService implements RaftService {
 
   watch(group: string, from: number, sub: WatchSubscription): WatchHandle {
     const manager = this.manager(group);
-    let next = from;
-    let done = false;
-    const stop = () => {
-      done = true;
-      offApplied();
-      offRestored();
-    };
     // Backlog and live listener are taken in one synchronous block: no gap, no duplicate.
     const backlog = from <= manager.appliedIndex ? manager.recent(from) : [];
     if (backlog === undefined) {
@@ -265,25 +259,49 @@ export class NodeRaftService implements RaftService {
         firstIndex: manager.recentFrom,
       });
     }
-    const offApplied = manager.onApplied((e) => {
+    let next = from;
+    let done = false;
+    // The backlog goes out in slices of 1,000 so a long catch-up neither blocks the loop nor
+    // looks like a slow consumer to the stream's limits; live entries wait behind it.
+    let pos = 0;
+    let catchingUp = backlog.length > 0;
+    const held: AppliedEntry[] = [];
+    const deliver = (e: AppliedEntry) => {
       if (done || e.index < next) return;
       next = e.index + 1;
       sub.onEntry(e);
+    };
+    const pump = () => {
+      const end = Math.min(backlog.length, pos + 1000);
+      while (pos < end && !done) deliver(backlog[pos++]!);
+      if (done) return;
+      if (pos < backlog.length) {
+        setImmediate(pump);
+        return;
+      }
+      catchingUp = false;
+      for (const e of held.splice(0)) deliver(e);
+    };
+    const offApplied = manager.onApplied((e) => {
+      if (catchingUp) held.push(e);
+      else deliver(e);
     });
     const offRestored = manager.onRestored((index) => {
       if (done) return;
       stop();
       sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${index + 1}`);
     });
-    queueMicrotask(() => {
-      for (const e of backlog) {
-        if (done) return;
-        if (e.index < next) continue;
-        next = e.index + 1;
-        sub.onEntry(e);
-      }
-    });
+    const stop = () => {
+      done = true;
+      offApplied();
+      offRestored();
+    };
+    if (catchingUp) setImmediate(pump);
     return { cancel: stop };
+  }
+
+  appliedIndex(group: string): number {
+    return this.manager(group).appliedIndex;
   }
 
   metrics(): Promise<string> {

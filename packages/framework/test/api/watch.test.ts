@@ -31,7 +31,10 @@ function wsRefused(base: string, path: string, token: string | null = TOKEN): Pr
     ws.once('unexpected-response', (_req, res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+      });
     });
     ws.once('error', () => {});
   });
@@ -236,6 +239,8 @@ describe('watch', () => {
       c.ws.on('ping', () => pings++);
       await waitFor(() => pings >= 3, 2000, 'pings');
       c.ws.pause(); // reads nothing, so answers no ping
+      await waitFor(() => other.watcherCount('kv') === 0, 2000, 'the silent peer to be dropped');
+      c.ws.resume();
       const closed = await c.closed;
       assert.equal(closed.code, 1006, 'terminated');
       assert.equal(other.watcherCount('kv'), 0);
@@ -284,13 +289,16 @@ describe('watch', () => {
     const o = await startApi(other, { watch: { maxBufferedBytes: 64 * 1024 } });
     try {
       const st = await openNdjson(o.url, '/v1/groups/kv/watch?from=1');
+      const fast = await openNdjson(o.url, '/v1/groups/kv/watch?from=1');
       st.res.pause();
       const value = 'y'.repeat(4096);
       for (let i = 0; i < 6000; i += 10) {
         for (let j = 0; j < 10; j++) await other.command('kv', 'put', { key: `k${i + j}`, value });
         await new Promise((r) => setImmediate(r));
       }
-      await waitFor(() => other.watcherCount('kv') === 0, 3000, 'the slow subscription to be cancelled');
+      await waitFor(() => other.watcherCount('kv') === 1, 3000, 'the slow subscription to be cancelled');
+      await waitFor(() => fast.lines.length === 6000, 5000, 'the fast watcher to get everything');
+      fast.req.destroy();
       st.res.resume();
       await st.ended;
       const last = st.lines.at(-1);
