@@ -12,6 +12,7 @@ import {
   type Entry,
   type Message,
   type NodeId,
+  type ProgressStatus,
   type Ready,
   type SnapshotMetadata,
 } from '../core/types.js';
@@ -339,6 +340,11 @@ export class NodeHost {
     return this.takeSnapshot(g);
   }
 
+  /** The leader's view of each member's replication (empty on a follower). */
+  replicationStatus(group: string): ProgressStatus[] {
+    return this.group(group).node.status().progress;
+  }
+
   leaderOf(group: string): NodeId {
     return this.group(group).node.lead;
   }
@@ -440,12 +446,32 @@ export class NodeHost {
     const work: { g: RaftGroup; rd: Ready }[] = [];
     const candidates = [...this.dirty];
     this.dirty.clear();
+    for (const g of candidates) this.applyPendingCompaction(g);
     for (const g of candidates) {
       if (!g.removed && g.node.hasReady()) work.push({ g, rd: g.node.ready() });
     }
     const writes = this.pendingWrites;
     this.pendingWrites = [];
     if (work.length === 0 && writes.length === 0) return;
+
+    // 0. A leader's Appends and heartbeats go out before its own write (Raft thesis 10.2.1): the
+    // core counts the leader's copy, but nothing it commits is applied or told to followers
+    // before this round's write is durable. Not when the term or vote changes in this round.
+    const early: Envelope[] = [];
+    const sentEarly = new Set<RaftGroup>();
+    for (const { g, rd } of work) {
+      if (g.role !== Role.Leader || rd.snapshot) continue;
+      const persisted = g.storage.initialState().hardState;
+      if (rd.hardState && (rd.hardState.term !== persisted.term || rd.hardState.vote !== persisted.vote)) continue;
+      sentEarly.add(g);
+      for (const m of rd.messages) {
+        if (m.type === MessageType.Append || m.type === MessageType.Heartbeat) early.push({ group: g.name, message: m });
+      }
+    }
+    if (early.length > 0) {
+      this.opts.transport.send(early);
+      this.metrics.messagesSent.inc(early.length);
+    }
 
     // 1. Persist: received snapshots' files first, then one transaction for every group.
     let entryCount = 0;
@@ -484,7 +510,9 @@ export class NodeHost {
       if (rd.snapshot) g.storage.applySnapshot({ metadata: rd.snapshot.metadata, data: EMPTY });
       g.storage.append(rd.entries);
       if (rd.hardState) g.storage.setHardState(rd.hardState);
+      const skipEarly = sentEarly.has(g);
       for (const m of rd.messages) {
+        if (skipEarly && (m.type === MessageType.Append || m.type === MessageType.Heartbeat)) continue;
         if (m.type === MessageType.Snapshot) void this.sendSnapshot(g, m);
         else out.push({ group: g.name, message: m });
       }
@@ -517,6 +545,20 @@ export class NodeHost {
       }
     }
     this.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  /** Makes a written local snapshot the log's base and compacts, unless the log moved past it. */
+  private applyPendingCompaction(g: RaftGroup): void {
+    const p = g.pendingCompaction;
+    if (!p || g.removed) return;
+    g.pendingCompaction = undefined;
+    const base = g.storage.snapshot().metadata.index;
+    if (p.index <= base || p.index > g.storage.lastIndex() || g.storage.term(p.index) !== p.term) return;
+    const snap = g.storage.createSnapshot(p.index, p.confState, EMPTY);
+    const compactTo = Math.max(g.storage.firstIndex() - 1, p.index - this.retainEntries);
+    if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
+    g.snapshotIndex = Math.max(g.snapshotIndex, p.index);
+    this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
   }
 
   private onSoftState(g: RaftGroup, role: Role, lead: NodeId): void {
@@ -590,14 +632,11 @@ export class NodeHost {
     const task = (async () => {
       const data = await serialize();
       await this.opts.snapshots.save(g.name, { index, term, confState }, data);
-      if (g.removed || index <= g.storage.snapshot().metadata.index) return g.snapshotIndex;
-      const snap = g.storage.createSnapshot(index, confState, EMPTY);
-      const compactTo = Math.max(g.storage.firstIndex() - 1, index - this.retainEntries);
-      if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
-      g.snapshotIndex = Math.max(g.snapshotIndex, index);
-      this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
+      // The log base moves inside a round, where the mirror cannot change under it (a snapshot
+      // received from the leader meanwhile may have replaced the log).
+      g.pendingCompaction = { index, term, confState };
       this.markDirty(g);
-      this.log.debug({ group: g.name, index, compactTo, bytes: data.length }, 'snapshot taken');
+      this.log.debug({ group: g.name, index, bytes: data.length }, 'snapshot written');
       return index;
     })();
     g.snapshotting = task;

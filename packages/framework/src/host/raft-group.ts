@@ -2,7 +2,7 @@ import { NotLeaderError, RaftError } from '../core/errors.js';
 import { MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
-import { EntryType, MessageType, Role, type Entry, type Message, type NodeId, type ReadState } from '../core/types.js';
+import { EntryType, MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState } from '../core/types.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
 
@@ -53,6 +53,8 @@ export class RaftGroup {
   removed = false;
   /** The snapshot being serialised and written, if any. */
   snapshotting: Promise<number> | undefined;
+  /** A written snapshot waiting to become the log's base in the next round. */
+  pendingCompaction: { index: number; term: number; confState: ConfState } | undefined;
 
   constructor(
     readonly name: string,

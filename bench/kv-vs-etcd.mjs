@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// bench:kv — a 3-node raftkit-kv cluster and (when Debian's etcd-server is installed) a 3-member
+// etcd, both on 127.0.0.1 with fsync on, driven one after the other by the same load generator
+// (../shared/bench/loadgen.mjs) with the same workload: 256-byte values over 10,000 keys, puts
+// at concurrency 1, 16, 64 and 256, linearizable gets at 64. Prints a table with ops/s, p50/p99
+// and raftkit/etcd ratios; the last line is JSON.
+//
+//   npm run bench:kv [-- --seconds 10 --systems raftkit,etcd --json]
+// etcd: apt-get install etcd-server etcd-client (bench/README.md). Everything started here is
+// stopped by PID when the run ends.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SHARED = join(root, '../shared/bench');
+const LOADGEN = join(SHARED, 'loadgen.mjs');
+const SPEC = join(SHARED, 'specs/raftkit-kv.json');
+const ETCD_SCRIPT = join(SHARED, 'etcd-cluster.sh');
+const KV_BIN = join(root, 'packages/kv-demo/bin/raftkit-kv.js');
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    systems: { type: 'string', default: 'raftkit,etcd' },
+    concurrency: { type: 'string', default: '1,16,64,256' },
+    'get-concurrency': { type: 'string', default: '64' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const log = (...a) => {
+  if (!values.json) console.log(...a);
+};
+function fail(msg) {
+  console.error(`bench:kv: ${msg}`);
+  process.exit(2);
+}
+for (const f of [LOADGEN, SPEC]) if (!existsSync(f)) fail(`missing ${f} (the shared bench folder must sit beside the repository)`);
+if (!existsSync(join(root, 'packages/kv-demo/dist/src/main.js'))) fail('build first: npm run build');
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+process.on('SIGINT', () => process.exit(130));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => res(s)); })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function loadgen(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOADGEN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) return reject(new Error(`loadgen exited ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+/** The same workload for any system: puts at each concurrency, then linearizable gets. */
+async function workload(name, adapterArgs, putUrl, getUrl) {
+  const rows = [];
+  const common = ['-t', String(seconds), '-n', '100000000', '--warmup', '1', '--keys', '10000', '--value-size', '256'];
+  for (const c of values.concurrency.split(',').map(Number)) {
+    const r = await loadgen([...adapterArgs, '--url', putUrl, '--op', 'put', '-c', String(c), ...common, '--label', `${name} put c${c}`]);
+    rows.push({ op: 'put', concurrency: c, ops_per_s: r.ops_per_s, p50_ms: r.lat_ms.p50, p99_ms: r.lat_ms.p99, errors: r.errors });
+    log(`  ${name.padEnd(8)} put c=${String(c).padStart(3)}  ${String(r.ops_per_s).padStart(7)} ops/s  p50 ${r.lat_ms.p50} ms  p99 ${r.lat_ms.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+  }
+  const gc = Number(values['get-concurrency']);
+  const r = await loadgen([...adapterArgs, '--url', getUrl, '--op', 'get', '--prefill', '-c', String(gc), ...common, '--label', `${name} get c${gc}`]);
+  rows.push({ op: 'get', concurrency: gc, ops_per_s: r.ops_per_s, p50_ms: r.lat_ms.p50, p99_ms: r.lat_ms.p99, errors: r.errors });
+  log(`  ${name.padEnd(8)} get c=${String(gc).padStart(3)}  ${String(r.ops_per_s).padStart(7)} ops/s  p50 ${r.lat_ms.p50} ms  p99 ${r.lat_ms.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+  return rows;
+}
+
+async function raftkit() {
+  const dir = mkdtempSync(join(tmpdir(), 'raftkit-kvbench-'));
+  const ports = await freePorts(3);
+  const peers = ports.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
+  const procs = ports.map((p, i) => {
+    const child = spawn(process.execPath, [KV_BIN, '--id', String(i + 1), '--listen', `127.0.0.1:${p}`, '--peers', peers, '--data-dir', join(dir, `n${i + 1}`), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.add(child);
+    return child;
+  });
+  try {
+    let leader;
+    const deadline = Date.now() + 30_000;
+    while (!leader) {
+      if (Date.now() > deadline) fail('raftkit-kv elected no leader in 30 s');
+      for (const p of ports) {
+        const st = await fetch(`http://127.0.0.1:${p}/v1/status`, { signal: AbortSignal.timeout(1000) }).then((r) => r.json()).catch(() => undefined);
+        const kv = st?.groups?.find((g) => g.group === 'kv');
+        if (kv?.role === 'leader') leader = p;
+      }
+      await sleep(100);
+    }
+    const all = ports.map((p) => `http://127.0.0.1:${p}`).join(',');
+    return await workload('raftkit', ['--adapter', 'generic', '--spec', SPEC], `http://127.0.0.1:${leader}`, all);
+  } finally {
+    for (const c of procs) {
+      c.kill('SIGKILL');
+      children.delete(c);
+    }
+    await sleep(300);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function etcd() {
+  if (spawnSync('sh', ['-c', 'command -v etcd']).status !== 0) {
+    log('  etcd: not installed (apt-get install etcd-server etcd-client); skipped');
+    return undefined;
+  }
+  const state = mkdtempSync(join(tmpdir(), 'etcd-bench-state-'));
+  rmSync(state, { recursive: true, force: true });
+  const env = { ...process.env, ETCD_BENCH_STATE: state };
+  const run = (...args) => {
+    const r = spawnSync('bash', [ETCD_SCRIPT, ...args], { env, encoding: 'utf8' });
+    if (r.status !== 0) fail(`etcd-cluster.sh ${args.join(' ')} failed: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+  };
+  run('start', '3');
+  try {
+    const leader = run('leader');
+    const all = run('endpoints').split(',').map((e) => (e.startsWith('http') ? e : `http://${e}`)).join(',');
+    return await workload('etcd', ['--adapter', 'etcd'], leader.startsWith('http') ? leader : `http://${leader}`, all);
+  } finally {
+    run('stop');
+  }
+}
+
+const systems = values.systems.split(',');
+const result = { bench: 'kv-vs-etcd', seconds, value_bytes: 256, keys: 10000 };
+log(`workload: 256-byte values over 10,000 keys; ${seconds} s per level; fsync on for both`);
+if (systems.includes('raftkit')) result.raftkit = await raftkit();
+if (systems.includes('etcd')) result.etcd = await etcd();
+if (result.raftkit && result.etcd) {
+  result.ratio = result.raftkit.map((r, i) => {
+    const e = result.etcd[i];
+    return { op: r.op, concurrency: r.concurrency, throughput: Math.round((r.ops_per_s / e.ops_per_s) * 100) / 100, p99: Math.round((r.p99_ms / e.p99_ms) * 100) / 100 };
+  });
+  log('\n  op   conc   raftkit ops/s   etcd ops/s   ratio   p99 raftkit/etcd');
+  for (const [i, x] of result.ratio.entries()) {
+    log(`  ${x.op.padEnd(4)} ${String(x.concurrency).padStart(4)}   ${String(result.raftkit[i].ops_per_s).padStart(13)}   ${String(result.etcd[i].ops_per_s).padStart(10)}   ${String(x.throughput).padStart(5)}x   ${result.raftkit[i].p99_ms} / ${result.etcd[i].p99_ms} ms`);
+  }
+}
+console.log(JSON.stringify(result));
+process.exit(0);
