@@ -7,6 +7,7 @@
 // never raised synchronously inside send(). By default every batch goes through the binary
 // codec, so receivers get fresh copies and invalid messages are caught as on the wire.
 import { MessageType, type NodeId } from '../core/types.js';
+import { EventOutbox } from './event-outbox.js';
 import { decodeFrame, encodeMessages, envelopeProblem, FrameKind } from './codec.js';
 import { emptyStats, noopLogger, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
 
@@ -144,8 +145,7 @@ export class MemoryTransport implements PeerTransport {
   private events: TransportEvents | null = null;
   private started = false;
   private closed = false;
-  private pendingEvents: ((ev: TransportEvents) => void)[] = [];
-  private flushScheduled = false;
+  private readonly outbox: EventOutbox;
 
   constructor(hub: MemoryHub, options: MemoryTransportOptions) {
     if (!Number.isSafeInteger(options.selfId) || options.selfId <= 0) throw new TypeError('MemoryTransport: selfId must be a positive integer');
@@ -153,6 +153,7 @@ export class MemoryTransport implements PeerTransport {
     this.selfId = options.selfId;
     this.address = options.address ?? memoryAddress(options.selfId);
     this.log = options.logger ?? noopLogger;
+    this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'memory transport');
     this.maxQueueFrames = options.maxQueueFrames ?? 1024;
     this.maxQueueBytes = options.maxQueueBytes ?? 16 << 20;
     this.serialize = options.serialize ?? true;
@@ -170,7 +171,7 @@ export class MemoryTransport implements PeerTransport {
     if (this.closed) return;
     this.closed = true;
     this.events = null;
-    this.pendingEvents = [];
+    this.outbox.clear();
     this.hub.unregister(this.address, this);
   }
 
@@ -214,8 +215,8 @@ export class MemoryTransport implements PeerTransport {
         this.counters.messagesDropped++;
         this.log.error({ group: env?.group, to, reason: problem }, 'memory transport: dropped an invalid message');
         if (typeof env?.group === 'string' && typeof to === 'number') {
-          this.unreachable(env.group, to, seen);
-          if (env.message.type === MessageType.Snapshot) this.emit((ev) => ev.onSnapshotStatus(env.group, to, false));
+          this.outbox.unreachable(env.group, to, seen);
+          if (env.message.type === MessageType.Snapshot) this.outbox.emit((ev) => ev.onSnapshotStatus(env.group, to, false));
         }
         continue;
       }
@@ -264,10 +265,10 @@ export class MemoryTransport implements PeerTransport {
 
   private drop(e: Envelope, to: NodeId, seen: Set<string>): void {
     this.counters.messagesDropped++;
-    this.unreachable(e.group, to, seen);
+    this.outbox.unreachable(e.group, to, seen);
     if (e.message.type === MessageType.Snapshot) {
       this.counters.snapshotsFailed++;
-      this.emit((ev) => ev.onSnapshotStatus(e.group, to, false));
+      this.outbox.emit((ev) => ev.onSnapshotStatus(e.group, to, false));
     }
   }
 
@@ -309,49 +310,18 @@ export class MemoryTransport implements PeerTransport {
     const to = d.to.selfId;
     if (ok) this.counters.snapshotsSent++;
     else this.counters.snapshotsFailed++;
-    this.emit((ev) => ev.onSnapshotStatus(group, to, ok));
+    this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, ok));
   }
 
   /** @internal */
   deliveryFailed(d: Delivery): void {
     this.counters.messagesDropped += d.messages;
     const to = d.to.selfId;
-    for (const g of d.groups) this.emit((ev) => ev.onUnreachable(g, to));
+    for (const g of d.groups) this.outbox.emit((ev) => ev.onUnreachable(g, to));
     if (d.snapshotGroup !== null) {
       const group = d.snapshotGroup;
       this.counters.snapshotsFailed++;
-      this.emit((ev) => ev.onSnapshotStatus(group, to, false));
+      this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
     }
   }
-
-  private unreachable(group: string, to: NodeId, seen: Set<string>): void {
-    const key = `${to}\u0000${group}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    this.emit((ev) => ev.onUnreachable(group, to));
-  }
-
-  private emit(fn: (ev: TransportEvents) => void): void {
-    if (this.closed || this.events === null) return;
-    this.pendingEvents.push(fn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushEvents);
-    }
-  }
-
-  private readonly flushEvents = (): void => {
-    this.flushScheduled = false;
-    const list = this.pendingEvents;
-    this.pendingEvents = [];
-    for (const fn of list) {
-      const ev = this.events;
-      if (this.closed || ev === null) return;
-      try {
-        fn(ev);
-      } catch (err) {
-        this.log.error({ err: String(err) }, 'memory transport: an event handler threw');
-      }
-    }
-  };
 }

@@ -17,6 +17,7 @@
 // messages keep flowing. The receiver reassembles into one preallocated buffer (bounded by
 // maxSnapshotBytes per stream and in total), delivers the complete message, and acks; the sender
 // then reports onSnapshotStatus(ok).
+import { EventOutbox } from './event-outbox.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -240,8 +241,7 @@ export class WsTransport implements PeerTransport {
   private events: TransportEvents | null = null;
   private started = false;
   private closed = false;
-  private pending: ((ev: TransportEvents) => void)[] = [];
-  private flushScheduled = false;
+  private readonly outbox: EventOutbox;
   private keepalive: NodeJS.Timeout | null = null;
   private inboundReserved = 0;
 
@@ -256,6 +256,7 @@ export class WsTransport implements PeerTransport {
     this.token = options.token;
     this.tokenHash = options.token === undefined ? null : sha256(options.token);
     this.log = options.logger ?? noopLogger;
+    this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'raft transport');
     const path = options.path ?? '/raft';
     if (!path.startsWith('/')) throw new TypeError('WsTransport: path must start with /');
     this.o = {
@@ -308,7 +309,7 @@ export class WsTransport implements PeerTransport {
     if (this.closed) return;
     this.closed = true;
     this.events = null;
-    this.pending = [];
+    this.outbox.clear();
     this.server.off('upgrade', this.onUpgrade);
     if (this.keepalive) clearInterval(this.keepalive);
     const waits: Promise<void>[] = [];
@@ -419,7 +420,7 @@ export class WsTransport implements PeerTransport {
       if (typeof to !== 'number' || !Number.isSafeInteger(to) || to <= 0 || to === this.selfId) {
         this.counters.messagesDropped++;
         this.log.error({ group: env?.group, to }, 'raft transport: dropped a message with an invalid recipient');
-        if (typeof env?.group === 'string' && typeof to === 'number') this.reportUnreachable(env.group, to, seen);
+        if (typeof env?.group === 'string' && typeof to === 'number') this.outbox.unreachable(env.group, to, seen);
         continue;
       }
       if (m.type === MessageType.Snapshot) {
@@ -434,7 +435,7 @@ export class WsTransport implements PeerTransport {
       const peer = this.peers.get(to);
       if (!peer) {
         this.counters.messagesDropped += envs.length;
-        for (const e of envs) this.reportUnreachable(e.group, to, seen);
+        for (const e of envs) this.outbox.unreachable(e.group, to, seen);
         this.noteDrop(null, to, envs.length, 'unknown peer');
         continue;
       }
@@ -468,7 +469,7 @@ export class WsTransport implements PeerTransport {
         } else {
           this.counters.messagesDropped++;
           this.log.error({ peer: peer.id, group: e.group, type: e.message?.type, reason: why }, 'raft transport: dropped an unencodable message');
-          if (typeof e.group === 'string') this.reportUnreachable(e.group, peer.id, seen);
+          if (typeof e.group === 'string') this.outbox.unreachable(e.group, peer.id, seen);
         }
       }
       if (good.length === 0) return;
@@ -477,7 +478,7 @@ export class WsTransport implements PeerTransport {
       } catch (err2) {
         this.counters.messagesDropped += good.length;
         this.log.error({ peer: peer.id, err: String(err2), first: String(err) }, 'raft transport: dropped a batch that could not be encoded');
-        for (const e of good) this.reportUnreachable(e.group, peer.id, seen);
+        for (const e of good) this.outbox.unreachable(e.group, peer.id, seen);
         return;
       }
       envs = good;
@@ -485,13 +486,13 @@ export class WsTransport implements PeerTransport {
     if (frame.length > this.o.maxPayloadBytes) {
       this.counters.messagesDropped += envs.length;
       this.log.error({ peer: peer.id, bytes: frame.length, max: this.o.maxPayloadBytes }, 'raft transport: dropped a message larger than maxPayloadBytes');
-      for (const e of envs) this.reportUnreachable(e.group, peer.id, seen);
+      for (const e of envs) this.outbox.unreachable(e.group, peer.id, seen);
       return;
     }
     const q = peer.queue;
     if (q.length >= this.o.maxQueueFrames || q.bytes + frame.length > this.o.maxQueueBytes) {
       this.counters.messagesDropped += envs.length;
-      for (const e of envs) this.reportUnreachable(e.group, peer.id, seen);
+      for (const e of envs) this.outbox.unreachable(e.group, peer.id, seen);
       this.noteDrop(peer, peer.id, envs.length, 'send queue full');
       return;
     }
@@ -518,8 +519,8 @@ export class WsTransport implements PeerTransport {
       if (problem !== null) this.log.error({ peer: to, group, reason: problem }, 'raft transport: dropped an invalid snapshot message');
       else this.noteDrop(null, to, 1, 'unknown peer');
       if (typeof group === 'string') {
-        this.emit((ev) => ev.onUnreachable(group, to));
-        this.emit((ev) => ev.onSnapshotStatus(group, to, false));
+        this.outbox.emit((ev) => ev.onUnreachable(group, to));
+        this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
       }
       return;
     }
@@ -535,7 +536,7 @@ export class WsTransport implements PeerTransport {
       this.counters.messagesDropped++;
       this.counters.snapshotsFailed++;
       this.log.warn({ peer: to, group, pending: peer.snapshots.length }, 'raft transport: too many snapshot streams queued; dropped one');
-      this.emit((ev) => ev.onSnapshotStatus(group, to, false));
+      this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
       return;
     }
     peer.snapshots.push({ envelope: env, data: snap!.data, streamId: 0, offset: -1, state: 'pending', timer: null });
@@ -681,7 +682,7 @@ export class WsTransport implements PeerTransport {
       this.counters.messagesDropped++;
       this.log.warn({ peer: to, group, bytes: s.data.length, stream: s.streamId, reason: why }, 'raft snapshot stream failed');
     }
-    this.emit((ev) => ev.onSnapshotStatus(group, to, ok));
+    this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, ok));
   }
 
   // -------------------------------------------------------------------------------------
@@ -758,7 +759,7 @@ export class WsTransport implements PeerTransport {
       let n = 0;
       for (const f of dropped) {
         n += f.messages;
-        for (const g of f.groups) this.reportUnreachable(g, peer.id, seen);
+        for (const g of f.groups) this.outbox.unreachable(g, peer.id, seen);
       }
       this.counters.messagesDropped += n;
       this.noteDrop(peer, peer.id, n, 'connection lost');
@@ -919,7 +920,7 @@ export class WsTransport implements PeerTransport {
         }
         if (envs.length === 0) return;
         this.counters.messagesReceived += envs.length;
-        this.emit((ev) => ev.onMessages(from, envs));
+        this.outbox.emit((ev) => ev.onMessages(from, envs));
         return;
       }
       case FrameKind.SnapshotBegin: {
@@ -993,7 +994,7 @@ export class WsTransport implements PeerTransport {
     this.counters.messagesReceived++;
     const from = conn.peerId;
     this.log.info({ peer: from, group: env.group, bytes: s.buf.length }, 'raft snapshot received');
-    this.emit((ev) => {
+    this.outbox.emit((ev) => {
       let ok = true;
       try {
         ev.onMessages(from, [env]);
@@ -1075,38 +1076,6 @@ export class WsTransport implements PeerTransport {
       peer.lastDropLog = now;
     }
   }
-
-  private reportUnreachable(group: string, to: NodeId, seen: Set<string>): void {
-    const key = `${to}\u0000${group}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    this.emit((ev) => ev.onUnreachable(group, to));
-  }
-
-  /** Queues an event for the host; delivered in order from a microtask, never re-entrantly. */
-  private emit(fn: (ev: TransportEvents) => void): void {
-    if (this.closed || this.events === null) return;
-    this.pending.push(fn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flush);
-    }
-  }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const list = this.pending;
-    this.pending = [];
-    for (const fn of list) {
-      const ev = this.events;
-      if (this.closed || ev === null) return;
-      try {
-        fn(ev);
-      } catch (err) {
-        this.log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'raft transport: an event handler threw');
-      }
-    }
-  };
 }
 
 function parseId(v: string | string[] | undefined): NodeId | null {
