@@ -80,7 +80,7 @@ export interface WatchSubscription {
   /** Called for every applied entry in index order, without gaps. */
   onEntry: (entry: AppliedEntry) => void;
   /** Called once when the stream ends for a reason (compacted, group removed, node stopping, too slow). */
-  onClose: (code: string, message: string) => void;
+  onClose: (code: string, message: string, details?: Record<string, unknown>) => void;
 }
 
 export interface WatchHandle {

@@ -139,8 +139,8 @@ export class WatchHub {
       inFlight++;
       ws.send(wire(entry), sent);
     };
-    const onClose = (code: string, message: string) => {
-      finish(wsCloseCode(code), closeReason({ error: code, message }));
+    const onClose = (code: string, message: string, details: Record<string, unknown> = {}) => {
+      finish(wsCloseCode(code), closeReason({ error: code, message, ...details }));
     };
     try {
       handle = this.service.watch(group, from ?? this.defaultFrom(group), { onEntry, onClose });
@@ -207,7 +207,7 @@ export class WatchHub {
       }
       if (!scheduled && !waitingDrain && res.headersSent) scheduled = setImmediate(flush);
     };
-    const onClose = (code: string, message: string) => end({ error: code, message });
+    const onClose = (code: string, message: string, details: Record<string, unknown> = {}) => end({ error: code, message, ...details });
     res.on('close', () => {
       if (done) return;
       done = true;

@@ -67,3 +67,14 @@ export function unwrapCommandResult(result: unknown): unknown {
   if (isCommandError(result)) throw commandErrorToApiError(result);
   return result;
 }
+
+/**
+ * The answer to a command whose (client id, sequence) was already applied: the first result and
+ * the index of the entry that applied it. The retry's own entry changed nothing.
+ */
+export class DuplicateCommand {
+  constructor(
+    readonly index: number,
+    readonly result: unknown,
+  ) {}
+}

@@ -5,6 +5,7 @@ export type { CommandContext } from './command-context.js';
 export { encodeCommand, decodeCommand, MAX_NAME_LENGTH, type CommandPayload } from './command-codec.js';
 export {
   CommandErrorResult,
+  DuplicateCommand,
   isCommandError,
   errorResultOf,
   commandErrorToApiError,

@@ -8,10 +8,12 @@ export interface Session {
   /** Entry time (ms) of the session's last use; sessions idle for longer than the TTL are dropped. */
   lastUsed: number;
   result: unknown;
+  /** Log index of the entry that applied `sequence` (0 when restored from an old snapshot). */
+  index: number;
 }
 
-/** A session as stored in a snapshot: [clientId, sequence, lastUsed, result, 1 if result is an error]. */
-export type SessionTuple = [string, number, number, unknown, 0 | 1];
+/** A session as stored in a snapshot: [clientId, sequence, lastUsed, result, 1 if result is an error, index]. */
+export type SessionTuple = [string, number, number, unknown, 0 | 1, number];
 
 /**
  * Client sessions for exactly-once commands. Every change is driven by applied entries and their
@@ -53,9 +55,9 @@ export class SessionTable {
   }
 
   /** Records the result of a newly applied sequence. */
-  record(clientId: string, sequence: number, result: unknown, now: number): void {
+  record(clientId: string, sequence: number, result: unknown, now: number, index: number): void {
     this.sessions.delete(clientId);
-    this.sessions.set(clientId, { clientId, sequence, lastUsed: now, result });
+    this.sessions.set(clientId, { clientId, sequence, lastUsed: now, result, index });
   }
 
   /** A copy for a snapshot, in use order. */
@@ -63,7 +65,7 @@ export class SessionTable {
     const out: SessionTuple[] = [];
     for (const s of this.sessions.values()) {
       const failed = s.result instanceof CommandErrorResult;
-      out.push([s.clientId, s.sequence, s.lastUsed, failed ? (s.result as CommandErrorResult).error : s.result, failed ? 1 : 0]);
+      out.push([s.clientId, s.sequence, s.lastUsed, failed ? (s.result as CommandErrorResult).error : s.result, failed ? 1 : 0, s.index]);
     }
     return out;
   }
@@ -74,8 +76,9 @@ export class SessionTable {
     const parsed: Session[] = [];
     tuples.forEach((t: unknown, i) => {
       const bad = (why: string) => new RsmError('bad_snapshot', `snapshot session #${i} ${why}`);
-      if (!Array.isArray(t) || t.length !== 5) throw bad('must be [clientId, sequence, lastUsed, result, failed]');
-      const [clientId, sequence, lastUsed, result, failed] = t as unknown[];
+      if (!Array.isArray(t) || (t.length !== 5 && t.length !== 6)) throw bad('must be [clientId, sequence, lastUsed, result, failed, index]');
+      const [clientId, sequence, lastUsed, result, failed, index = 0] = t as unknown[];
+      if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) throw bad('has a bad index');
       if (typeof clientId !== 'string' || clientId.length === 0) throw bad('has no client id');
       if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence <= 0) throw bad('has a bad sequence');
       if (typeof lastUsed !== 'number' || !Number.isFinite(lastUsed)) throw bad('has a bad last-use time');
@@ -88,7 +91,7 @@ export class SessionTable {
         }
         value = new CommandErrorResult(body.code, body.message, body.details);
       }
-      parsed.push({ clientId, sequence, lastUsed, result: value });
+      parsed.push({ clientId, sequence, lastUsed, result: value, index });
     });
     const table = new SessionTable(ttlMs);
     // Stable sort keeps the invariant even for a table written by hand.

@@ -4,7 +4,7 @@ import type { GroupStateMachine } from '../host/state-machine.js';
 import { AppliedRing } from './applied-ring.js';
 import { decodeCommand, encodeCommand, type CommandPayload } from './command-codec.js';
 import type { CommandContext } from './command-context.js';
-import { CommandErrorResult, errorResultOf } from './command-result.js';
+import { CommandErrorResult, DuplicateCommand, errorResultOf } from './command-result.js';
 import type { ReplicatedMachine } from './replicated-machine.js';
 import { RsmError } from './rsm-error.js';
 import { SessionTable } from './session-table.js';
@@ -179,11 +179,11 @@ export class StateMachineManager implements GroupStateMachine {
       const s = this.sessions.get(clientId);
       if (s && sequence! <= s.sequence) {
         this.sessions.touch(s, this.clock);
-        const result =
-          sequence === s.sequence
-            ? s.result
-            : new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
-        return this.finish(e, payload.command, payload.args, result);
+        // Not applied again, and not shown to watchers: it changed nothing.
+        this.lastIndex = e.index;
+        this.lastTerm = e.term;
+        if (sequence === s.sequence) return new DuplicateCommand(s.index, s.result);
+        return new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
       }
     }
     const ctx: CommandContext = { index: e.index, term: e.term, timestamp: this.clock };
@@ -203,7 +203,7 @@ export class StateMachineManager implements GroupStateMachine {
   }
 
   private complete(e: Entry, payload: CommandPayload, result: unknown): unknown {
-    if (payload.clientId !== undefined) this.sessions.record(payload.clientId, payload.sequence!, result, this.clock);
+    if (payload.clientId !== undefined) this.sessions.record(payload.clientId, payload.sequence!, result, this.clock, e.index);
     return this.finish(e, payload.command, payload.args, result);
   }
 

@@ -18,7 +18,7 @@ import type {
 import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
 import { HostError } from '../host/errors.js';
 import type { NodeHost } from '../host/node-host.js';
-import { unwrapCommandResult } from '../rsm/command-result.js';
+import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 
 export interface NodeRaftServiceOptions {
@@ -102,6 +102,8 @@ export class NodeRaftService implements RaftService {
     const bytes = manager.prepareCommand(name, args, session);
     try {
       const r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
+      // A retry of an applied (client id, sequence) answers the first result and its index.
+      if (r.result instanceof DuplicateCommand) return { result: unwrapCommandResult(r.result.result), index: r.result.index || r.index };
       return { result: unwrapCommandResult(r.result), index: r.index };
     } catch (e) {
       throw this.translate(group, e);
@@ -289,7 +291,7 @@ export class NodeRaftService implements RaftService {
     const offRestored = manager.onRestored((index) => {
       if (done) return;
       stop();
-      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${index + 1}`);
+      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${index + 1}`, { firstIndex: index + 1 });
     });
     const stop = () => {
       done = true;

@@ -6,7 +6,7 @@ import { NodeHost, type NodeHostOptions } from '../../src/host/node-host.js';
 import { MemorySnapshotFiles } from '../../src/host/snapshot-files.js';
 import { Role, type NodeId } from '../../src/core/types.js';
 import type { StateMachineRegistry } from '../../src/fsm/index.js';
-import { unwrapCommandResult, type ProposalSession, type StateMachineManager } from '../../src/rsm/index.js';
+import { DuplicateCommand, unwrapCommandResult, type ProposalSession, type StateMachineManager } from '../../src/rsm/index.js';
 import { waitFor } from '../host/fixtures.js';
 
 export interface RsmSlot {
@@ -73,6 +73,7 @@ export class RsmCluster {
     const slot = via ?? (await this.waitLeader(group));
     const data = slot.managers.get(group)!.prepareCommand(name, args, session);
     const r = await slot.host.propose(group, data);
+    if (r.result instanceof DuplicateCommand) return { index: r.result.index, result: unwrapCommandResult(r.result.result) };
     return { index: r.index, result: unwrapCommandResult(r.result) };
   }
 

@@ -12,6 +12,7 @@ import {
   isCommandError,
   unwrapCommandResult,
   type ReplicatedMachine,
+  DuplicateCommand,
 } from '../../src/rsm/index.js';
 import { CounterMachine, KvMachine } from '../fsm/machines.js';
 import { T0, applyAll, entry, rawEntry } from './helpers.js';
@@ -21,6 +22,8 @@ const counterManager = (opts = {}) => {
   const counter = new CounterMachine();
   return { counter, m: createStateMachineManager(counter, opts) };
 };
+/** What a caller is answered: a retry of an applied sequence answers the first result. */
+const answer = (r: unknown): any => (r instanceof DuplicateCommand ? r.result : r);
 const errorOf = (r: unknown) => (assert.ok(isCommandError(r), `expected an error result, got ${JSON.stringify(r)}`), (r as CommandErrorResult).error);
 
 test('sync commands apply in order and answer their results synchronously', () => {
@@ -131,8 +134,10 @@ test('sessions: a duplicate sequence answers the first result and applies once',
     entry(7, 'add', { by: 1 }),
     entry(8, 'add', { by: 1 }),
   ])) as { value: number; index: number }[];
-  assert.deepEqual(results.map((r) => r.value), [1, 1, 6, 7, 7, 8, 9]);
-  assert.equal(results[1]!.index, 2, 'the duplicate answers the first result, index included');
+  assert.deepEqual(results.map((r) => answer(r).value), [1, 1, 6, 7, 7, 8, 9]);
+  assert.ok(results[1] instanceof DuplicateCommand);
+  assert.equal((results[1] as unknown as DuplicateCommand).index, 2, 'the duplicate answers the index of the entry that applied it');
+  assert.equal(answer(results[1]).index, 2, 'and its first result');
   assert.equal(counter.value, 9);
   assert.deepEqual(counter.log, [2, 4, 5, 7, 8]);
   assert.equal(m.sessionCount, 2);
@@ -162,7 +167,7 @@ test('sessions: a failed command is answered the same failure on retry, without 
   };
   const results = await applyAll(m, [entry(2, 'failLater', undefined, { clientId: 'c', sequence: 1 }), entry(3, 'failLater', undefined, { clientId: 'c', sequence: 1 })]);
   assert.deepEqual(errorOf(results[0]), { code: 'conflict', message: 'refused on call 1' });
-  assert.deepEqual(errorOf(results[1]), errorOf(results[0]));
+  assert.deepEqual(errorOf(answer(results[1])), errorOf(results[0]));
   assert.equal(calls, 1);
 });
 
@@ -214,9 +219,10 @@ test('the default snapshot carries fields (a Map too) and sessions; restore brin
     entry(7, 'cas', { key: 'z', expected: null, value: 'again' }, { clientId: 'd', sequence: 4 }),
     entry(8, 'fail-unknown', {}, { clientId: 'e', sequence: 1 }),
   ]) as unknown[];
-  assert.deepEqual(retried.slice(0, 2), [{ revision: 1 }, { succeeded: true, revision: 3 }]);
-  assert.ok(isCommandError(retried[2]), 'a restored error result is still an error result');
-  assert.equal(errorOf(retried[2]).code, 'unknown_command');
+  assert.deepEqual(retried.slice(0, 2).map(answer), [{ revision: 1 }, { succeeded: true, revision: 3 }]);
+  assert.deepEqual(retried.slice(0, 2).map((r) => (r as DuplicateCommand).index), [2, 4], 'each answers the index that applied it');
+  assert.ok(isCommandError(answer(retried[2])), 'a restored error result is still an error result');
+  assert.equal(errorOf(answer(retried[2])).code, 'unknown_command');
   assert.equal(kv.revision, 3);
   // Both replicas, fed the same entries, now serialise to the same bytes.
   a.apply([
@@ -331,21 +337,23 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
   assert.deepEqual(seen[0], { index: 2, term: 2, command: 'put', args: { key: 'a', value: '1' }, result: { revision: 1 } });
   assert.equal(seen[1]!.command, '');
   assert.equal((seen[1]!.result as CommandErrorResult).error.code, 'bad_entry');
-  assert.deepEqual(seen[3]!.result, { revision: 2 }, 'a duplicate shows the answered (first) result');
+  // The retry at 7 changed nothing: watchers do not see it (its caller is answered index 5).
   assert.deepEqual(
     seen.map((e) => e.index),
-    [2, 4, 5, 7],
+    [2, 4, 5],
   );
+  assert.equal(m.appliedIndex, 7);
+  m.apply([entry(8, 'put', { key: 'b', value: '2' })]);
   // The ring holds the last 3: index 2 was evicted, so from <= 2 cannot resume.
   assert.equal(m.recent(2), undefined);
   assert.equal(m.recentFrom, 3);
-  assert.deepEqual(m.recent(3)!.map((e) => e.index), [4, 5, 7]);
-  assert.deepEqual(m.recent(6)!.map((e) => e.index), [7]);
-  assert.deepEqual(m.recent(8), []);
+  assert.deepEqual(m.recent(3)!.map((e) => e.index), [4, 5, 8]);
+  assert.deepEqual(m.recent(6)!.map((e) => e.index), [8]);
+  assert.deepEqual(m.recent(9), []);
   off();
-  m.apply([entry(8, 'put', { key: 'b', value: '2' })]);
+  m.apply([entry(9, 'put', { key: 'b', value: '3' })]);
   assert.equal(seen.length, 4, 'unsubscribed');
-  assert.deepEqual(m.recent(5)!.map((e) => e.index), [5, 7, 8]);
+  assert.deepEqual(m.recent(5)!.map((e) => e.index), [5, 8, 9]);
   // Decoding the same entry again gives the same args the watch showed.
   assert.deepEqual(decodeCommand(entry(2, 'put', { key: 'a', value: '1' }).data).args, seen[0]!.args);
 });
