@@ -337,7 +337,25 @@ export class NodeHost {
     this.assertRunning();
     const g = this.group(group);
     while (this.roundRunning) await this.roundRunning;
-    return this.takeSnapshot(g);
+    const index = await this.takeSnapshot(g);
+    // Answer once the compaction that makes it the log's base is durable too.
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while ((g.pendingCompaction || this.pendingWrites.length > 0 || this.roundRunning) && Date.now() < deadline) {
+      if (this.roundRunning) await this.roundRunning;
+      else await new Promise((r) => setImmediate(r));
+    }
+    return index;
+  }
+
+  /**
+   * Wakes a quiesced group (a request reached it). A follower that ticks again notices a dead
+   * leader within an election timeout; with a live leader its first pre-vote wakes the rest.
+   */
+  wakeGroup(group: string): void {
+    const g = this.group(group);
+    if (!g.quiesced) return;
+    g.wake();
+    this.markDirty(g);
   }
 
   /** The leader's view of each member's replication (empty on a follower). */
@@ -562,6 +580,11 @@ export class NodeHost {
   }
 
   private onSoftState(g: RaftGroup, role: Role, lead: NodeId): void {
+    if (role !== Role.Leader) {
+      // Waiting callers learn now instead of at their deadline; the outcome is unknown, as for
+      // a timeout: retrying with the same client id and sequence is exactly-once.
+      g.failPending(new HostError('timeout', `node ${this.id} lost the leadership of group "${g.name}" before the request completed; it may still commit: retry (with the same client id and sequence)`));
+    }
     if (role === Role.Candidate) this.metrics.elections.inc({ group: g.name });
     if (lead !== 0) this.metrics.leaderChanges.inc({ group: g.name });
     this.log.info({ group: g.name, role, leader: lead, term: g.node.term }, 'role changed');

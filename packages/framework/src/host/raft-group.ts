@@ -209,6 +209,15 @@ export class RaftGroup {
     this.readsWaitingApply = still;
   }
 
+  /** Fails the proposals and reads waiting on this node's leadership. */
+  failPending(err: Error): void {
+    if (this.proposals.size === 0 && this.readRequests.size === 0) return;
+    for (const p of this.proposals.values()) p.reject(err);
+    for (const r of this.readRequests.values()) r.reject(err);
+    this.proposals.clear();
+    this.readRequests.clear();
+  }
+
   failAll(err: Error): void {
     for (const p of this.proposals.values()) p.reject(err);
     for (const r of this.readRequests.values()) r.reject(err);

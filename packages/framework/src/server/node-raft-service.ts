@@ -73,7 +73,11 @@ export class NodeRaftService implements RaftService {
   }
 
   private requireLeader(group: string): void {
-    if (this.host.groupStatus(group).role !== Role.Leader) throw this.notLeader(group);
+    if (this.host.groupStatus(group).role === Role.Leader) return;
+    // A quiet group stops ticking; a request that reaches a follower wakes it, so a leader that
+    // died while the group was quiet is noticed within an election timeout.
+    this.host.wakeGroup(group);
+    throw this.notLeader(group);
   }
 
   /** Maps host errors to API errors; everything else passes through. */
@@ -112,6 +116,7 @@ export class NodeRaftService implements RaftService {
 
   async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {
     const manager = this.manager(group);
+    this.host.wakeGroup(group);
     if (consistency !== 'local') {
       // Lease reads need this node's own lease; ReadIndex works from any member but needs a leader.
       if (consistency === 'lease') this.requireLeader(group);
