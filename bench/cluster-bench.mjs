@@ -12,15 +12,13 @@
 // Every child is ended by PID when a phase ends (and on any error).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { children, freePorts, LOADGEN, root, runLoadgen, sleep } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const NODE = join(root, 'test/dist/fixtures/list-node.js');
-const LOADGEN = join(root, '../shared/bench/loadgen.mjs');
 const { values } = parseArgs({
   options: {
     phase: { type: 'string', default: 'throughput,idle,restart' },
@@ -33,28 +31,15 @@ const { values } = parseArgs({
 const phases = values.phase.split(',');
 const seconds = Number(values.seconds);
 if (!existsSync(NODE)) fail(`build first (npm run build): ${NODE} is missing`);
-const children = new Set();
-const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
-};
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
 
 function fail(msg) {
   console.error(`bench:cluster: ${msg}`);
   process.exit(2);
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => {
   if (!values.json) console.log(...a);
 };
 
-async function freePorts(n) {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => res(s)); })));
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 function startNode(id, ports, dir, extra = []) {
   const peers = ports.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
@@ -91,19 +76,6 @@ async function leaderPort(ports, group = 'g') {
   return undefined;
 }
 
-function runLoadgen(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOADGEN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(child);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      children.delete(child);
-      if (code !== 0) return reject(new Error(`loadgen exited ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
 
 function cpuSeconds(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -10,15 +10,13 @@
 // stopped by PID when the run ends.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { children, freePorts, LOADGEN, root, runLoadgen, sleep } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = join(root, '../shared/bench');
-const LOADGEN = join(SHARED, 'loadgen.mjs');
 const SPEC = join(SHARED, 'specs/raftkit-kv.json');
 const ETCD_SCRIPT = join(SHARED, 'etcd-cluster.sh');
 const KV_BIN = join(root, 'packages/kv-demo/bin/raftkit-kv.js');
@@ -43,45 +41,20 @@ function fail(msg) {
 for (const f of [LOADGEN, SPEC]) if (!existsSync(f)) fail(`missing ${f} (the shared bench folder must sit beside the repository)`);
 if (!existsSync(join(root, 'packages/kv-demo/dist/src/main.js'))) fail('build first: npm run build');
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-process.on('SIGINT', () => process.exit(130));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function freePorts(n) {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => res(s)); })));
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
-function loadgen(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOADGEN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(child);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      children.delete(child);
-      if (code !== 0) return reject(new Error(`loadgen exited ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
 
 /** The same workload for any system: puts at each concurrency, then linearizable gets. */
 async function workload(name, adapterArgs, putUrl, getUrl) {
   const rows = [];
   const common = ['-t', String(seconds), '-n', '100000000', '--warmup', '1', '--keys', '10000', '--value-size', '256'];
   for (const c of values.concurrency.split(',').map(Number)) {
-    const r = await loadgen([...adapterArgs, '--url', putUrl, '--op', 'put', '-c', String(c), ...common, '--label', `${name} put c${c}`]);
+    const r = await runLoadgen([...adapterArgs, '--url', putUrl, '--op', 'put', '-c', String(c), ...common, '--label', `${name} put c${c}`]);
     rows.push({ op: 'put', concurrency: c, ops_per_s: r.ops_per_s, p50_ms: r.lat_ms.p50, p99_ms: r.lat_ms.p99, errors: r.errors });
     log(`  ${name.padEnd(8)} put c=${String(c).padStart(3)}  ${String(r.ops_per_s).padStart(7)} ops/s  p50 ${r.lat_ms.p50} ms  p99 ${r.lat_ms.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
   }
   const gc = Number(values['get-concurrency']);
-  const r = await loadgen([...adapterArgs, '--url', getUrl, '--op', 'get', '--prefill', '-c', String(gc), ...common, '--label', `${name} get c${gc}`]);
+  const r = await runLoadgen([...adapterArgs, '--url', getUrl, '--op', 'get', '--prefill', '-c', String(gc), ...common, '--label', `${name} get c${gc}`]);
   rows.push({ op: 'get', concurrency: gc, ops_per_s: r.ops_per_s, p50_ms: r.lat_ms.p50, p99_ms: r.lat_ms.p99, errors: r.errors });
   log(`  ${name.padEnd(8)} get c=${String(gc).padStart(3)}  ${String(r.ops_per_s).padStart(7)} ops/s  p50 ${r.lat_ms.p50} ms  p99 ${r.lat_ms.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
   return rows;

@@ -137,9 +137,13 @@ export class RaftGroup {
   /** Resolves with an index once the local state machine may serve a linearizable read. */
   read(timeoutMs: number, now: number, lease = false): Promise<number> {
     this.wake();
+    // Unique across the group: the leader keys pending reads by context, and every member
+    // forwards its reads to it, so the context carries this node's id as well as a sequence.
     const seq = ++this.readSeq;
-    const ctx = new Uint8Array(8);
-    new DataView(ctx.buffer).setFloat64(0, seq);
+    const ctx = new Uint8Array(12);
+    const view = new DataView(ctx.buffer);
+    view.setUint32(0, this.node.id);
+    view.setFloat64(4, seq);
     return new Promise((resolve, reject) => {
       this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0 });
       this.node.readIndex(ctx, { lease });
