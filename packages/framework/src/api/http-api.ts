@@ -407,7 +407,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
           seen.add(id);
           return { id, address: requireString(o['address'], `members[${i}].address`, 256, /^\S+$/) };
         });
-        await withTimeout(service.createGroup(g, type, members), timeoutMs);
+        await withTimeout(service.createGroup(g, type, members, { localOnly: req.headers['x-raft-local'] === '1' }), timeoutMs);
         return sendJson(res, 201, { group: g, type, members });
       }
       case 'members': {

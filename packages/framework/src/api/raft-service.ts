@@ -101,7 +101,12 @@ export interface RaftService {
   status(): NodeStatus;
   /** The leader of a group and its API base URL ("http://host:port"), if known. */
   leaderOf(group: string): { id: NodeId; url?: string } | undefined;
-  createGroup(group: string, type: string, members: { id: NodeId; address: string }[]): Promise<void>;
+  /**
+   * Creates a group on every member (this node forwards the creation to the others) unless
+   * `localOnly` (how one member asks another). Creating an existing group of the same type is
+   * not an error, so a failed creation can be retried.
+   */
+  createGroup(group: string, type: string, members: { id: NodeId; address: string }[], opts?: { localOnly?: boolean }): Promise<void>;
   addMember(group: string, id: NodeId, address: string, role: 'voter' | 'learner'): Promise<void>;
   removeMember(group: string, id: NodeId): Promise<void>;
   promote(group: string, id: NodeId): Promise<void>;

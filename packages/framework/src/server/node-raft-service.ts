@@ -28,6 +28,8 @@ export interface NodeRaftServiceOptions {
   managers: Map<string, StateMachineManager>;
   /** This node's own "host:port". */
   address: string;
+  /** The shared secret, sent when this node calls another's API (group creation). */
+  token?: string;
   requestTimeoutMs?: number;
 }
 
@@ -168,7 +170,7 @@ export class NodeRaftService implements RaftService {
     return { id: this.nodeId, address: this.opts.address, groups: this.host.status().groups.map((g) => this.groupInfo(g.group)) };
   }
 
-  async createGroup(group: string, type: string, members: { id: NodeId; address: string }[]): Promise<void> {
+  async createGroup(group: string, type: string, members: { id: NodeId; address: string }[], opts: { localOnly?: boolean } = {}): Promise<void> {
     this.opts.registry.require(type);
     if (members.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one member', { field: 'members' });
     const ids = new Set<NodeId>();
@@ -178,11 +180,37 @@ export class NodeRaftService implements RaftService {
       ids.add(m.id);
     }
     if (!ids.has(this.nodeId)) throw new RaftApiError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
-    for (const m of members) if (m.id !== this.nodeId) await this.host.addresses.set(m.id, m.address);
-    try {
-      await this.host.createGroup(group, { type, voters: [...ids].sort((a, b) => a - b) });
-    } catch (e) {
-      throw this.translate(group, e);
+    for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
+    if (this.host.hasGroup(group)) {
+      if (this.host.groupType(group) !== type) throw new RaftApiError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
+    } else {
+      try {
+        await this.host.createGroup(group, { type, voters: [...ids].sort((a, b) => a - b) });
+      } catch (e) {
+        throw this.translate(group, e);
+      }
+    }
+    if (opts.localOnly) return;
+    const failed: string[] = [];
+    await Promise.all(
+      members
+        .filter((m) => m.id !== this.nodeId)
+        .map(async (m) => {
+          try {
+            const res = await fetch(`http://${m.address}/v1/groups`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-raft-local': '1', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
+              body: JSON.stringify({ group, type, members }),
+              signal: AbortSignal.timeout(this.timeoutMs),
+            });
+            if (res.status !== 201) failed.push(`node ${m.id}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+          } catch (e) {
+            failed.push(`node ${m.id}: ${(e as Error).message}`);
+          }
+        }),
+    );
+    if (failed.length > 0) {
+      throw new RaftApiError('unavailable', `group "${group}" was created here but not on every member (${failed.join('; ')}); retry the same request`);
     }
   }
 

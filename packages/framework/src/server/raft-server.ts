@@ -68,7 +68,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     onRequest,
     onUpgrade,
   });
-  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address });
+  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, ...(flags.token ? { token: flags.token } : {}) });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
   const server: RaftServer = {
     node,
