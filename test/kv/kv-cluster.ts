@@ -181,6 +181,8 @@ export interface KvProc {
 export interface ClusterOptions {
   token?: string;
   logLevel?: string;
+  /** More flags for every node. */
+  extraArgs?: string[];
 }
 
 /** A raftkit-kv cluster. `ids` are the founding voters; extra ids (joiners) get ports via `reserve`. */
@@ -190,6 +192,7 @@ export class KvCluster {
   readonly ports = new Map<number, number>();
   readonly token: string | undefined;
   private readonly logLevel: string;
+  private readonly extraArgs: string[];
 
   constructor(
     readonly ids: number[],
@@ -197,6 +200,7 @@ export class KvCluster {
   ) {
     this.token = o.token;
     this.logLevel = o.logLevel ?? 'warn';
+    this.extraArgs = o.extraArgs ?? [];
   }
 
   get peers(): string {
@@ -241,6 +245,7 @@ export class KvCluster {
     if (o.join !== undefined) args.push('--join', `127.0.0.1:${this.portOf(o.join)}`);
     else args.push('--peers', this.peers);
     if (this.token) args.push('--token', this.token);
+    args.push(...this.extraArgs);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const p: KvProc = {
       id,

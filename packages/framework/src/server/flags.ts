@@ -27,6 +27,8 @@ export interface ServerFlags {
   logLevel: LogLevel;
   /** Truncate a torn tail of the last log transaction at start-up. */
   repairTornTail: boolean;
+  /** Snapshot and compact each group after this many applied entries (default: the host's). */
+  snapshotEntries?: number;
   help: boolean;
 }
 
@@ -38,6 +40,7 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
+  --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
   --help                      this text`;
 
 export function parseHostPort(value: string, flag: string): HostPort {
@@ -93,6 +96,7 @@ export function parseServerFlags(
         token: { type: 'string' },
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
+        'snapshot-entries': { type: 'string' },
         help: { type: 'boolean' },
         ...extra,
       },
@@ -120,8 +124,11 @@ export function parseServerFlags(
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const token = str('token') ?? env.RAFTKIT_TOKEN;
   if (token !== undefined && token.length === 0) throw new FlagError('--token must not be empty');
-  return {
-    flags: { id, listen, peers, join, dataDir: str('data-dir')!, token: token || undefined, logLevel, repairTornTail: values['repair-torn-tail'] === true, help: false },
-    rest,
-  };
+  const flags: ServerFlags = { id, listen, peers, join, dataDir: str('data-dir')!, token: token || undefined, logLevel, repairTornTail: values['repair-torn-tail'] === true, help: false };
+  const snap = str('snapshot-entries');
+  if (snap !== undefined) {
+    if (!/^\d+$/.test(snap) || Number(snap) < 1 || Number(snap) > 100_000_000) throw new FlagError(`--snapshot-entries must be an integer from 1 to 100000000, got "${snap}"`);
+    flags.snapshotEntries = Number(snap);
+  }
+  return { flags, rest };
 }

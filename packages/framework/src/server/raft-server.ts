@@ -44,8 +44,9 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const registry = new StateMachineRegistry(opts.machines);
   for (const g of opts.groups) registry.require(g.type);
   const managers = new Map<string, StateMachineManager>();
-  const snapshotEntries = opts.host?.snapshotEntries ?? 10_000;
-  const retainEntries = opts.host?.retainEntries ?? 5_000;
+  const snapshotEntries = flags.snapshotEntries ?? opts.host?.snapshotEntries ?? 10_000;
+  const retainEntries = opts.host?.retainEntries ?? Math.min(5_000, Math.ceil(snapshotEntries / 2));
+  const host = { ...opts.host, snapshotEntries, retainEntries };
   const factoryOptions = {
     onCreate: (group: string, m: StateMachineManager) => managers.set(group, m),
     recentEntries: opts.recentEntries ?? snapshotEntries + retainEntries,
@@ -64,7 +65,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     logger,
     stateMachines: registry.factory(factoryOptions),
     groups: opts.groups,
-    host: opts.host,
+    host,
     onRequest,
     onUpgrade,
   });
