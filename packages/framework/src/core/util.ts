@@ -12,10 +12,3 @@ export function limitSize(ents: Entry[], maxSize: number): Entry[] {
   }
   return ents;
 }
-
-export function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

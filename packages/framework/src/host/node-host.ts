@@ -363,6 +363,10 @@ export class NodeHost {
     return this.group(group).node.status().progress;
   }
 
+  roleOf(group: string): Role {
+    return this.group(group).role;
+  }
+
   leaderOf(group: string): NodeId {
     return this.group(group).node.lead;
   }

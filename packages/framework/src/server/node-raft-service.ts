@@ -75,7 +75,8 @@ export class NodeRaftService implements RaftService {
   }
 
   private requireLeader(group: string): void {
-    if (this.host.groupStatus(group).role === Role.Leader) return;
+    // On every command: the cheap role lookup, not a full status.
+    if (this.host.roleOf(group) === Role.Leader) return;
     // A quiet group stops ticking; a request that reaches a follower wakes it, so a leader that
     // died while the group was quiet is noticed within an election timeout.
     this.host.wakeGroup(group);

@@ -780,16 +780,8 @@ export class WsTransport implements PeerTransport {
   private onOutboundMessage(peer: OutPeer, ws: WebSocket, data: RawData, isBinary: boolean): void {
     if (peer.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
     peer.alive = true;
-    if (!isBinary) return this.outboundProtocolError(peer, ws, 1003, 'text frames are not accepted');
-    const buf = toBytes(data);
-    this.counters.framesReceived++;
-    this.counters.bytesReceived += buf.length;
-    let frame: Frame;
-    try {
-      frame = decodeFrame(buf);
-    } catch (err) {
-      return this.outboundProtocolError(peer, ws, 1008, describeDecodeError(err));
-    }
+    const frame = this.readFrame(data, isBinary);
+    if (!('kind' in frame)) return this.outboundProtocolError(peer, ws, frame.code, frame.reason);
     if (frame.kind !== FrameKind.SnapshotAck) {
       return this.outboundProtocolError(peer, ws, 1008, `unexpected frame kind ${FrameKind[frame.kind]} on an outbound connection`);
     }
@@ -895,19 +887,24 @@ export class WsTransport implements PeerTransport {
     conn.ws.close(code, Buffer.from(truncateUtf8(reason, 123)));
   }
 
-  private onInboundMessage(conn: InConn, data: RawData, isBinary: boolean): void {
-    if (conn.closing || this.closed) return;
-    conn.alive = true;
-    if (!isBinary) return this.inboundProtocolError(conn, 1003, 'text frames are not accepted');
+  /** Counts and decodes one received frame, or says why the connection must close. */
+  private readFrame(data: RawData, isBinary: boolean): Frame | { code: number; reason: string } {
+    if (!isBinary) return { code: 1003, reason: 'text frames are not accepted' };
     const buf = toBytes(data);
     this.counters.framesReceived++;
     this.counters.bytesReceived += buf.length;
-    let frame: Frame;
     try {
-      frame = decodeFrame(buf);
+      return decodeFrame(buf);
     } catch (err) {
-      return this.inboundProtocolError(conn, 1008, describeDecodeError(err));
+      return { code: 1008, reason: describeDecodeError(err) };
     }
+  }
+
+  private onInboundMessage(conn: InConn, data: RawData, isBinary: boolean): void {
+    if (conn.closing || this.closed) return;
+    conn.alive = true;
+    const frame = this.readFrame(data, isBinary);
+    if (!('kind' in frame)) return this.inboundProtocolError(conn, frame.code, frame.reason);
     const from = conn.peerId;
     switch (frame.kind) {
       case FrameKind.Messages: {

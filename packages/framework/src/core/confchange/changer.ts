@@ -3,7 +3,7 @@ import { JointConfig } from '../quorum/joint.js';
 import type { Progress } from '../tracker/progress.js';
 import type { ProgressTracker, TrackerConfig } from '../tracker/progress-tracker.js';
 import type { ConfState, NodeId } from '../types.js';
-import { ConfChangeTransition, ConfChangeType, type ConfChange, type ConfChangeSingle } from './types.js';
+import { ConfChangeTransition, ConfChangeType, isLeaveJoint, type ConfChange, type ConfChangeSingle } from './types.js';
 
 export interface ChangeResult {
   config: TrackerConfig;
@@ -20,7 +20,7 @@ export class Changer {
   constructor(private readonly tracker: ProgressTracker, private readonly lastIndex: number) {}
 
   apply(cc: ConfChange): ChangeResult {
-    if (cc.changes.length === 0) return this.leaveJoint();
+    if (isLeaveJoint(cc)) return this.leaveJoint();
     const joint = this.useJoint(cc);
     return joint ? this.enterJoint(cc.transition !== ConfChangeTransition.JointExplicit, cc.changes) : this.simple(cc.changes);
   }
