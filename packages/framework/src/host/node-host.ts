@@ -507,6 +507,10 @@ export class NodeHost {
         entryCount += rd.entries.length;
       }
     }
+    // Committed entries already in the durable log do not depend on this round's write: they
+    // are applied (and their callers answered) while it is in flight, so a proposal waits for
+    // one local fsync, not for the next round's as well.
+    const appliedEarly = work.map(() => 0);
     if (writes.length > 0) {
       const tw = performance.now();
       const written = this.opts.logStore.write(writes);
@@ -515,6 +519,15 @@ export class NodeHost {
       // nothing else goes on while its write completes (writes stay in order).
       const mustSync = pendingSync(writes) || work.some(({ rd }) => rd.mustSync);
       if (mustSync) {
+        // A failed write is handled by the await below; this only keeps it from being unhandled
+        // while the early applies run.
+        written.catch(() => undefined);
+        for (let i = 0; i < work.length; i++) {
+          const { g, rd } = work[i]!;
+          const n = rd.snapshot ? 0 : durablePrefix(g, rd.committedEntries);
+          if (n > 0) await this.applyEntries(g, rd.committedEntries.slice(0, n));
+          appliedEarly[i] = n;
+        }
         await written;
         this.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
       } else {
@@ -545,16 +558,16 @@ export class NodeHost {
     }
 
     // 4. Apply, answer, advance.
-    for (const { g, rd } of work) {
+    for (let i = 0; i < work.length; i++) {
+      const { g, rd } = work[i]!;
       if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
       if (rd.snapshot) {
         await g.sm.restore(rd.snapshot.data);
         g.appliedIndex = rd.snapshot.metadata.index;
         g.snapshotIndex = rd.snapshot.metadata.index;
       }
-      const applied = await g.applyCommitted(rd.committedEntries);
-      if (applied > 0) this.metrics.applied.inc({ group: g.name }, applied);
-      this.onConfChanges(g, rd.committedEntries);
+      const early = appliedEarly[i]!;
+      await this.applyEntries(g, early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
       g.onReadStates(rd.readStates);
       g.releaseReads();
       g.node.advance(rd);
@@ -567,6 +580,13 @@ export class NodeHost {
       }
     }
     this.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  private async applyEntries(g: RaftGroup, entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const applied = await g.applyCommitted(entries);
+    if (applied > 0) this.metrics.applied.inc({ group: g.name }, applied);
+    this.onConfChanges(g, entries);
   }
 
   /** Makes a written local snapshot the log's base and compacts, unless the log moved past it. */
@@ -676,6 +696,31 @@ export class NodeHost {
       g.snapshotting = undefined;
     }
   }
+}
+
+/**
+ * How many of the committed entries (a prefix) are already in the durable log mirror. A
+ * follower's mirror may still hold a conflicting entry at an index that this round's write
+ * replaces, so the last entry of the prefix must match by term too (log matching then covers
+ * the rest).
+ */
+function durablePrefix(g: RaftGroup, committed: Entry[]): number {
+  if (committed.length === 0) return 0;
+  const last = g.storage.lastIndex();
+  let n = committed.length;
+  while (n > 0 && committed[n - 1]!.index > last) n--;
+  while (n > 0) {
+    const e = committed[n - 1]!;
+    let term: number;
+    try {
+      term = g.storage.term(e.index);
+    } catch {
+      return 0;
+    }
+    if (term === e.term) return n;
+    n--;
+  }
+  return 0;
 }
 
 /** Writes other than a bare commit-index change. */

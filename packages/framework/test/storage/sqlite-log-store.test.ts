@@ -263,6 +263,40 @@ test('SqliteLogStore: after compaction the file shrinks (incremental vacuum + WA
   });
 });
 
+test('SqliteLogStore: a compacted prefix is deleted a slice per transaction; rows left by a stop are dead and trimmed later', async () => {
+  await withDir(async (dir) => {
+    const rows = (min: number, max: number) => {
+      let n = 0;
+      raw(dir, (db, gid) => {
+        n = db.prepare('SELECT count(*) FROM entries WHERE gid = ? AND idx BETWEEN ? AND ?').pluck().get(gid('g'), min, max) as number;
+      });
+      return n;
+    };
+    // Writes keep coming (no idle maintenance): each transaction deletes only a slice.
+    await writeAndClose(
+      dir,
+      [
+        [{ group: 'g', entries: ents(1, 4000, 1), hardState: { term: 1, vote: 1, commit: 4000 } }],
+        [{ group: 'g', entries: [], compact: { snapshot: snap(3900, 1), compactTo: 3800 } }],
+        [{ group: 'g', entries: ents(4001, 4001, 1) }],
+      ],
+      { maintenanceIdleMs: 60_000 },
+    );
+    const left = rows(1, 3800);
+    assert.ok(left > 3000 && left < 3800, `${left} compacted rows left after two transactions`);
+    assert.equal(rows(3801, 4001), 201);
+    // Reopened, the log starts after the snapshot whatever rows are still there.
+    const { s, groups } = await openWith(dir, { maintenanceIdleMs: 60_000 });
+    const g = byName(groups, 'g');
+    assert.equal(g.snapshot.index, 3900);
+    assert.deepEqual([g.entries[0]!.index, g.entries.at(-1)!.index], [3901, 4001]);
+    await s.maintain();
+    await s.close();
+    assert.equal(rows(1, 3900), 0, 'maintenance deletes every row at or below the snapshot left from before the restart');
+    assert.equal(rows(3901, 4001), 101);
+  });
+});
+
 test('SqliteLogStore: a crashed worker rejects every pending and later write, never hangs', async () => {
   await withDir(async (dir) => {
     const s = new SqliteLogStore(dir, quiet);
