@@ -1,6 +1,6 @@
 import { RaftApiError } from '../api/errors.js';
 import type { CommandContext } from '../rsm/command-context.js';
-import type { ReplicatedMachine } from '../rsm/replicated-machine.js';
+import type { PreparedArgs, ReplicatedMachine } from '../rsm/replicated-machine.js';
 import { RsmError } from '../rsm/rsm-error.js';
 import { convertArgs } from './args-converter.js';
 import { captureFields, restoreFields } from './default-snapshot.js';
@@ -43,12 +43,17 @@ export class DecoratedMachine<T extends object = object> implements ReplicatedMa
     return (this.instance as Record<string | symbol, Method>)[key]!;
   }
 
-  checkCommand(name: string, args: unknown): void {
-    convertArgs(this.command(name), args);
+  checkCommand(name: string, args: unknown): PreparedArgs | void {
+    const h = this.command(name);
+    const value = convertArgs(h, args);
+    // Untyped args are the entry's own objects (copied for each run below): nothing to keep.
+    if (h.argKind === 'any' || h.argKind === 'array') return undefined;
+    return { value };
   }
 
-  executeCommand(name: string, args: unknown, ctx: CommandContext): unknown {
+  executeCommand(name: string, args: unknown, ctx: CommandContext, prepared?: PreparedArgs): unknown {
     const h = this.command(name);
+    if (prepared && h.argKind !== 'any' && h.argKind !== 'array') return this.method(h.method).call(this.instance, prepared.value, ctx);
     // Untyped args reach the handler as they are; a copy keeps the watch's view of them intact.
     const input = h.argKind === 'any' || h.argKind === 'array' ? structuredClone(args) : args;
     return this.method(h.method).call(this.instance, convertArgs(h, input), ctx);

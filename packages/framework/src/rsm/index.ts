@@ -1,6 +1,6 @@
 export { StateMachineManager, DEFAULT_RECENT_ENTRIES, DEFAULT_SESSION_TTL_MS } from './state-machine-manager.js';
 export type { StateMachineManagerOptions, CapturedSnapshot, ProposalSession, AppliedListener, RestoredListener } from './state-machine-manager.js';
-export type { ReplicatedMachine } from './replicated-machine.js';
+export type { ReplicatedMachine, PreparedArgs } from './replicated-machine.js';
 export type { CommandContext } from './command-context.js';
 export { encodeCommand, decodeCommand, MAX_NAME_LENGTH, type CommandPayload } from './command-codec.js';
 export {

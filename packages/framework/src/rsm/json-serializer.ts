@@ -16,6 +16,36 @@ function isPlainContainer(v: unknown): v is Record<string, unknown> | unknown[] 
   return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
 }
 
+/** Most members a container may have to count as small (stringified in one go). */
+const SMALL_MEMBERS = 16;
+/** Consecutive small array elements stringified together. */
+const RUN_LENGTH = 512;
+
+/**
+ * A primitive, or a plain container of at most SMALL_MEMBERS primitives: cheap to hand to
+ * JSON.stringify whole (walking it piece by piece costs far more than it saves).
+ */
+function isSmall(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  if (!isPlainContainer(v)) return false;
+  if (Array.isArray(v)) {
+    if (v.length > SMALL_MEMBERS) return false;
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (typeof e === 'object' && e !== null) return false;
+    }
+    return true;
+  }
+  let n = 0;
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    if (++n > SMALL_MEMBERS) return false;
+    const e = v[key];
+    if (typeof e === 'object' && e !== null) return false;
+  }
+  return true;
+}
+
 function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
   if (depth >= WALK_DEPTH || !isPlainContainer(v)) {
     yield JSON.stringify(v) ?? 'null';
@@ -23,9 +53,20 @@ function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
   }
   if (Array.isArray(v)) {
     yield '[';
-    for (let i = 0; i < v.length; i++) {
+    let i = 0;
+    while (i < v.length) {
+      // A run of small elements is one JSON.stringify (of the slice, without its brackets).
+      let j = i;
+      while (j < v.length && j - i < RUN_LENGTH && isSmall(v[j])) j++;
+      if (j > i) {
+        const run = JSON.stringify(v.slice(i, j));
+        yield `${i > 0 ? ',' : ''}${run.slice(1, -1)}`;
+        i = j;
+        continue;
+      }
       if (i > 0) yield ',';
       yield* walk(v[i], depth + 1);
+      i++;
     }
     yield ']';
     return;
@@ -34,7 +75,7 @@ function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
   let first = true;
   for (const key of Object.keys(v)) {
     const e = v[key];
-    if (depth + 1 < WALK_DEPTH && isPlainContainer(e)) {
+    if (depth + 1 < WALK_DEPTH && isPlainContainer(e) && !isSmall(e)) {
       yield `${first ? '' : ','}${JSON.stringify(key)}:`;
       first = false;
       yield* walk(e, depth + 1);

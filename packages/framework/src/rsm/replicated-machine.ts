@@ -7,19 +7,28 @@ import type { CommandContext } from './command-context.js';
  * Contract: `executeCommand` is deterministic (same state + same name, args and context give the
  * same new state and result on every replica); it may not read clocks, randomness or I/O.
  */
+/** Converted command args, made once on the proposing node and used when it applies the entry. */
+export interface PreparedArgs {
+  readonly value: unknown;
+}
+
 export interface ReplicatedMachine {
   /** The state machine type (the `@StateMachine` name); recorded in snapshots. */
   readonly type: string;
   /**
    * Proposer side, before anything is proposed: throws RaftApiError 'unknown_command' or
-   * 'bad_request' (naming the field) for a command that would be refused.
+   * 'bad_request' (naming the field) for a command that would be refused. `args` is what the
+   * entry will carry (plain JSON). May return a {@link PreparedArgs}: the converted args, which
+   * the proposing node hands back to `executeCommand` when it applies that very entry.
    */
-  checkCommand(name: string, args: unknown): void;
+  checkCommand(name: string, args: unknown): PreparedArgs | void;
   /**
    * Apply side: converts and validates `args` (plain JSON from the entry) and runs the handler.
    * Throws for refused args or a failed handler; the manager turns that into an error result.
+   * With `prepared` (from `checkCommand` on the same name and args) the conversion is skipped:
+   * converting is deterministic, so it gives what converting again would.
    */
-  executeCommand(name: string, args: unknown, ctx: CommandContext): unknown;
+  executeCommand(name: string, args: unknown, ctx: CommandContext, prepared?: PreparedArgs): unknown;
   /** Runs a read-only query on the current state; throws RaftApiError 'unknown_query' / 'bad_request'. */
   executeQuery(name: string, args: unknown): unknown;
   /**

@@ -5,7 +5,7 @@ import { AppliedRing } from './applied-ring.js';
 import { decodeCommand, encodeCommand, type CommandPayload } from './command-codec.js';
 import type { CommandContext } from './command-context.js';
 import { CommandErrorResult, DuplicateCommand, errorResultOf } from './command-result.js';
-import type { ReplicatedMachine } from './replicated-machine.js';
+import type { PreparedArgs, ReplicatedMachine } from './replicated-machine.js';
 import { RsmError } from './rsm-error.js';
 import { SessionTable } from './session-table.js';
 import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
@@ -79,6 +79,12 @@ export class StateMachineManager implements GroupStateMachine {
   private lastTerm = 0;
   /** Entry clock: the largest entry timestamp applied; never decreases. */
   private clock = 0;
+  /**
+   * What this node decoded and converted when it proposed an entry, keyed by the entry's data
+   * (the host applies the very bytes it proposed): applying it skips the decode and the
+   * conversion. Entries that never apply here (lost leadership) are collected with their bytes.
+   */
+  private readonly proposed = new WeakMap<Uint8Array, { payload: CommandPayload; prepared: PreparedArgs | undefined }>();
   /** Set while an apply or restore with asynchronous work is running; later calls queue behind it. */
   private pending: Promise<unknown> | undefined;
 
@@ -124,11 +130,16 @@ export class StateMachineManager implements GroupStateMachine {
    * encodes its entry; `timestamp` is this leader's clock. Nothing is proposed when it throws.
    */
   prepareCommand(name: string, args: unknown, session: ProposalSession = {}, timestamp = Date.now()): Uint8Array {
-    this.machine.checkCommand(name, args);
     const payload: CommandPayload = { command: name, args, timestamp };
     if (session.clientId !== undefined) payload.clientId = session.clientId;
     if (session.sequence !== undefined) payload.sequence = session.sequence;
-    return encodeCommand(payload);
+    const bytes = encodeCommand(payload);
+    // Checked as every replica will see it: the entry's JSON, not the caller's object (a Date or
+    // an undefined field would convert differently).
+    const entry = decodeCommand(bytes);
+    const prepared = this.machine.checkCommand(name, entry.args);
+    this.proposed.set(bytes, { payload: entry, prepared: prepared ?? undefined });
+    return bytes;
   }
 
   // ------------------------------------------------------------------ apply
@@ -167,10 +178,16 @@ export class StateMachineManager implements GroupStateMachine {
 
   private applyEntry(e: Entry): unknown {
     let payload: CommandPayload;
-    try {
-      payload = decodeCommand(e.data);
-    } catch (err) {
-      return this.finish(e, '', null, new CommandErrorResult('bad_entry', (err as Error).message));
+    const own = this.proposed.get(e.data);
+    if (own) {
+      this.proposed.delete(e.data);
+      payload = own.payload;
+    } else {
+      try {
+        payload = decodeCommand(e.data);
+      } catch (err) {
+        return this.finish(e, '', null, new CommandErrorResult('bad_entry', (err as Error).message));
+      }
     }
     this.clock = Math.max(this.clock, payload.timestamp);
     this.sessions.expire(this.clock);
@@ -189,7 +206,7 @@ export class StateMachineManager implements GroupStateMachine {
     const ctx: CommandContext = { index: e.index, term: e.term, timestamp: this.clock };
     let out: unknown;
     try {
-      out = this.machine.executeCommand(payload.command, payload.args, ctx);
+      out = this.machine.executeCommand(payload.command, payload.args, ctx, own?.prepared);
     } catch (err) {
       return this.complete(e, payload, errorResultOf(err));
     }

@@ -101,7 +101,7 @@ export class SqliteLogStore implements LogStore {
       vacuumStepPages: o.vacuumStepPages ?? 256,
       vacuumMinFreePages: o.vacuumMinFreePages ?? 2048,
       vacuumMinFreeRatio: o.vacuumMinFreeRatio ?? 0.25,
-      walCheckpointBytes: o.walCheckpointBytes ?? 16 * 1048576,
+      walCheckpointBytes: o.walCheckpointBytes ?? 4 * 1048576,
       cacheKiB: o.cacheKiB ?? 16384,
     };
     const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url));

@@ -16,6 +16,9 @@ test('the sliced serialiser writes exactly what JSON.stringify writes', async ()
     Object.assign(Object.create(null) as object, { n: 1 }),
     { withToJSON: { toJSON: () => 'custom' } },
     [[[[[[1]]]]], { a: [{ b: [{ c: 1 }] }] }],
+    // Runs of small elements (stringified together) next to big ones (walked).
+    { items: [...Array.from({ length: 1100 }, (_, i) => [`k${i}`, i % 7 === 0 ? undefined : 'v', i]), Array.from({ length: 40 }, (_, i) => i), { x: 1 }, new Date(1), null] },
+    [Array.from({ length: 20 }, (_, i) => ({ i })), 1, 2, { big: Array.from({ length: 30 }, (_, i) => [i]) }],
   ];
   for (const s of samples) assert.equal(dec(await serializeJson(s, 3)), JSON.stringify(s));
 });

@@ -110,6 +110,39 @@ test('results travel as plain JSON copies: undefined is null, later changes do n
   assert.match(errorOf(big).message, /not JSON-serialisable/);
 });
 
+test('the proposer checks the entry as replicas will decode it, and applies its own entry with the args it converted', () => {
+  const checked: unknown[] = [];
+  const executed: { args: unknown; prepared: unknown }[] = [];
+  const machine: ReplicatedMachine = {
+    type: 'raw',
+    checkCommand: (_name, args) => {
+      checked.push(args);
+      return { value: { converted: args } };
+    },
+    executeCommand: (_name, args, _ctx, prepared) => {
+      executed.push({ args, prepared: prepared?.value });
+      return null;
+    },
+    executeQuery: () => undefined,
+    captureState: () => ({}),
+    restoreState: () => undefined,
+  };
+  const proposer = new StateMachineManager(machine);
+  const when = new Date(0);
+  const bytes = proposer.prepareCommand('x', { when, gone: undefined }, {}, T0);
+  // A Date is checked as the string the entry carries; an undefined field is not there at all.
+  assert.deepEqual(checked, [{ when: when.toISOString() }]);
+  proposer.apply([{ index: 2, term: 1, type: 0, data: bytes }]);
+  // Another replica (and a copy of the bytes here) decodes and converts on its own.
+  new StateMachineManager(machine).apply([{ index: 2, term: 1, type: 0, data: bytes }]);
+  proposer.apply([{ index: 3, term: 1, type: 0, data: bytes.slice() }]);
+  assert.deepEqual(executed, [
+    { args: { when: when.toISOString() }, prepared: { converted: { when: when.toISOString() } } },
+    { args: { when: when.toISOString() }, prepared: undefined },
+    { args: { when: when.toISOString() }, prepared: undefined },
+  ]);
+});
+
 test('corrupt entries apply as deterministic error results and never throw', () => {
   const m = kvManager();
   const results = m.apply([rawEntry(2, 'not json'), rawEntry(3, '{"c":"put"}'), rawEntry(4, new Uint8Array([0xff])), entry(5, 'put', { key: 'k', value: 'v' })]) as unknown[];
