@@ -205,6 +205,7 @@ export class NodeHost {
     if (rec.snapshot.index > 0) await sm.restore(await this.opts.snapshots.load(rec.group, rec.snapshot.index, rec.snapshot.term));
     // The state machine restarts from the snapshot; the committed tail is applied again.
     const g = new RaftGroup(rec.group, rec.type, sm, this.raftConfig(), storage, rec.snapshot.index, this.quiesceTicks, this.electionTick);
+    g.snapshotSlack = this.snapshotSlack();
     this.groups.set(rec.group, g);
     this.metrics.groups.set(this.groups.size);
   }
@@ -236,6 +237,7 @@ export class NodeHost {
     }
     await this.opts.logStore.write([write]);
     const g = new RaftGroup(name, opts.type, sm, this.raftConfig(), storage, base.index, this.quiesceTicks, this.electionTick);
+    g.snapshotSlack = this.snapshotSlack();
     this.groups.set(name, g);
     this.metrics.groups.set(this.groups.size);
     this.log.info({ group: name, type: opts.type, voters: opts.voters }, 'group created');
@@ -574,7 +576,10 @@ export class NodeHost {
       this.dirty.add(g);
     }
     for (const { g } of work) {
-      if (g.appliedIndex - g.snapshotIndex >= this.snapshotEntries && !g.snapshotting) {
+      if (g.appliedIndex - g.snapshotIndex >= this.snapshotEntries + g.snapshotSlack && !g.snapshotting) {
+        // Replicas reach the same index together; a random slack keeps them from all pausing
+        // to capture their state at the same moment.
+        g.snapshotSlack = this.snapshotSlack();
         // Not awaited: serialising and writing run beside the next rounds.
         this.takeSnapshot(g).catch(() => undefined);
       }
@@ -587,6 +592,11 @@ export class NodeHost {
     const applied = await g.applyCommitted(entries);
     if (applied > 0) this.metrics.applied.inc({ group: g.name }, applied);
     this.onConfChanges(g, entries);
+  }
+
+  /** Up to a quarter of the interval, drawn afresh for each snapshot of each group. */
+  private snapshotSlack(): number {
+    return Math.floor(this.random() * (this.snapshotEntries / 4));
   }
 
   /** Makes a written local snapshot the log's base and compacts, unless the log moved past it. */

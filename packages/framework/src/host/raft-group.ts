@@ -51,6 +51,8 @@ export class RaftGroup {
   /** True while the group has a Ready in flight in the host's round. */
   inRound = false;
   removed = false;
+  /** Applied entries beyond the snapshot interval before the next snapshot (set by the host). */
+  snapshotSlack = 0;
   /** The snapshot being serialised and written, if any. */
   snapshotting: Promise<number> | undefined;
   /** A written snapshot waiting to become the log's base in the next round. */

@@ -92,7 +92,7 @@ function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** JSON of `value` as UTF-8, yielding to the event loop after each `sliceChars` characters. */
-export async function serializeJson(value: unknown, sliceChars = 1 << 20): Promise<Uint8Array> {
+export async function serializeJson(value: unknown, sliceChars = 1 << 17): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let pending: string[] = [];
   let pendingChars = 0;
