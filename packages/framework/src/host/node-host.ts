@@ -492,10 +492,6 @@ export class NodeHost {
         if (m.type === MessageType.Append || m.type === MessageType.Heartbeat) early.push({ group: g.name, message: m });
       }
     }
-    if (early.length > 0) {
-      this.opts.transport.send(early);
-      this.metrics.messagesSent.inc(early.length);
-    }
 
     // 1. Persist: received snapshots' files first, then one transaction for every group.
     let entryCount = 0;
@@ -513,9 +509,16 @@ export class NodeHost {
     // are applied (and their callers answered) while it is in flight, so a proposal waits for
     // one local fsync, not for the next round's as well.
     const appliedEarly = work.map(() => 0);
+    const sendEarly = () => {
+      if (early.length === 0) return;
+      this.opts.transport.send(early);
+      this.metrics.messagesSent.inc(early.length);
+    };
     if (writes.length > 0) {
       const tw = performance.now();
       const written = this.opts.logStore.write(writes);
+      // The storage worker starts on the write first: the socket writes take a while here.
+      sendEarly();
       // Only entries, votes, terms and snapshots must be durable before anything depends on
       // them; a commit index alone can be re-learned after a crash, so a round that changes
       // nothing else goes on while its write completes (writes stay in order).
@@ -539,6 +542,8 @@ export class NodeHost {
         });
       }
       this.metrics.roundEntries.observe(entryCount);
+    } else {
+      sendEarly();
     }
 
     // 2. Mirror what is now durable, 3. send what depended on it.
