@@ -1,5 +1,6 @@
 // In-process clusters of NodeHosts over the memory transport and memory log store.
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
+import type { GroupWrite } from '../../src/storage/log-store.js';
 import { MemoryHub, MemoryTransport, memoryAddress } from '../../src/transport/memory-transport.js';
 import { NodeHost, type NodeHostOptions } from '../../src/host/node-host.js';
 import { MemorySnapshotFiles } from '../../src/host/snapshot-files.js';
@@ -27,6 +28,24 @@ export class ListMachine implements GroupStateMachine {
   }
 }
 
+/** Notes when each write is issued and when it is durable; writes take `delayMs`. */
+export class SlowLogStore extends MemoryLogStore {
+  readonly events: { at: number; kind: 'issued' | 'durable'; write: number; lastIndex: number }[] = [];
+  private seq = 0;
+  constructor(private readonly delayMs: number) {
+    super();
+  }
+  override async write(batch: GroupWrite[]): Promise<void> {
+    const write = ++this.seq;
+    const lastIndex = Math.max(0, ...batch.flatMap((w) => w.entries.map((e) => e.index)));
+    this.events.push({ at: performance.now(), kind: 'issued', write, lastIndex });
+    const done = super.write(batch);
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    await done;
+    this.events.push({ at: performance.now(), kind: 'durable', write, lastIndex });
+  }
+}
+
 export interface HostSlot {
   id: NodeId;
   host: NodeHost;
@@ -39,7 +58,11 @@ export class HostCluster {
   readonly hub = new MemoryHub();
   readonly slots = new Map<NodeId, HostSlot>();
 
-  constructor(readonly ids: NodeId[], private readonly extra: Partial<NodeHostOptions> = {}) {}
+  constructor(
+    readonly ids: NodeId[],
+    private readonly extra: Partial<NodeHostOptions> = {},
+    private readonly makeStore: (id: NodeId) => MemoryLogStore = () => new MemoryLogStore(),
+  ) {}
 
   async startAll(): Promise<void> {
     for (const id of this.ids) await this.start(id);
@@ -48,7 +71,7 @@ export class HostCluster {
   /** Starts (or restarts, keeping its store and snapshot files) the host `id`. */
   async start(id: NodeId): Promise<HostSlot> {
     const old = this.slots.get(id);
-    const store = old?.store ?? new MemoryLogStore();
+    const store = old?.store ?? this.makeStore(id);
     const snapshots = old?.snapshots ?? new MemorySnapshotFiles();
     const machines = new Map<string, ListMachine>();
     const transport = new MemoryTransport(this.hub, { selfId: id });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostCluster, enc, waitFor } from './fixtures.js';
+import { HostCluster, SlowLogStore, enc, waitFor } from './fixtures.js';
+import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
 
@@ -126,6 +127,69 @@ test('linearizable reads from every member at once all complete (read contexts n
     const indexes = await Promise.all(reads);
     assert.equal(indexes.length, 30);
     assert.ok(indexes.every((i) => i >= 2));
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('committed entries already durable are applied while a later write is in flight; none is applied before its own write is durable', async () => {
+  const stores = new Map<number, SlowLogStore>();
+  const c = new HostCluster([1, 2, 3], {}, (id): MemoryLogStore => {
+    const s = new SlowLogStore(3);
+    stores.set(id, s);
+    return s;
+  });
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const store = stores.get(leader.id)!;
+    // The state machine notes when each index is applied.
+    const applied = new Map<number, number>();
+    const machine = leader.machines.get('g')!;
+    const apply = machine.apply.bind(machine);
+    machine.apply = (entries) => {
+      for (const e of entries) applied.set(e.index, performance.now());
+      return apply(entries);
+    };
+    // Proposals arriving on their own schedule (not only when earlier ones are answered) keep
+    // a write in flight when commits come in.
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 160; i++) {
+      pending.push(leader.host.propose('g', enc(`p${i}`)));
+      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(pending);
+    const durableAt = (index: number) => store.events.find((e) => e.kind === 'durable' && e.lastIndex >= index)?.at ?? Infinity;
+    let overlapped = 0;
+    for (const [index, at] of applied) {
+      assert.ok(durableAt(index) <= at, `index ${index} was applied before the leader's write of it was durable`);
+      // Applied while some later write (issued before, durable after) was in flight.
+      const inFlight = store.events.some((e) => e.kind === 'issued' && e.at < at && e.lastIndex > index && durableAt(e.lastIndex) > at);
+      if (inFlight) overlapped++;
+    }
+    assert.ok(applied.size >= 160, `applied ${applied.size}`);
+    assert.ok(overlapped > 0, 'some entries were applied while a later write was still in flight');
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a single-member group applies nothing before its write is durable', async () => {
+  const store = new SlowLogStore(20);
+  const c = new HostCluster([1], {}, () => store);
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    await c.waitLeader('g');
+    const machine = c.get(1).machines.get('g')!;
+    const p = c.get(1).host.propose('g', enc('x'));
+    const issuedAt = performance.now();
+    await waitFor(() => store.events.some((e) => e.kind === 'issued' && e.lastIndex >= 2 && e.at >= issuedAt - 1), 2000, 'the write of the entry');
+    assert.deepEqual(machine.items, [], 'not applied while its write is in flight');
+    const r = await p;
+    assert.deepEqual(machine.items, ['x']);
+    assert.ok(store.events.some((e) => e.kind === 'durable' && e.lastIndex >= r.index));
   } finally {
     await c.stopAll();
   }
