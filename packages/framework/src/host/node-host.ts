@@ -94,6 +94,7 @@ export class NodeHost {
   private pendingWrites: GroupWrite[] = [];
   private roundScheduled = false;
   private roundRunning: Promise<void> | undefined;
+  private roundsClosed = false;
   private ticker: NodeJS.Timeout | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly tickMs: number;
@@ -157,6 +158,8 @@ export class NodeHost {
     if (this.ticker) clearInterval(this.ticker);
     while (this.roundRunning) await this.roundRunning;
     for (const g of this.groups.values()) g.failAll(new HostError('stopped', 'the node is shutting down'));
+    // Nothing waits for a round any more; one started by a late message would write to a closing log.
+    this.roundsClosed = true;
     await this.opts.transport.close();
     await this.opts.logStore.close();
     this.state = 'stopped';
@@ -442,7 +445,7 @@ export class NodeHost {
 
   private startRound(): void {
     this.roundScheduled = false;
-    if (this.roundRunning) return;
+    if (this.roundRunning || this.roundsClosed) return;
     this.roundRunning = this.round()
       .catch((e: Error) => {
         // A failed write means durability is unknown: stop serving rather than acknowledge.

@@ -40,6 +40,7 @@ export class SlowLogStore extends MemoryLogStore {
     const lastIndex = Math.max(0, ...batch.flatMap((w) => w.entries.map((e) => e.index)));
     this.events.push({ at: performance.now(), kind: 'issued', write, lastIndex });
     const done = super.write(batch);
+    done.catch(() => undefined); // awaited below, after the delay
     await new Promise((r) => setTimeout(r, this.delayMs));
     await done;
     this.events.push({ at: performance.now(), kind: 'durable', write, lastIndex });
