@@ -229,6 +229,11 @@ export class RawNode {
   }
 
   /** A read-only view of the log for invariant checkers (term is 0 when out of range). */
+  /** The commit index (cheap; {@link inspectLog} builds a view of the whole log). */
+  get committed(): number {
+    return this.raft.log.committed;
+  }
+
   inspectLog(): { firstIndex: number; lastIndex: number; committed: number; applied: number; term(i: number): number } {
     const log = this.raft.log;
     return {

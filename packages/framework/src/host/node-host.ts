@@ -416,6 +416,7 @@ export class NodeHost {
   }
 
   private onMessages(from: NodeId, batch: Envelope[]): void {
+    const ahead = this.roundRunning ? new Set<RaftGroup>() : undefined;
     for (const { group, message } of batch) {
       const g = this.groups.get(group);
       if (!g) {
@@ -429,7 +430,27 @@ export class NodeHost {
         continue;
       }
       this.markDirty(g);
+      if (ahead && message.type === MessageType.AppendResponse && g.role === Role.Leader) ahead.add(g);
     }
+    if (ahead) for (const g of ahead) this.applyAhead(g);
+  }
+
+  /**
+   * While a round's write is in flight, entries that a follower's answer has just committed and
+   * that are already in this leader's durable log are applied (and their callers answered) now,
+   * not after that write and the next round. Leaders only: a leader's durable log is a prefix of
+   * its log, so the mirror holds exactly the committed entries (a follower's mirror may still
+   * hold a tail that the write in flight replaces). Membership changes wait for their Ready.
+   */
+  private applyAhead(g: RaftGroup): void {
+    if (g.removed) return;
+    const to = Math.min(g.node.committed, g.storage.lastIndex());
+    if (to <= g.handedIndex || g.handedIndex + 1 < g.storage.firstIndex()) return;
+    let entries = g.storage.entries(g.handedIndex + 1, to + 1, Number.MAX_SAFE_INTEGER);
+    const cut = entries.findIndex((e) => e.type !== EntryType.Normal);
+    if (cut === 0) return;
+    if (cut > 0) entries = entries.slice(0, cut);
+    this.applyEntries(g, entries).catch((e: Error) => this.log.error({ group: g.name, err: e.message }, 'apply failed'));
   }
 
   private markDirty(g: RaftGroup): void {
@@ -573,7 +594,7 @@ export class NodeHost {
       if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
       if (rd.snapshot) {
         await g.sm.restore(rd.snapshot.data);
-        g.appliedIndex = rd.snapshot.metadata.index;
+        g.restoredTo(rd.snapshot.metadata.index);
         g.snapshotIndex = rd.snapshot.metadata.index;
       }
       const early = appliedEarly[i]!;
@@ -683,7 +704,8 @@ export class NodeHost {
   private async takeSnapshot(g: RaftGroup): Promise<number> {
     if (g.snapshotting) return g.snapshotting;
     const index = g.appliedIndex;
-    if (index <= g.snapshotIndex) return g.snapshotIndex;
+    // Entries handed to the state machine but not settled yet would be in the captured state.
+    if (index <= g.snapshotIndex || g.handedIndex !== index) return g.snapshotIndex;
     const confState = g.node.confState();
     const term = g.storage.term(index);
     let serialize: () => Promise<Uint8Array>;

@@ -37,6 +37,8 @@ export class RaftGroup {
   /** What the core reads: a mirror of the durable log (snapshot data is kept on disk only). */
   readonly storage: MemoryStorage;
   appliedIndex: number;
+  /** The last index handed to the state machine (ahead of appliedIndex while an apply runs). */
+  handedIndex: number;
   /** Index of the latest local snapshot (compaction base). */
   snapshotIndex: number;
   private readonly proposals = new Map<number, PendingProposal>();
@@ -70,6 +72,7 @@ export class RaftGroup {
   ) {
     this.storage = storage;
     this.appliedIndex = applied;
+    this.handedIndex = applied;
     this.snapshotIndex = storage.snapshot().metadata.index;
     this.node = new RawNode({ ...config, storage, applied });
   }
@@ -165,7 +168,12 @@ export class RaftGroup {
 
   /** Applies committed entries to the state machine and answers the proposals waiting on them. */
   async applyCommitted(entries: Entry[]): Promise<number> {
+    // Entries applied ahead of their Ready (see NodeHost.applyAhead) are not applied again.
+    let skip = 0;
+    while (skip < entries.length && entries[skip]!.index <= this.handedIndex) skip++;
+    if (skip > 0) entries = entries.slice(skip);
     if (entries.length === 0) return 0;
+    this.handedIndex = entries[entries.length - 1]!.index;
     const user = entries.filter((e) => e.type === EntryType.Normal && e.data.length > 0);
     const results = user.length > 0 ? await this.sm.apply(user) : [];
     let r = 0;
@@ -181,6 +189,12 @@ export class RaftGroup {
     this.appliedIndex = entries[entries.length - 1]!.index;
     this.releaseReads();
     return user.length;
+  }
+
+  /** The state machine was replaced by a snapshot at `index`. */
+  restoredTo(index: number): void {
+    this.appliedIndex = index;
+    this.handedIndex = index;
   }
 
   releaseReads(): void {

@@ -47,6 +47,30 @@ export class SlowLogStore extends MemoryLogStore {
   }
 }
 
+/** Writes issued while held are acknowledged only once released. */
+export class GatedLogStore extends MemoryLogStore {
+  private gate: Promise<void> | undefined;
+  private opener: (() => void) | undefined;
+  hold(): void {
+    if (this.gate) return;
+    this.gate = new Promise((r) => (this.opener = r));
+  }
+  release(): void {
+    this.opener?.();
+    this.gate = undefined;
+    this.opener = undefined;
+  }
+  override async write(batch: GroupWrite[]): Promise<void> {
+    const gate = this.gate;
+    const done = super.write(batch);
+    if (gate) {
+      done.catch(() => undefined); // awaited below, once released
+      await gate;
+    }
+    await done;
+  }
+}
+
 export interface HostSlot {
   id: NodeId;
   host: NodeHost;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostCluster, SlowLogStore, enc, waitFor } from './fixtures.js';
+import { GatedLogStore, HostCluster, SlowLogStore, enc, waitFor } from './fixtures.js';
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
@@ -191,6 +191,44 @@ test('a single-member group applies nothing before its write is durable', async 
     assert.deepEqual(machine.items, ['x']);
     assert.ok(store.events.some((e) => e.kind === 'durable' && e.lastIndex >= r.index));
   } finally {
+    await c.stopAll();
+  }
+});
+
+test('a leader applies an entry a follower commits while its own later write is still in flight', async () => {
+  const stores = new Map<number, GatedLogStore>();
+  const c = new HostCluster([1, 2, 3], {}, (id): MemoryLogStore => {
+    const s = new GatedLogStore();
+    stores.set(id, s);
+    return s;
+  });
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const [f1, f2] = [1, 2, 3].filter((id) => id !== leader.id).map((id) => stores.get(id)!);
+    await leader.host.propose('g', enc('a'));
+    // 'b' becomes durable on the leader only: the followers' writes are held.
+    f1!.hold();
+    f2!.hold();
+    let bDone = false;
+    const b = leader.host.propose('g', enc('b')).then((r) => ((bDone = true), r));
+    await new Promise((r) => setTimeout(r, 30));
+    // The leader's next write ('c') is held too; then one follower's write of 'b' completes.
+    stores.get(leader.id)!.hold();
+    let cDone = false;
+    const cp = leader.host.propose('g', enc('c')).then((r) => ((cDone = true), r));
+    await new Promise((r) => setTimeout(r, 30));
+    f1!.release();
+    await waitFor(() => bDone, 2000, "'b' to be answered while the leader's write of 'c' is held");
+    assert.deepEqual(leader.machines.get('g')!.items, ['a', 'b']);
+    assert.equal(cDone, false, "'c' waits for the leader's own write");
+    stores.get(leader.id)!.release();
+    f2!.release();
+    assert.equal((await cp).result, 3);
+    assert.equal((await b).result, 2);
+  } finally {
+    for (const s of stores.values()) s.release();
     await c.stopAll();
   }
 });
