@@ -10,6 +10,7 @@ import {
   Role,
   type ConfState,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type ProgressStatus,
@@ -95,6 +96,7 @@ export class NodeHost {
   private roundScheduled = false;
   private roundRunning: Promise<void> | undefined;
   private roundsClosed = false;
+  private ticks = 0;
   private ticker: NodeJS.Timeout | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly tickMs: number;
@@ -161,6 +163,12 @@ export class NodeHost {
     // Nothing waits for a round any more; one started by a late message would write to a closing log.
     this.roundsClosed = true;
     await this.opts.transport.close();
+    const unsaved: GroupWrite[] = [];
+    for (const g of this.groups.values()) {
+      if (g.unsavedHardState && !g.removed) unsaved.push({ group: g.name, entries: [], hardState: g.unsavedHardState });
+      g.unsavedHardState = undefined;
+    }
+    if (unsaved.length > 0) await this.opts.logStore.write(unsaved).catch((e: Error) => this.log.warn({ err: e.message }, 'the last commit indexes could not be saved'));
     await this.opts.logStore.close();
     this.state = 'stopped';
     this.log.info({}, 'node host stopped');
@@ -407,12 +415,22 @@ export class NodeHost {
   private onTick(): void {
     const now = Date.now();
     let quiesced = 0;
+    const flush = ++this.ticks % this.electionTick === 0;
     for (const g of this.groups.values()) {
+      if (flush) this.flushHardState(g);
       if (g.tick()) this.markDirty(g);
       if (g.quiesced) quiesced++;
       g.expire(now);
     }
     this.metrics.quiescedGroups.set(quiesced);
+  }
+
+  /** Queues a deferred commit index for the next round's write (an idle group's goes every election timeout). */
+  private flushHardState(g: RaftGroup): void {
+    if (!g.unsavedHardState || g.removed) return;
+    this.pendingWrites.push({ group: g.name, entries: [], hardState: g.unsavedHardState });
+    g.unsavedHardState = undefined;
+    this.markDirty(g);
   }
 
   private onMessages(from: NodeId, batch: Envelope[]): void {
@@ -521,10 +539,20 @@ export class NodeHost {
     let entryCount = 0;
     for (const { g, rd } of work) {
       if (rd.snapshot) await this.opts.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
-      if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      let hs = rd.hardState;
+      if (hs && !rd.snapshot && rd.entries.length === 0 && onlyCommitMoved(g.storage.initialState().hardState, hs)) {
+        // A commit index alone need not be durable at once (a restarted node learns it again),
+        // and a transaction of its own would hold up the next write that matters behind its fsync.
+        g.unsavedHardState = hs;
+        hs = undefined;
+      } else if (!hs && rd.entries.length > 0) {
+        hs = g.unsavedHardState;
+      }
+      if (hs) g.unsavedHardState = undefined;
+      if (rd.snapshot || rd.entries.length > 0 || hs) {
         const w: GroupWrite = { group: g.name, entries: rd.entries };
         if (rd.snapshot) w.snapshot = rd.snapshot.metadata;
-        if (rd.hardState) w.hardState = rd.hardState;
+        if (hs) w.hardState = hs;
         writes.push(w);
         entryCount += rd.entries.length;
       }
@@ -639,7 +667,11 @@ export class NodeHost {
     const compactTo = Math.max(g.storage.firstIndex() - 1, p.index - this.retainEntries);
     if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
     g.snapshotIndex = Math.max(g.snapshotIndex, p.index);
-    this.pendingWrites.push({ group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } });
+    const w: GroupWrite = { group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } };
+    // The durable commit index must not fall behind the new log base.
+    if (g.unsavedHardState) w.hardState = g.unsavedHardState;
+    g.unsavedHardState = undefined;
+    this.pendingWrites.push(w);
   }
 
   private onSoftState(g: RaftGroup, role: Role, lead: NodeId): void {
@@ -761,6 +793,10 @@ function durablePrefix(g: RaftGroup, committed: Entry[]): number {
     n--;
   }
   return 0;
+}
+
+function onlyCommitMoved(durable: HardState, next: HardState): boolean {
+  return next.term === durable.term && next.vote === durable.vote;
 }
 
 /** Writes other than a bare commit-index change. */

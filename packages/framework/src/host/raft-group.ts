@@ -2,7 +2,7 @@ import { NotLeaderError, RaftError } from '../core/errors.js';
 import { MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
-import { EntryType, MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState } from '../core/types.js';
+import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState } from '../core/types.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
 
@@ -55,6 +55,11 @@ export class RaftGroup {
   removed = false;
   /** Applied entries beyond the snapshot interval before the next snapshot (set by the host). */
   snapshotSlack = 0;
+  /**
+   * A hard state whose only change since the last write is the commit index: it goes with the
+   * group's next write (or the idle flush) instead of a transaction and an fsync of its own.
+   */
+  unsavedHardState: HardState | undefined;
   /** The snapshot being serialised and written, if any. */
   snapshotting: Promise<number> | undefined;
   /** A written snapshot waiting to become the log's base in the next round. */

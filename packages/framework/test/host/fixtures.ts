@@ -47,6 +47,15 @@ export class SlowLogStore extends MemoryLogStore {
   }
 }
 
+/** Keeps every write batch it was given (for tests that look at what a host writes). */
+export class RecordingLogStore extends MemoryLogStore {
+  readonly batches: GroupWrite[][] = [];
+  override write(batch: GroupWrite[]): Promise<void> {
+    this.batches.push(batch.map((w) => ({ ...w })));
+    return super.write(batch);
+  }
+}
+
 /** Writes issued while held are acknowledged only once released. */
 export class GatedLogStore extends MemoryLogStore {
   private gate: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatedLogStore, HostCluster, SlowLogStore, enc, waitFor } from './fixtures.js';
+import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, enc, waitFor } from './fixtures.js';
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
@@ -229,6 +229,36 @@ test('a leader applies an entry a follower commits while its own later write is 
     assert.equal((await b).result, 2);
   } finally {
     for (const s of stores.values()) s.release();
+    await c.stopAll();
+  }
+});
+
+test('a commit index alone is not written on its own: it goes with the next write, the idle flush or the graceful stop', async () => {
+  const stores = new Map<number, RecordingLogStore>();
+  const c = new HostCluster([1, 2, 3], { quiesceTicks: 0 }, (id): MemoryLogStore => {
+    const s = new RecordingLogStore();
+    stores.set(id, s);
+    return s;
+  });
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const follower = [1, 2, 3].find((id) => id !== leader.id)!;
+    const marks = [...stores.values()].map((s) => s.batches.length);
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = (await leader.host.propose('g', enc(`v${i}`))).index;
+    const commitOnly = (id: number, from: number) =>
+      stores.get(id)!.batches.slice(from).filter((b) => b.every((w) => w.entries.length === 0 && !w.snapshot && !w.compact && w.hardState)).length;
+    // Each proposal moves the commit index on every member; none of that is a transaction of its own.
+    for (const [i, id] of [...stores.keys()].entries()) assert.ok(commitOnly(id, marks[i]!) <= 3, `node ${id} wrote ${commitOnly(id, marks[i]!)} commit-only batches`);
+    // The idle flush (every election timeout: 10 ticks of 5 ms here) saves the latest commit.
+    const savedCommit = (id: number) => Math.max(0, ...stores.get(id)!.batches.flat().filter((w) => w.group === 'g' && w.hardState).map((w) => w.hardState!.commit));
+    await waitFor(() => savedCommit(follower) >= last && savedCommit(leader.id) >= last, 2000, 'the deferred commit index to be saved');
+    for (let i = 0; i < 3; i++) last = (await leader.host.propose('g', enc(`w${i}`))).index;
+    await leader.host.stop();
+    assert.ok(savedCommit(leader.id) >= last, `a graceful stop saves the commit index (${savedCommit(leader.id)} < ${last})`);
+  } finally {
     await c.stopAll();
   }
 });
