@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { RaftApiError } from '../api/errors.js';
 import type { HandlerDefinition } from './definition.js';
+import { fastConvert } from './fast-args.js';
 
 const VALIDATION = {
   whitelist: true,
@@ -46,6 +47,14 @@ function pruneUnsent(value: unknown, raw: unknown, depth = 0): void {
   }
 }
 
+/** class-transformer and class-validator, as the reference for the fast path (fast-args.ts). */
+export function convertDto(cls: new () => object, plain: Record<string, unknown>): { instance: object } | { failure: { field: string; message: string } } {
+  const instance = plainToInstance(cls, plain, { exposeDefaultValues: true });
+  pruneUnsent(instance, plain);
+  const failure = firstFailure(validateSync(instance, VALIDATION));
+  return failure ? { failure } : { instance };
+}
+
 function describe(h: HandlerDefinition): string {
   return `${h.kind} "${h.name}"`;
 }
@@ -76,13 +85,14 @@ export function convertArgs(h: HandlerDefinition, raw: unknown): unknown {
       const plain = raw === undefined || raw === null ? {} : raw;
       if (!isPlainObject(plain)) throw new RaftApiError('bad_request', `the arguments of ${describe(h)} must be a JSON object`);
       const cls = h.argType as new () => object;
-      const instance = plainToInstance(cls, plain, { exposeDefaultValues: true });
-      pruneUnsent(instance, plain);
-      const failure = firstFailure(validateSync(instance, VALIDATION));
-      if (failure) {
-        throw new RaftApiError('bad_request', `bad argument "${failure.field}" of ${describe(h)}: ${failure.message}`, { field: failure.field });
+      const fast = fastConvert(cls, plain);
+      if (fast) return fast;
+      const r = convertDto(cls, plain);
+      if ('failure' in r) {
+        const { field, message } = r.failure;
+        throw new RaftApiError('bad_request', `bad argument "${field}" of ${describe(h)}: ${message}`, { field });
       }
-      return instance;
+      return r.instance;
     }
   }
 }

@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Type } from 'class-transformer';
+import {
+  Allow,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { convertDto } from '../../src/fsm/args-converter.js';
+import { fastConvert } from '../../src/fsm/fast-args.js';
+import { Nullable } from '../../src/fsm/index.js';
+
+class Put {
+  @IsString()
+  @IsNotEmpty()
+  key!: string;
+
+  @IsString()
+  value!: string;
+}
+
+class Mixed {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @Nullable()
+  @IsString()
+  @Length(2, 5)
+  expected!: string | null;
+
+  @IsBoolean()
+  flag!: boolean;
+
+  @IsDefined()
+  @Matches(/^[a-z]+$/)
+  name!: string;
+
+  @ValidateIf((o: Mixed) => o.flag === true)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  amount?: number;
+
+  @IsIn(['a', 'b'], { validateIf: (_o: unknown, v: unknown) => v !== 'skip' })
+  mode!: string;
+
+  @Allow()
+  note?: unknown;
+}
+
+class WithDefault {
+  @IsInt()
+  size = 10;
+
+  @IsString()
+  label!: string;
+}
+
+class Inner {
+  @IsString()
+  x!: string;
+}
+
+/** Not for the fast path: a class-transformer decorator, nested validation, `each`. */
+class Nested {
+  @ValidateNested()
+  @Type(() => Inner)
+  inner!: Inner;
+
+  @IsString({ each: true })
+  tags!: string[];
+}
+
+const FIELDS: Record<string, string[]> = {
+  Put: ['key', 'value'],
+  Mixed: ['limit', 'expected', 'flag', 'name', 'amount', 'mode', 'note'],
+  WithDefault: ['size', 'label'],
+  Nested: ['inner', 'tags'],
+};
+
+/** A small deterministic PRNG, so a failure names a reproducible case. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const VALUES: unknown[] = ['', 'a', 'b', 'ab', 'abc', 'abcdef', 'skip', 'Z9', 0, 1, -1, 1.5, 50, 100, 101, 1e21, true, false, null, { x: 'y' }, [1], ['a'], {}];
+
+/** Values each field accepts, so that many inputs are valid (and take the fast path). */
+const GOOD: Record<string, unknown[]> = {
+  key: ['a', 'abc'],
+  value: ['', 'v'],
+  limit: [1, 50, 100],
+  expected: [null, 'ab', 'abcde'],
+  flag: [true, false],
+  name: ['abc'],
+  amount: [1.5, 0],
+  mode: ['a', 'b', 'skip'],
+  note: ['x', 1, null],
+  size: [1, 20],
+  label: ['l'],
+  inner: [{ x: 'a' }],
+  tags: [['a']],
+};
+
+function randomInput(r: () => number, fields: string[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (r() >= 0.85) continue;
+    const pool = r() < 0.85 ? GOOD[f]! : VALUES;
+    o[f] = pool[Math.floor(r() * pool.length)];
+  }
+  if (r() < 0.1) o['extra'] = 'x';
+  if (r() < 0.02) o['__proto__'] = 'p';
+  return o;
+}
+
+test('the fast argument path answers exactly what class-transformer + class-validator answer, or defers to them', () => {
+  const classes: [string, new () => object][] = [
+    ['Put', Put],
+    ['Mixed', Mixed],
+    ['WithDefault', WithDefault],
+    ['Nested', Nested],
+  ];
+  const hits: Record<string, number> = {};
+  for (const [name, cls] of classes) {
+    hits[name] = 0;
+    const r = rng(name.length * 7919);
+    for (let i = 0; i < 3000; i++) {
+      const input = JSON.parse(JSON.stringify(randomInput(r, FIELDS[name]!))) as Record<string, unknown>;
+      const fast = fastConvert(cls, input);
+      const slow = convertDto(cls, JSON.parse(JSON.stringify(input)) as Record<string, unknown>);
+      const what = `${name} ${JSON.stringify(input)}`;
+      if (fast === undefined) continue;
+      hits[name]!++;
+      assert.ok('instance' in slow, `fast path accepted what the validator refuses: ${what} (${JSON.stringify(slow)})`);
+      assert.ok(fast instanceof cls, what);
+      assert.deepEqual({ ...fast }, { ...slow.instance }, what);
+      assert.deepEqual(Object.keys(fast), Object.keys(slow.instance), what);
+    }
+  }
+  // The path is actually taken for the simple classes, never for the nested one.
+  assert.ok(hits['Put']! > 500 && hits['Mixed']! > 10 && hits['WithDefault']! > 100, JSON.stringify(hits));
+  assert.equal(hits['Nested'], 0);
+  assert.equal(fastConvert(Nested, { inner: { x: 'a' }, tags: ['a'] }), undefined);
+  assert.ok(fastConvert(Put, { key: 'k', value: 'v' }) instanceof Put);
+});
