@@ -630,6 +630,7 @@ export class NodeHost {
       g.onReadStates(rd.readStates);
       g.releaseReads();
       g.node.advance(rd);
+      g.advanced();
       this.dirty.add(g);
     }
     for (const { g } of work) {
@@ -771,15 +772,18 @@ export class NodeHost {
 }
 
 /**
- * How many of the committed entries (a prefix) are already in the durable log mirror. A
- * follower's mirror may still hold a conflicting entry at an index that this round's write
- * replaces, so the last entry of the prefix must match by term too (log matching then covers
- * the rest).
+ * How many of the committed entries (a prefix, up to the first membership change) are already
+ * in the durable log mirror. A follower's mirror may still hold a conflicting entry at an index
+ * that this round's write replaces, so the last entry of the prefix must match by term too (log
+ * matching then covers the rest).
  */
 function durablePrefix(g: RaftGroup, committed: Entry[]): number {
   if (committed.length === 0) return 0;
   const last = g.storage.lastIndex();
-  let n = committed.length;
+  // Membership changes take effect in the core at advance(), after the write: answering one
+  // earlier would let its caller's next change be refused as "not applied yet".
+  const conf = committed.findIndex((e) => e.type !== EntryType.Normal);
+  let n = conf < 0 ? committed.length : conf;
   while (n > 0 && committed[n - 1]!.index > last) n--;
   while (n > 0) {
     const e = committed[n - 1]!;

@@ -47,6 +47,7 @@ export class RaftGroup {
   /** Reads that have a read index and wait for the state machine to reach it. */
   private readsWaitingApply: PendingRead[] = [];
   private readSeq = 0;
+  private answerAfterAdvance: { waiter: PendingProposal; answer: ProposalResult }[] = [];
   /** Ticks without any work (entries, proposals, reads, elections). */
   idleTicks = 0;
   quiesced = false;
@@ -188,12 +189,23 @@ export class RaftGroup {
       const result = isUser ? results[r++] : undefined;
       if (!waiter) continue;
       this.proposals.delete(e.index);
-      if (waiter.term === e.term) waiter.resolve({ index: e.index, result });
-      else waiter.reject(new HostError('proposal_dropped', `proposal at index ${e.index} was overwritten by a new leader; retry it`));
+      if (waiter.term !== e.term) waiter.reject(new HostError('proposal_dropped', `proposal at index ${e.index} was overwritten by a new leader; retry it`));
+      // A membership change takes effect in the core at advance(): its caller hears of it then,
+      // so that a next change right away is not refused as "not applied yet".
+      else if (e.type === EntryType.ConfChange) this.answerAfterAdvance.push({ waiter, answer: { index: e.index, result } });
+      else waiter.resolve({ index: e.index, result });
     }
     this.appliedIndex = entries[entries.length - 1]!.index;
     this.releaseReads();
     return user.length;
+  }
+
+  /** Answers the membership changes applied in this round; the host calls it after advance(). */
+  advanced(): void {
+    if (this.answerAfterAdvance.length === 0) return;
+    const answers = this.answerAfterAdvance;
+    this.answerAfterAdvance = [];
+    for (const a of answers) a.waiter.resolve(a.answer);
   }
 
   /** The state machine was replaced by a snapshot at `index`. */
@@ -244,6 +256,8 @@ export class RaftGroup {
   }
 
   failAll(err: Error): void {
+    for (const a of this.answerAfterAdvance) a.waiter.reject(err);
+    this.answerAfterAdvance = [];
     for (const p of this.proposals.values()) p.reject(err);
     for (const r of this.readRequests.values()) r.reject(err);
     for (const r of this.readsWaitingApply) r.reject(err);

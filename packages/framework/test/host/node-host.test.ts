@@ -4,6 +4,7 @@ import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, enc, waitF
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
+import { ConfChangeTransition, ConfChangeType } from '../../src/core/confchange/types.js';
 
 test('three hosts elect a leader, replicate proposals and answer with the result and index', async () => {
   const c = new HostCluster([1, 2, 3]);
@@ -258,6 +259,33 @@ test('a commit index alone is not written on its own: it goes with the next writ
     for (let i = 0; i < 3; i++) last = (await leader.host.propose('g', enc(`w${i}`))).index;
     await leader.host.stop();
     assert.ok(savedCommit(leader.id) >= last, `a graceful stop saves the commit index (${savedCommit(leader.id)} < ${last})`);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('once a membership change is answered, the next one is accepted (it is not answered before the core applies it)', async () => {
+  const c = new HostCluster([1, 2, 3], {}, () => new SlowLogStore(15));
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    // Writes keep flowing, so membership changes commit while later writes are in flight.
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        await leader.host.propose('g', enc('x')).catch(() => undefined);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const change = (type: ConfChangeType, nodeId: number) => leader.host.proposeConfChange('g', { transition: ConfChangeTransition.Auto, changes: [{ type, nodeId }] });
+    for (let i = 0; i < 5; i++) {
+      await change(ConfChangeType.AddLearner, 4);
+      await change(ConfChangeType.RemoveNode, 4);
+    }
+    stop = true;
+    await load;
+    assert.deepEqual(leader.host.groupStatus('g').members.learners, []);
   } finally {
     await c.stopAll();
   }
