@@ -161,6 +161,17 @@ export class HostCluster {
   }
 }
 
+/** A cluster whose members each get their own store from `make`, kept by id. */
+export function clusterWithStores<S extends MemoryLogStore>(ids: NodeId[], make: () => S, extra: Partial<NodeHostOptions> = {}): { c: HostCluster; stores: Map<NodeId, S> } {
+  const stores = new Map<NodeId, S>();
+  const c = new HostCluster(ids, extra, (id) => {
+    const s = make();
+    stores.set(id, s);
+    return s;
+  });
+  return { c, stores };
+}
+
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {

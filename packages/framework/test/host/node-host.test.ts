@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, enc, waitFor } from './fixtures.js';
-import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
+import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, clusterWithStores, enc, waitFor } from './fixtures.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
 import { ConfChangeTransition, ConfChangeType } from '../../src/core/confchange/types.js';
@@ -134,12 +133,7 @@ test('linearizable reads from every member at once all complete (read contexts n
 });
 
 test('committed entries already durable are applied while a later write is in flight; none is applied before its own write is durable', async () => {
-  const stores = new Map<number, SlowLogStore>();
-  const c = new HostCluster([1, 2, 3], {}, (id): MemoryLogStore => {
-    const s = new SlowLogStore(3);
-    stores.set(id, s);
-    return s;
-  });
+  const { c, stores } = clusterWithStores([1, 2, 3], () => new SlowLogStore(3));
   await c.startAll();
   try {
     await c.createGroup('g');
@@ -197,12 +191,7 @@ test('a single-member group applies nothing before its write is durable', async 
 });
 
 test('a leader applies an entry a follower commits while its own later write is still in flight', async () => {
-  const stores = new Map<number, GatedLogStore>();
-  const c = new HostCluster([1, 2, 3], {}, (id): MemoryLogStore => {
-    const s = new GatedLogStore();
-    stores.set(id, s);
-    return s;
-  });
+  const { c, stores } = clusterWithStores([1, 2, 3], () => new GatedLogStore());
   await c.startAll();
   try {
     await c.createGroup('g');
@@ -235,12 +224,7 @@ test('a leader applies an entry a follower commits while its own later write is 
 });
 
 test('a commit index alone is not written on its own: it goes with the next write, the idle flush or the graceful stop', async () => {
-  const stores = new Map<number, RecordingLogStore>();
-  const c = new HostCluster([1, 2, 3], { quiesceTicks: 0 }, (id): MemoryLogStore => {
-    const s = new RecordingLogStore();
-    stores.set(id, s);
-    return s;
-  });
+  const { c, stores } = clusterWithStores([1, 2, 3], () => new RecordingLogStore(), { quiesceTicks: 0 });
   await c.startAll();
   try {
     await c.createGroup('g');
