@@ -38,7 +38,7 @@ export interface RecoveredGroup {
 
 /** Something open() fixed or skipped that an operator should know about. */
 export interface StorageWarning {
-  code: 'torn_tail_repaired' | 'integrity_check_skipped' | 'not_incremental_vacuum';
+  code: 'torn_tail_repaired' | 'integrity_check_skipped' | 'not_incremental_vacuum' | 'slow_write';
   message: string;
   group?: string;
   /** torn_tail_repaired: the first index that was deleted. */

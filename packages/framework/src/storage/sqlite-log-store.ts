@@ -34,6 +34,12 @@ export interface SqliteLogStoreOptions extends LogStoreOptions {
   walCheckpointBytes?: number;
   /** SQLite page cache, KiB. Default 16384 (16 MiB). */
   cacheKiB?: number;
+  /**
+   * A transaction still running after this many ms is reported (onWarning 'slow_write'), and
+   * again each time as long again passes: a stalled disk shows in the log instead of as silence.
+   * Writes are never abandoned (their outcome would be unknown). Default 1000.
+   */
+  slowWriteMs?: number;
 }
 
 /** Counters for tests, metrics and benchmarks. */
@@ -136,8 +142,7 @@ export class SqliteLogStore implements LogStore {
       throw e;
     }
     for (const g of groups) this.bounds.set(g.group, boundsOf(g));
-    const warn = o.onWarning ?? ((w: StorageWarning) => console.warn(`raftkit storage: ${w.message}`));
-    for (const w of warnings) warn(w);
+    for (const w of warnings) this.warn(w);
     if (this.state === 'opening') this.state = 'open';
     else throw this.failure ?? new StorageError('storage_closed', 'the log store was closed while opening');
     return groups;
@@ -175,7 +180,14 @@ export class SqliteLogStore implements LogStore {
     }
     const { ops, packed: p } = packed;
     const req: WorkerRequest = { kind: 'write', id: 0, ops, terms: p.terms, types: p.types, ends: p.ends, data: p.data };
-    this.request(req, undefined, [p.terms.buffer as ArrayBuffer, p.types.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer, p.data]).then(
+    const started = performance.now();
+    const slowMs = this.options.slowWriteMs ?? 1000;
+    const watchdog = setInterval(() => {
+      const ms = Math.round(performance.now() - started);
+      this.warn({ code: 'slow_write', message: `a log write of ${packed.entries} entries has been running for ${ms} ms (${this.file}); the disk may be stalled` });
+    }, slowMs);
+    watchdog.unref();
+    this.request(req, undefined, [p.terms.buffer as ArrayBuffer, p.types.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer, p.data]).finally(() => clearInterval(watchdog)).then(
       () => {
         this.inflight = null;
         const c = this.counters;
@@ -302,6 +314,11 @@ export class SqliteLogStore implements LogStore {
     for (const q of writes) q.reject(e);
     for (const id of [...this.pending.keys()]) this.settle(id)!.reject(e);
     this.notifyDrained();
+  }
+
+  private warn(w: StorageWarning): void {
+    if (this.options.onWarning) this.options.onWarning(w);
+    else console.warn(`raftkit storage: ${w.message}`);
   }
 
   private notifyDrained(): void {

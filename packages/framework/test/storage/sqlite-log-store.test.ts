@@ -297,6 +297,28 @@ test('SqliteLogStore: a compacted prefix is deleted a slice per transaction; row
   });
 });
 
+test('SqliteLogStore: a write that runs long is reported (slow_write) while it runs, and still completes', async () => {
+  await withDir(async (dir) => {
+    const warnings: StorageWarning[] = [];
+    const s = new SqliteLogStore(dir, { onWarning: (w) => warnings.push(w), slowWriteMs: 2 });
+    await s.open();
+    const data = new Uint8Array(1024).fill(3);
+    const n = 30_000;
+    await s.write([{ group: 'g', entries: Array.from({ length: n }, (_, i) => ({ index: i + 1, term: 1, type: EntryType.Normal, data })) }]);
+    const slow = warnings.filter((w) => w.code === 'slow_write');
+    assert.ok(slow.length >= 1, `warnings: ${JSON.stringify(warnings)}`);
+    assert.match(slow[0]!.message, new RegExp(`log write of ${n} entries has been running for \\d+ ms`));
+    // Nothing more is reported once it has completed.
+    const count = slow.length;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(warnings.filter((w) => w.code === 'slow_write').length, count);
+    await s.close();
+    const { s: s2, groups } = await openWith(dir);
+    assert.equal(byName(groups, 'g').entries.length, n);
+    await s2.close();
+  });
+});
+
 test('SqliteLogStore: a crashed worker rejects every pending and later write, never hangs', async () => {
   await withDir(async (dir) => {
     const s = new SqliteLogStore(dir, quiet);
