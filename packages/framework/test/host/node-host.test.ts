@@ -274,3 +274,24 @@ test('once a membership change is answered, the next one is accepted (it is not 
     await c.stopAll();
   }
 });
+
+test('a group whose only voter is this node leads at once, at creation and after a restart (no election timeout)', async () => {
+  // An election timeout of 20 ticks of 50 ms: at least a second.
+  const c = new HostCluster([1], { tickMs: 50, electionTick: 20 });
+  await c.startAll();
+  try {
+    let t0 = performance.now();
+    await c.createGroup('solo');
+    await c.waitLeader('solo', 5000);
+    assert.ok(performance.now() - t0 < 500, `led after ${Math.round(performance.now() - t0)} ms`);
+    await c.get(1).host.propose('solo', enc('a'));
+    await c.get(1).host.stop();
+    t0 = performance.now();
+    const s = await c.start(1);
+    await c.waitLeader('solo', 5000);
+    assert.ok(performance.now() - t0 < 500, `led again after ${Math.round(performance.now() - t0)} ms`);
+    assert.equal((await s.host.propose('solo', enc('b'))).result, 2);
+  } finally {
+    await c.stopAll();
+  }
+});
