@@ -2,7 +2,7 @@ import { cloneConfState, confStateMembers, emptyConfState } from './conf-state.j
 import { RaftError, errCompacted, errUnavailable, invariant } from './errors.js';
 import type { Storage } from './storage.js';
 import { EMPTY_HARD_STATE, type ConfState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from './types.js';
-import { limitSize } from './util.js';
+import { entrySize } from './util.js';
 
 /**
  * Stable storage kept in memory: what the simulator "persists", and the shape a durable store
@@ -63,8 +63,19 @@ export class MemoryStorage implements Storage {
     const first = this.dummy.index;
     if (lo <= first) throw errCompacted(lo);
     if (hi > this.lastIndex() + 1) throw errUnavailable(hi - 1);
+    if (hi <= lo) return [];
     const start = this.offset + lo - first;
-    return limitSize(this.ents.slice(start, start + (hi - lo)), maxSize);
+    const end = start + (hi - lo);
+    // As limitSize, but walking only as far as maxSize allows: slicing the whole range first made
+    // a replay (or a catch-up) of N entries in batches cost O(N²/batch).
+    let stop = start + 1;
+    let size = entrySize(this.ents[start]!);
+    while (stop < end) {
+      size += entrySize(this.ents[stop]!);
+      if (size > maxSize) break;
+      stop++;
+    }
+    return this.ents.slice(start, stop);
   }
 
   snapshot(): Snapshot {
