@@ -1,22 +1,15 @@
 // Spawns list-node processes on 127.0.0.1 and talks to them over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { eventually, sleep } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
+import { spawnNode, type Proc } from '../support/proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const NODE_JS = fileURLToPath(new URL('../fixtures/list-node.js', import.meta.url));
 
-export interface Proc {
-  id: number;
-  port: number;
-  dataDir: string;
-  child: ChildProcess;
-  stderr: string;
-  exited: Promise<number | null>;
-}
+export type { Proc };
 
 export class ProcCluster {
   readonly procs = new Map<number, Proc>();
@@ -41,15 +34,7 @@ export class ProcCluster {
   start(id: number, args: string[] = []): Proc {
     const port = this.portOf(id);
     const dataDir = join(this.root, `n${id}`);
-    const child = spawn(
-      process.execPath,
-      [NODE_JS, '--id', String(id), '--listen', `127.0.0.1:${port}`, '--peers', this.peers, '--data-dir', dataDir, '--log-level', 'warn', ...this.extraArgs, ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const p: Proc = { id, port, dataDir, child, stderr: '', exited: new Promise((r) => child.on('exit', (code) => r(code))) };
-    child.stderr!.on('data', (d: Buffer) => {
-      p.stderr += d.toString();
-    });
+    const p = spawnNode(id, port, dataDir, [NODE_JS, '--id', String(id), '--listen', `127.0.0.1:${port}`, '--peers', this.peers, '--data-dir', dataDir, '--log-level', 'warn', ...this.extraArgs, ...args]);
     this.procs.set(id, p);
     return p;
   }

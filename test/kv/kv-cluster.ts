@@ -1,6 +1,6 @@
 // Spawns raftkit-kv processes on 127.0.0.1 (ephemeral ports, temp data dirs) and talks to them
 // over real HTTP and WebSocket. Every child is killed by PID and the temp root removed in stopAll().
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { eventually, sleep } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
+import { spawnNode, type Proc } from '../support/proc.js';
 
 /** The raftkit-kv bin, from test/dist/kv/. */
 export const KV_BIN = fileURLToPath(new URL('../../../packages/kv-demo/bin/raftkit-kv.js', import.meta.url));
@@ -141,14 +142,7 @@ export function sendLarge(port: number, path: string, size: number, mode: 'decla
   });
 }
 
-export interface KvProc {
-  id: number;
-  port: number;
-  dataDir: string;
-  child: ChildProcess;
-  stderr: string;
-  exited: Promise<number | null>;
-}
+export type KvProc = Proc;
 
 export interface ClusterOptions {
   token?: string;
@@ -218,18 +212,7 @@ export class KvCluster {
     else args.push('--peers', this.peers);
     if (this.token) args.push('--token', this.token);
     args.push(...this.extraArgs);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const p: KvProc = {
-      id,
-      port,
-      dataDir,
-      child,
-      stderr: '',
-      exited: new Promise((r) => child.once('exit', (code) => r(code))),
-    };
-    child.stderr!.on('data', (d: Buffer) => {
-      if (p.stderr.length < 200_000) p.stderr += d.toString();
-    });
+    const p = spawnNode(id, port, dataDir, args);
     this.procs.set(id, p);
     return p;
   }

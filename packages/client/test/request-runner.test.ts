@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { RaftClient, RaftClientError, type AttemptEvent, type ClientEvent, type RaftClientOptions } from '../src/index.js';
 import { FakeNode, json, type Handlers } from './fake-node.js';
+import { failure } from './assertions.js';
 
 const nodes: FakeNode[] = [];
 const clients: RaftClient[] = [];
@@ -17,16 +18,6 @@ function client(urls: string[], events: ClientEvent[] = [], opts: Partial<RaftCl
   const c = new RaftClient({ endpoints: urls, backoff: { initialMs: 5, maxMs: 20 }, deadlineMs: 2_000, onEvent: (e) => events.push(e), ...opts });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<RaftClientError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RaftClientError, String(e));
-    return e;
-  }
-  assert.fail('expected a failure');
 }
 
 const attempts = (events: ClientEvent[]) => events.filter((e): e is AttemptEvent => e.type === 'attempt');

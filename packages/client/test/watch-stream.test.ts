@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { RaftClient, RaftClientError, type ClientEvent } from '../src/index.js';
 import { entry, FakeNode, json, type Handlers } from './fake-node.js';
+import { failure } from './assertions.js';
 
 const nodes: FakeNode[] = [];
 const clients: RaftClient[] = [];
@@ -23,16 +24,6 @@ function client(urls: string[], extra: { token?: string; deadlineMs?: number; ev
   });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<RaftClientError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RaftClientError, String(e));
-    return e;
-  }
-  assert.fail('expected a failure');
 }
 
 afterEach(async () => {

@@ -36,6 +36,11 @@ export class MemoryStorage implements Storage {
     return { hardState: { ...this.hardState }, confState: cloneConfState(this.snap.metadata.confState) };
   }
 
+  /** The hard state as set last (not a copy: the host reads it every round). */
+  currentHardState(): Readonly<HardState> {
+    return this.hardState;
+  }
+
   setHardState(hs: HardState): void {
     this.hardState = { ...hs };
   }

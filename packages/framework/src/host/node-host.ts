@@ -540,8 +540,7 @@ export class NodeHost {
     const sentEarly = new Set<RaftGroup>();
     for (const { g, rd } of work) {
       if (g.role !== Role.Leader || rd.snapshot) continue;
-      const persisted = g.storage.initialState().hardState;
-      if (rd.hardState && (rd.hardState.term !== persisted.term || rd.hardState.vote !== persisted.vote)) continue;
+      if (rd.hardState && !onlyCommitMoved(g.storage.currentHardState(), rd.hardState)) continue;
       sentEarly.add(g);
       for (const m of rd.messages) {
         if (m.type === MessageType.Append || m.type === MessageType.Heartbeat) early.push({ group: g.name, message: m });
@@ -553,7 +552,7 @@ export class NodeHost {
     for (const { g, rd } of work) {
       if (rd.snapshot) await this.opts.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
       let hs = rd.hardState;
-      if (hs && !rd.snapshot && rd.entries.length === 0 && onlyCommitMoved(g.storage.initialState().hardState, hs)) {
+      if (hs && !rd.snapshot && rd.entries.length === 0 && onlyCommitMoved(g.storage.currentHardState(), hs)) {
         // A commit index alone need not be durable at once (a restarted node learns it again),
         // and a transaction of its own would hold up the next write that matters behind its fsync.
         g.unsavedHardState = hs;
@@ -812,7 +811,8 @@ function durablePrefix(g: RaftGroup, committed: Entry[]): number {
   return 0;
 }
 
-function onlyCommitMoved(durable: HardState, next: HardState): boolean {
+/** Term and vote as last persisted: at most the commit index differs. */
+function onlyCommitMoved(durable: Readonly<HardState>, next: HardState): boolean {
   return next.term === durable.term && next.vote === durable.vote;
 }
 

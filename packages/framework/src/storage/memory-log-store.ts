@@ -6,7 +6,7 @@ import { cloneConfState, emptyConfState } from '../core/conf-state.js';
 import type { ConfState, Entry, HardState, SnapshotMetadata } from '../core/types.js';
 import { StorageError } from './errors.js';
 import type { GroupWrite, LogStore, RecoveredGroup } from './log-store.js';
-import { applyBounds, boundsOf, validateBatch, type GroupBounds } from './validate.js';
+import { admitBatch, boundsOf, type GroupBounds } from './validate.js';
 
 interface MemGroup {
   type: string;
@@ -53,13 +53,11 @@ export class MemoryLogStore implements LogStore {
   write(batch: GroupWrite[]): Promise<void> {
     if (!this.isOpen) return Promise.reject(new StorageError('storage_closed', 'the memory log store is not open'));
     if (this.failure) return Promise.reject(this.failure);
-    let next: Map<string, GroupBounds | null>;
     try {
-      next = validateBatch(batch, this.bounds);
+      admitBatch(batch, this.bounds);
     } catch (e) {
       return Promise.reject(e);
     }
-    applyBounds(this.bounds, next);
     // Apply at once (a crash after write() but before the promise resolves may keep it, like
     // a disk would); resolve in order, asynchronously.
     for (const gw of batch) this.apply(gw);

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { CorruptLogError, StorageError } from './errors.js';
 import type { GroupWrite, LogStore, LogStoreOptions, RecoveredGroup, StorageWarning } from './log-store.js';
 import { LogLoader } from './loader.js';
-import { applyBounds, boundsOf, validateBatch, type GroupBounds } from './validate.js';
+import { admitBatch, boundsOf, type GroupBounds } from './validate.js';
 import { packWrites, type MaintenanceInfo, type OpenInfo, type WireError, type WorkerOpenOptions, type WorkerReply, type WorkerRequest } from './wire.js';
 
 export interface SqliteLogStoreOptions extends LogStoreOptions {
@@ -150,15 +150,13 @@ export class SqliteLogStore implements LogStore {
 
   write(batch: GroupWrite[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.unavailable());
-    let next: Map<string, GroupBounds | null>;
+    // The bounds move ahead of the disk: later writes are validated against queued ones (a
+    // failed transaction fails the store, so they never diverge from what is durable).
     try {
-      next = validateBatch(batch, this.bounds);
+      admitBatch(batch, this.bounds);
     } catch (e) {
       return Promise.reject(e);
     }
-    // The bounds move ahead of the disk: later writes are validated against queued ones (a
-    // failed transaction fails the store, so they never diverge from what is durable).
-    applyBounds(this.bounds, next);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
       this.pump();

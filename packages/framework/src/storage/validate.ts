@@ -155,6 +155,14 @@ export function validateBatch(batch: readonly GroupWrite[], bounds: ReadonlyMap<
 }
 
 /** Applies the result of validateBatch to the tracked bounds. */
+/**
+ * Validates a batch against the tracked bounds and, when it is valid, moves them (the stores do
+ * this before a write is queued); throws the validation error otherwise, changing nothing.
+ */
+export function admitBatch(batch: readonly GroupWrite[], bounds: Map<string, GroupBounds>): void {
+  applyBounds(bounds, validateBatch(batch, bounds));
+}
+
 export function applyBounds(bounds: Map<string, GroupBounds>, next: Map<string, GroupBounds | null>): void {
   for (const [g, b] of next) {
     if (b === null) bounds.delete(g);
