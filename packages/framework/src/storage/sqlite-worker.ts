@@ -97,8 +97,6 @@ class Store {
    * on), so deleting them a slice at a time loses nothing if the process stops half way.
    */
   private readonly trims = new Map<number, number>();
-  /** Snapshot index of each group at open: rows at or below it were compacted before. */
-  private openSnapshots = new Map<number, number>();
 
   // ---------------------------------------------------------------- open
 
@@ -242,7 +240,11 @@ class Store {
     if (meta.orphanEntryGids.length > 0) return { entries: 0, bytes: 0 };
 
     const snapIndex = new Map(meta.snapshots.map((r) => [r.gid, r.idx]));
-    this.openSnapshots = snapIndex;
+    // Rows a compaction left behind when the process stopped before deleting all of them.
+    for (const [gid, index] of snapIndex) {
+      const first = this.st.firstIdx!.get(gid) as number | undefined;
+      if (first !== undefined && first <= index) this.trims.set(gid, index);
+    }
     const TARGET = 4 << 20;
     let n = 1024;
     let entries = 0;
@@ -317,12 +319,6 @@ class Store {
   /** After open: runs the repairs the loader allowed (one transaction); then writes may come. */
   ready(repairs: RepairOp[], lastBatch: number): void {
     this.batchSeq = lastBatch;
-    // Rows a compaction left behind when the process stopped before deleting all of them.
-    for (const [gid, index] of this.openSnapshots) {
-      const first = this.st.firstIdx!.get(gid) as number | undefined;
-      if (first !== undefined && first <= index) this.trims.set(gid, index);
-    }
-    this.openSnapshots = new Map();
     if (repairs.length > 0) {
       const byGid = new Map([...this.groups.values()].map((g) => [g.gid, g]));
       this.db.transaction(() => {
