@@ -35,7 +35,19 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-type Attempt = { kind: 'relayed' } | { kind: 'redirect'; leader: LeaderRef | undefined } | { kind: 'failed'; error: RaftApiError };
+type Attempt =
+  | { kind: 'relayed' }
+  /** The client went away; the forwarded request was dropped and nobody is left to answer. */
+  | { kind: 'abandoned' }
+  | { kind: 'redirect'; leader: LeaderRef | undefined }
+  | { kind: 'failed'; error: RaftApiError };
+
+/**
+ * Errors that happen while connecting, before a byte of the request is written: the target
+ * cannot have seen it. Any other failure (a reset, a hang-up, a timeout) may come after the
+ * target read the request, so its outcome is unknown.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAI_AGAIN']);
 
 /**
  * Forwards a request that this node cannot serve (not the leader) to the leader and relays the
@@ -43,6 +55,12 @@ type Attempt = { kind: 'relayed' } | { kind: 'redirect'; leader: LeaderRef | und
  * `X-Raft-No-Forward: 1` and `X-Raft-Forwarded-By: <this node>` so the receiver never forwards
  * again; a 421 from it (the leader moved on) is followed to the newer hint a bounded number of
  * times, then answered 503.
+ *
+ * At most once: a request is sent again only when the previous target certainly did not take it
+ * (it answered 421, which a node gives only before proposing). A failure after the request may
+ * have been written (a reset, even of a pooled socket; a timeout; the client going away) is never
+ * retried: it answers 503 saying the outcome is unknown. Retrying a reset pooled socket would
+ * re-send a command that a leader had read and appended just before it stalled.
  */
 export class LeaderForwarder {
   // `timeout` closes idle pooled sockets before Node's default 5 s server keep-alive does.
@@ -55,14 +73,22 @@ export class LeaderForwarder {
   }
 
   /** Forwards and always answers `res` (relayed answer, or 503 unavailable/timeout). */
-  async forward(req: IncomingMessage, res: ServerResponse, pathAndQuery: string, body: Buffer, leader: LeaderRef, timeoutMs: number): Promise<void> {
+  async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathAndQuery: string,
+    body: Buffer,
+    leader: LeaderRef,
+    timeoutMs: number,
+    extraHeaders: OutgoingHttpHeaders = {},
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const tried = new Set<string>();
     let target: LeaderRef | undefined = leader;
     for (let hop = 0; hop < this.maxHops && target; hop++) {
       tried.add(target.url);
-      const r = await this.attempt(req, res, pathAndQuery, body, target, deadline, false);
-      if (r.kind === 'relayed') return;
+      const r = await this.attempt(req, res, pathAndQuery, body, target, deadline, extraHeaders);
+      if (r.kind === 'relayed' || r.kind === 'abandoned') return;
       if (r.kind === 'failed') {
         this.opts.logger.warn({ leader: target.id, url: target.url, err: r.error.message }, 'api: forwarding to the leader failed');
         sendError(res, r.error);
@@ -71,7 +97,8 @@ export class LeaderForwarder {
       const next: LeaderRef | undefined = r.leader;
       target = next && !tried.has(next.url) && next.id !== this.opts.nodeId ? next : undefined;
     }
-    sendError(res, new RaftApiError('unavailable', 'the leader changed while the request was being forwarded; retry'));
+    // Every target answered 421: none of them took the request.
+    sendError(res, new RaftApiError('unavailable', 'the leader changed while the request was being forwarded; it was not applied: retry'));
   }
 
   close(): void {
@@ -79,7 +106,7 @@ export class LeaderForwarder {
     this.httpsAgent.destroy();
   }
 
-  private headersFor(req: IncomingMessage, length: number): OutgoingHttpHeaders {
+  private headersFor(req: IncomingMessage, length: number, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = {};
     const connectionScoped = new Set(
       String(req.headers.connection ?? '')
@@ -95,6 +122,7 @@ export class LeaderForwarder {
     out['content-length'] = String(length);
     out['x-raft-no-forward'] = '1';
     out['x-raft-forwarded-by'] = String(this.opts.nodeId);
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
     return out;
   }
 
@@ -105,7 +133,7 @@ export class LeaderForwarder {
     body: Buffer,
     leader: LeaderRef,
     deadline: number,
-    isRetry: boolean,
+    extraHeaders: OutgoingHttpHeaders,
   ): Promise<Attempt> {
     let url: URL;
     try {
@@ -115,7 +143,9 @@ export class LeaderForwarder {
       return Promise.resolve({ kind: 'failed', error: new RaftApiError('unavailable', `the leader (node ${leader.id}) has no usable URL: ${JSON.stringify(leader.url)}`) });
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return Promise.resolve({ kind: 'failed', error: timedOut(leader) });
+    if (remaining <= 0) {
+      return Promise.resolve({ kind: 'failed', error: new RaftApiError('timeout', `no time was left to forward the request to the leader (node ${leader.id}); it was not sent`) });
+    }
     const secure = url.protocol === 'https:';
     return new Promise<Attempt>((resolve) => {
       let settled = false;
@@ -133,7 +163,7 @@ export class LeaderForwarder {
           port: url.port || (secure ? 443 : 80),
           method: req.method,
           path: pathAndQuery,
-          headers: this.headersFor(req, body.length),
+          headers: this.headersFor(req, body.length, extraHeaders),
           agent: secure ? this.httpsAgent : this.httpAgent,
         },
         (up) => {
@@ -161,7 +191,9 @@ export class LeaderForwarder {
         },
       );
       const onClientGone = () => {
-        if (!res.writableFinished) out.destroy();
+        if (res.writableFinished) return;
+        out.destroy();
+        settle({ kind: 'abandoned' });
       };
       res.on('close', onClientGone);
       const timer = setTimeout(() => {
@@ -170,15 +202,19 @@ export class LeaderForwarder {
       }, remaining);
       out.on('error', (e: NodeJS.ErrnoException) => {
         if (settled) return;
-        // A pooled connection that the leader closed while idle: the request never reached it.
-        if (!isRetry && out.reusedSocket && e.code === 'ECONNRESET') {
-          settled = true;
-          clearTimeout(timer);
-          res.off('close', onClientGone);
-          resolve(this.attempt(req, res, pathAndQuery, body, leader, deadline, true));
+        const where = `the leader (node ${leader.id} at ${leader.url})`;
+        if (e.code !== undefined && NOT_SENT.has(e.code)) {
+          settle({ kind: 'failed', error: new RaftApiError('unavailable', `${where} is unreachable (${e.code}); the request was not sent`, { leader: { id: leader.id, url: leader.url } }) });
           return;
         }
-        settle({ kind: 'failed', error: new RaftApiError('unavailable', `the leader (node ${leader.id} at ${leader.url}) is unreachable: ${e.code ?? e.message}`, { leader: { id: leader.id, url: leader.url } }) });
+        settle({
+          kind: 'failed',
+          error: new RaftApiError(
+            'unavailable',
+            `the connection to ${where} failed after the request was sent (${e.code ?? e.message}): the outcome is unknown, the command may or may not be applied`,
+            { leader: { id: leader.id, url: leader.url }, outcome: 'unknown' },
+          ),
+        });
       });
       out.end(body);
     });
@@ -188,7 +224,8 @@ export class LeaderForwarder {
 function timedOut(leader: LeaderRef): RaftApiError {
   return new RaftApiError(
     'timeout',
-    `the request forwarded to the leader (node ${leader.id}) timed out; a command may still commit: retry with the same client id and sequence`,
+    `the request forwarded to the leader (node ${leader.id}) timed out: the outcome is unknown, a command may still commit (retry with the same client id and sequence to apply it once)`,
+    { outcome: 'unknown' },
   );
 }
 

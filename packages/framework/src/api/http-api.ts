@@ -19,6 +19,8 @@ import {
   sendJson,
   splitTarget,
 } from './http-util.js';
+import { RequestKeyAllocator, formatRequestKey, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
+import { newOrigin } from '../rsm/origin.js';
 import type { CommandOptions, Consistency, RaftService } from './raft-service.js';
 import { WatchHub, type WatchOptions } from './watch.js';
 
@@ -154,6 +156,18 @@ function exactlyOnce(req: IncomingMessage): Pick<CommandOptions, 'clientId' | 's
   return { clientId: id, sequence: n };
 }
 
+/**
+ * The internal request key of a command without a session: the one a forwarding node gave it
+ * (`X-Raft-Request-Id`), or a new one from this node, which is then its first receiver.
+ */
+function requestKeyOf(req: IncomingMessage, keys: RequestKeyAllocator): { key: RequestKey; release: () => void } {
+  const h = req.headers['x-raft-request-id'];
+  if (h === undefined) return keys.allocate();
+  const key = typeof h === 'string' ? parseRequestKey(h) : undefined;
+  if (!key) throw badRequest('X-Raft-Request-Id must be origin:sequence:floor (origin 1-64 of [A-Za-z0-9._-], 0 <= floor <= sequence)', 'X-Raft-Request-Id');
+  return { key, release: () => {} };
+}
+
 function singleParam(q: URLSearchParams, name: string): string | undefined {
   const all = q.getAll(name);
   if (all.length > 1) throw badRequest(`the query parameter ${name} is given more than once`, name);
@@ -182,7 +196,11 @@ function isTrue(v: string | string[] | undefined): boolean {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new RaftApiError('timeout', `no answer within ${ms} ms; a command may still commit: retry with the same X-Raft-Client-Id and X-Raft-Sequence`));
+      reject(
+        new RaftApiError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
+          outcome: 'unknown',
+        }),
+      );
     }, ms);
     timer.unref();
     p.then(
@@ -290,6 +308,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const forwardEnabled = opts.forward ?? true;
   const authorized = makeTokenCheck(opts.token);
   const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger });
+  const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
   const stats = new ApiStats();
@@ -306,7 +325,16 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   };
 
   /** Runs a leader-only operation; on not_leader forwards it (or answers 421 / 503). */
-  async function onLeader<T>(req: IncomingMessage, res: ServerResponse, group: string, pathAndQuery: string, raw: Buffer, run: () => Promise<T>, reply: (v: T) => void): Promise<void> {
+  async function onLeader<T>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    group: string,
+    pathAndQuery: string,
+    raw: Buffer,
+    run: () => Promise<T>,
+    reply: (v: T) => void,
+    forwardHeaders?: Record<string, string>,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let value: T;
     try {
@@ -314,7 +342,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     } catch (e) {
       const hint = notLeaderOf(e);
       if (!hint) throw e;
-      await notLeader(req, res, group, pathAndQuery, raw, hint, (e as Error).message, deadline);
+      await notLeader(req, res, group, pathAndQuery, raw, hint, (e as Error).message, deadline, forwardHeaders);
       return;
     }
     reply(value);
@@ -329,6 +357,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     hint: { id?: number; url?: string },
     message: string,
     deadline: number,
+    forwardHeaders?: Record<string, string>,
   ): Promise<void> {
     let { id, url } = hint;
     if (id !== undefined && url === undefined) {
@@ -349,7 +378,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     }
     if (url === undefined) throw new RaftApiError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
     stats.forwarded++;
-    await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()));
+    await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()), forwardHeaders);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, ctx: { route: string }): Promise<void> {
@@ -386,7 +415,26 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       case 'command': {
         const once = exactlyOnce(req);
         const a = await args(req);
-        return onLeader(req, res, group, pathAndQuery, a.raw, () => service.command(group, name, a.value, { ...once, timeoutMs }), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+        if (once.clientId !== undefined) {
+          return onLeader(req, res, group, pathAndQuery, a.raw, () => service.command(group, name, a.value, { ...once, timeoutMs }), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+        }
+        // Without a session the command still gets a key, here at its first node, that travels
+        // with every forward: a second copy anywhere in the log is not applied.
+        const request = requestKeyOf(req, requestKeys);
+        try {
+          return await onLeader(
+            req,
+            res,
+            group,
+            pathAndQuery,
+            a.raw,
+            () => service.command(group, name, a.value, { request: request.key, timeoutMs }),
+            (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
+            { 'x-raft-request-id': formatRequestKey(request.key) },
+          );
+        } finally {
+          request.release();
+        }
       }
       case 'query': {
         const consistency = consistencyOf(query);

@@ -1,4 +1,5 @@
 import type { NodeId } from '../core/types.js';
+import type { RequestKey } from '../rsm/request-table.js';
 
 export type Consistency = 'linearizable' | 'lease' | 'local';
 
@@ -6,6 +7,11 @@ export interface CommandOptions {
   /** Exactly-once: the client's id and a sequence that increases per client. */
   clientId?: string;
   sequence?: number;
+  /**
+   * Without a client id: the internal key that makes the command at-most-once inside the cluster
+   * (given by the first node that received it). Absent: the node gives it one.
+   */
+  request?: RequestKey;
   timeoutMs?: number;
 }
 

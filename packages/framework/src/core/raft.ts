@@ -491,7 +491,7 @@ export class Raft {
         return;
       }
       case MessageType.ReadIndexResponse:
-        this.readStates.push({ index: m.index, context: m.context ?? EMPTY });
+        this.readStates.push({ index: m.index, context: m.context ?? EMPTY, term: m.term });
         return;
     }
   }
@@ -786,7 +786,7 @@ export class Raft {
   private answerRead(req: Message, index: number): void {
     const context = req.context ?? EMPTY;
     if (req.from === NONE || req.from === this.id) {
-      this.readStates.push({ index, context });
+      this.readStates.push({ index, context, term: this.term });
     } else {
       const r = makeMessage({ type: MessageType.ReadIndexResponse, to: req.from, index });
       r.context = context;

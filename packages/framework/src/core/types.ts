@@ -129,6 +129,8 @@ export interface SoftState {
 export interface ReadState {
   index: number;
   context: Uint8Array;
+  /** The term of the leader that confirmed the index: a read created at a later term ignores it. */
+  term: number;
 }
 
 export enum ReadOnlyOption {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MemoryStorage } from '../core/memory-storage.js';
 import { decodeConfChange } from '../core/confchange/codec.js';
@@ -107,6 +108,8 @@ export class NodeHost {
   private readonly retainEntries: number;
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
+  /** Random per process start (not from `random`, which tests seed alike across restarts). */
+  private readonly incarnation = randomBytes(4).readUInt32BE(0);
   readonly addresses: AddressBook;
 
   constructor(private readonly opts: NodeHostOptions) {
@@ -218,7 +221,7 @@ export class NodeHost {
     const sm = this.opts.stateMachines(rec.group, rec.type);
     if (rec.snapshot.index > 0) await sm.restore(await this.opts.snapshots.load(rec.group, rec.snapshot.index, rec.snapshot.term));
     // The state machine restarts from the snapshot; the committed tail is applied again.
-    const g = new RaftGroup(rec.group, rec.type, sm, this.raftConfig(), storage, rec.snapshot.index, this.quiesceTicks, this.electionTick);
+    const g = new RaftGroup(rec.group, rec.type, sm, this.raftConfig(), storage, rec.snapshot.index, this.quiesceTicks, this.electionTick, this.incarnation);
     g.snapshotSlack = this.snapshotSlack();
     this.groups.set(rec.group, g);
     this.metrics.groups.set(this.groups.size);
@@ -250,7 +253,7 @@ export class NodeHost {
       write.hardState = storage.initialState().hardState;
     }
     await this.opts.logStore.write([write]);
-    const g = new RaftGroup(name, opts.type, sm, this.raftConfig(), storage, base.index, this.quiesceTicks, this.electionTick);
+    const g = new RaftGroup(name, opts.type, sm, this.raftConfig(), storage, base.index, this.quiesceTicks, this.electionTick, this.incarnation);
     g.snapshotSlack = this.snapshotSlack();
     this.groups.set(name, g);
     this.metrics.groups.set(this.groups.size);

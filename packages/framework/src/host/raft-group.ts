@@ -23,6 +23,8 @@ interface PendingRead {
   reject(e: Error): void;
   deadline: number;
   index: number;
+  /** This node's term when the read was asked: a confirmation from an older leader is not for it. */
+  term: number;
 }
 
 /** Messages that keep a quiesced group asleep: the leader's keep-alives carry no new work. */
@@ -75,6 +77,8 @@ export class RaftGroup {
     applied: number,
     private readonly quiesceTicks: number,
     private readonly electionTick: number,
+    /** Random per process start: read contexts of a restarted node never match its old ones. */
+    private readonly incarnation: number,
   ) {
     this.storage = storage;
     this.appliedIndex = applied;
@@ -148,15 +152,18 @@ export class RaftGroup {
   /** Resolves with an index once the local state machine may serve a linearizable read. */
   read(timeoutMs: number, now: number, lease = false): Promise<number> {
     this.wake();
-    // Unique across the group: the leader keys pending reads by context, and every member
-    // forwards its reads to it, so the context carries this node's id as well as a sequence.
+    // Unique across the group and across restarts: the leader keys pending reads by context and
+    // every member forwards its reads to it, so the context carries this node's id, the random
+    // incarnation of this process (a sequence restarts at 0 after a restart, and an answer meant
+    // for the previous process may still be on its way) and a sequence.
     const seq = ++this.readSeq;
-    const ctx = new Uint8Array(12);
+    const ctx = new Uint8Array(16);
     const view = new DataView(ctx.buffer);
     view.setUint32(0, this.node.id);
-    view.setFloat64(4, seq);
+    view.setUint32(4, this.incarnation);
+    view.setFloat64(8, seq);
     return new Promise((resolve, reject) => {
-      this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0 });
+      this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0, term: this.node.term });
       this.node.readIndex(ctx, { lease });
     });
   }
@@ -165,7 +172,7 @@ export class RaftGroup {
     for (const rs of states) {
       const key = contextKey(rs.context);
       const pending = this.readRequests.get(key);
-      if (!pending) continue;
+      if (!pending || rs.term < pending.term) continue;
       this.readRequests.delete(key);
       pending.index = rs.index;
       this.readsWaitingApply.push(pending);

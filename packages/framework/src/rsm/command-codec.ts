@@ -1,4 +1,5 @@
 import { RaftApiError } from '../api/errors.js';
+import { requestKeyProblem, type RequestKey } from './request-table.js';
 import { RsmError } from './rsm-error.js';
 
 /** The payload of a command's log entry. */
@@ -10,6 +11,11 @@ export interface CommandPayload {
   /** Exactly-once: the client's id and its increasing sequence; both or neither. */
   clientId?: string;
   sequence?: number;
+  /**
+   * At most once without a session: the internal key the first receiving node gave the command
+   * (never together with a client id).
+   */
+  request?: RequestKey;
   /** Milliseconds since the epoch, assigned by the proposing leader. */
   timestamp: number;
 }
@@ -27,13 +33,15 @@ interface Wire {
   t: number;
   i?: string;
   s?: number;
+  /** [origin, seq, floor] of the request key. */
+  r?: [string, number, number];
 }
 
 /**
  * Why a payload is malformed, or undefined when it is well formed. Shared by the encoder
  * (proposer side, answered as 400) and the decoder (apply side, answered as an error result).
  */
-function payloadProblem(command: unknown, clientId: unknown, sequence: unknown, timestamp: unknown): string | undefined {
+function payloadProblem(command: unknown, clientId: unknown, sequence: unknown, timestamp: unknown, request: unknown): string | undefined {
   if (typeof command !== 'string' || command.length === 0 || command.length > MAX_NAME_LENGTH) {
     return `the command name must be a string of 1-${MAX_NAME_LENGTH} characters`;
   }
@@ -49,6 +57,11 @@ function payloadProblem(command: unknown, clientId: unknown, sequence: unknown, 
   if (sequence !== undefined && (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence <= 0)) {
     return 'the sequence must be a positive integer';
   }
+  if (request !== undefined) {
+    if (clientId !== undefined) return 'a command carries a client session or a request key, not both';
+    if (!Array.isArray(request) || request.length !== 3) return 'the request key must be [origin, seq, floor]';
+    return requestKeyProblem(request[0], request[1], request[2]);
+  }
   return undefined;
 }
 
@@ -58,7 +71,8 @@ function payloadProblem(command: unknown, clientId: unknown, sequence: unknown, 
  * JSON-serialisable, so nothing bad is ever proposed.
  */
 export function encodeCommand(payload: CommandPayload): Uint8Array {
-  const problem = payloadProblem(payload.command, payload.clientId, payload.sequence, payload.timestamp);
+  const r = payload.request;
+  const problem = payloadProblem(payload.command, payload.clientId, payload.sequence, payload.timestamp, r && [r.origin, r.seq, r.floor]);
   if (problem) throw new RaftApiError('bad_request', problem);
   const wire: Wire = { c: payload.command, t: payload.timestamp };
   if (payload.args !== undefined) wire.a = payload.args;
@@ -66,6 +80,7 @@ export function encodeCommand(payload: CommandPayload): Uint8Array {
     wire.i = payload.clientId;
     wire.s = payload.sequence!;
   }
+  if (r) wire.r = [r.origin, r.seq, r.floor];
   let text: string;
   try {
     text = JSON.stringify(wire);
@@ -87,12 +102,13 @@ export function decodeCommand(data: Uint8Array): CommandPayload {
     throw new RsmError('bad_entry', 'entry is not an encoded command (not a JSON object)');
   }
   const w = parsed as Partial<Wire>;
-  const problem = payloadProblem(w.c, w.i, w.s, w.t);
+  const problem = payloadProblem(w.c, w.i, w.s, w.t, w.r);
   if (problem) throw new RsmError('bad_entry', `entry is not a valid command: ${problem}`);
   const payload: CommandPayload = { command: w.c!, args: w.a, timestamp: w.t! };
   if (w.i !== undefined) {
     payload.clientId = w.i;
     payload.sequence = w.s!;
   }
+  if (w.r !== undefined) payload.request = { origin: w.r[0], seq: w.r[1], floor: w.r[2] };
   return payload;
 }

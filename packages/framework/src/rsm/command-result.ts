@@ -1,7 +1,7 @@
 import { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from '../api/errors.js';
 
 /** The error codes of results that are not RaftApiError codes. */
-export type CommandErrorCode = ApiErrorCode | 'command_failed' | 'stale_sequence' | 'bad_entry';
+export type CommandErrorCode = ApiErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'bad_entry';
 
 export interface CommandErrorBody {
   code: string;
@@ -46,6 +46,8 @@ export function errorResultOf(e: unknown): CommandErrorResult {
 /** API codes for the result codes that are not API codes themselves (kept in details.reason). */
 const RESULT_CODE_TO_API: Record<string, ApiErrorCode> = {
   stale_sequence: 'conflict',
+  // Nobody waits for it (its origin gave up); whoever still asks learns it was not applied.
+  request_expired: 'conflict',
   command_failed: 'internal',
   bad_entry: 'internal',
 };

@@ -14,6 +14,17 @@ export {
   type CommandErrorCode,
 } from './command-result.js';
 export { SessionTable, type Session, type SessionTuple } from './session-table.js';
+export {
+  RequestTable,
+  RequestKeyAllocator,
+  formatRequestKey,
+  parseRequestKey,
+  requestKeyProblem,
+  MAX_RECORDS_PER_ORIGIN,
+  type RequestKey,
+  type RequestVerdict,
+  type RequestWindowTuple,
+} from './request-table.js';
 export { AppliedRing } from './applied-ring.js';
 export { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
 export { serializeJson } from './json-serializer.js';

@@ -1,5 +1,6 @@
 import { serializeJson } from './json-serializer.js';
 import { RsmError } from './rsm-error.js';
+import type { RequestWindowTuple } from './request-table.js';
 import type { SessionTuple } from './session-table.js';
 
 /** The snapshot format this build writes and reads. */
@@ -17,6 +18,8 @@ export interface SnapshotEnvelope {
   clock: number;
   /** Client sessions, in use order. */
   sessions: SessionTuple[];
+  /** Applied internal request keys (absent in snapshots written before they existed). */
+  requests?: RequestWindowTuple[];
   /** The user's snapshot (`@Snapshot` or the default instanceToPlain); undefined when it had none. */
   state: unknown;
 }
@@ -54,5 +57,8 @@ export function parseSnapshot(data: Uint8Array, type: string): SnapshotEnvelope 
   if (!isCount(env.index) || !isCount(env.term)) throw new RsmError('bad_snapshot', 'snapshot index and term must be integers >= 0');
   if (typeof env.clock !== 'number' || !Number.isFinite(env.clock)) throw new RsmError('bad_snapshot', 'snapshot clock must be a finite number');
   if (!Array.isArray(env.sessions)) throw new RsmError('bad_snapshot', 'snapshot sessions must be an array');
-  return { version: env.version, type: env.type, index: env.index, term: env.term, clock: env.clock, sessions: env.sessions, state: env.state };
+  if (env.requests !== undefined && !Array.isArray(env.requests)) throw new RsmError('bad_snapshot', 'snapshot requests must be an array');
+  const out: SnapshotEnvelope = { version: env.version, type: env.type, index: env.index, term: env.term, clock: env.clock, sessions: env.sessions, state: env.state };
+  if (env.requests !== undefined) out.requests = env.requests;
+  return out;
 }

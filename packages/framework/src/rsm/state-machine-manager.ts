@@ -6,6 +6,7 @@ import { decodeCommand, encodeCommand, type CommandPayload } from './command-cod
 import type { CommandContext } from './command-context.js';
 import { CommandErrorResult, DuplicateCommand, errorResultOf } from './command-result.js';
 import type { PreparedArgs, ReplicatedMachine } from './replicated-machine.js';
+import { RequestTable, type RequestKey } from './request-table.js';
 import { RsmError } from './rsm-error.js';
 import { SessionTable } from './session-table.js';
 import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
@@ -35,6 +36,8 @@ export interface CapturedSnapshot {
 export interface ProposalSession {
   clientId?: string;
   sequence?: number;
+  /** Without a client id: the internal key that makes the command at-most-once (see RequestTable). */
+  request?: RequestKey;
 }
 
 export type AppliedListener = (entry: AppliedEntry) => void;
@@ -70,6 +73,8 @@ function plainResult(v: unknown): unknown {
  */
 export class StateMachineManager implements GroupStateMachine {
   private sessions: SessionTable;
+  /** Internal request keys of commands without a session: a second copy in the log is not applied. */
+  private requests: RequestTable;
   private readonly ring: AppliedRing;
   private readonly sessionTtlMs: number;
   private readonly appliedListeners = new Set<AppliedListener>();
@@ -102,6 +107,7 @@ export class StateMachineManager implements GroupStateMachine {
     }
     this.sessionTtlMs = ttl;
     this.sessions = new SessionTable(ttl);
+    this.requests = new RequestTable(ttl);
     this.ring = new AppliedRing(recent, 0);
   }
 
@@ -123,6 +129,11 @@ export class StateMachineManager implements GroupStateMachine {
     return this.sessions.size;
   }
 
+  /** Request keys remembered (over all origins), for metrics and tests. */
+  get requestRecordCount(): number {
+    return this.requests.records;
+  }
+
   // ------------------------------------------------------------------ proposer side
 
   /**
@@ -133,6 +144,7 @@ export class StateMachineManager implements GroupStateMachine {
     const payload: CommandPayload = { command: name, args, timestamp };
     if (session.clientId !== undefined) payload.clientId = session.clientId;
     if (session.sequence !== undefined) payload.sequence = session.sequence;
+    if (session.request !== undefined && session.clientId === undefined) payload.request = session.request;
     const bytes = encodeCommand(payload);
     // Checked as every replica will see it: the entry's JSON, not the caller's object (a Date or
     // an undefined field would convert differently).
@@ -191,7 +203,21 @@ export class StateMachineManager implements GroupStateMachine {
     }
     this.clock = Math.max(this.clock, payload.timestamp);
     this.sessions.expire(this.clock);
-    const { clientId, sequence } = payload;
+    this.requests.expire(this.clock);
+    const { clientId, sequence, request } = payload;
+    if (request !== undefined) {
+      const verdict = this.requests.admit(request, this.clock);
+      if (verdict.kind !== 'new') {
+        // Not applied, and not shown to watchers: it changed nothing.
+        this.lastIndex = e.index;
+        this.lastTerm = e.term;
+        if (verdict.kind === 'duplicate') return new DuplicateCommand(verdict.index, verdict.result);
+        return new CommandErrorResult(
+          'request_expired',
+          `request ${request.origin}:${request.seq} committed after its origin had stopped waiting for it (floor ${verdict.floor}); it was not applied`,
+        );
+      }
+    }
     if (clientId !== undefined) {
       const s = this.sessions.get(clientId);
       if (s && sequence! <= s.sequence) {
@@ -221,6 +247,7 @@ export class StateMachineManager implements GroupStateMachine {
 
   private complete(e: Entry, payload: CommandPayload, result: unknown): unknown {
     if (payload.clientId !== undefined) this.sessions.record(payload.clientId, payload.sequence!, result, this.clock, e.index);
+    else if (payload.request !== undefined) this.requests.record(payload.request, result, e.index);
     return this.finish(e, payload.command, payload.args, result);
   }
 
@@ -265,6 +292,7 @@ export class StateMachineManager implements GroupStateMachine {
       term: this.lastTerm,
       clock: this.clock,
       sessions: this.sessions.toTuples(),
+      requests: this.requests.toTuples(),
       state,
     };
     const { index, term } = envelope;
@@ -299,12 +327,14 @@ export class StateMachineManager implements GroupStateMachine {
   private async restoreNow(data: Uint8Array): Promise<void> {
     const env = parseSnapshot(data, this.type);
     const sessions = SessionTable.fromTuples(this.sessionTtlMs, env.sessions);
+    const requests = RequestTable.fromTuples(this.sessionTtlMs, env.requests);
     try {
       await this.machine.restoreState(env.state);
     } catch (e) {
       throw new RsmError('bad_snapshot', `state machine "${this.type}" could not restore the snapshot's state: ${(e as Error).message}`);
     }
     this.sessions = sessions;
+    this.requests = requests;
     this.lastIndex = env.index;
     this.lastTerm = env.term;
     this.clock = env.clock;

@@ -19,6 +19,8 @@ import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
 import { HostError } from '../host/errors.js';
 import type { NodeHost } from '../host/node-host.js';
 import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js';
+import { RequestKeyAllocator } from '../rsm/request-table.js';
+import { newOrigin } from '../rsm/origin.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 
 export interface NodeRaftServiceOptions {
@@ -42,11 +44,14 @@ export class NodeRaftService implements RaftService {
   readonly nodeId: NodeId;
   private readonly host: NodeHost;
   private readonly timeoutMs: number;
+  /** Keys for in-process callers' commands that come without a session or a key. */
+  private readonly requestKeys: RequestKeyAllocator;
 
   constructor(private readonly opts: NodeRaftServiceOptions) {
     this.host = opts.host;
     this.nodeId = opts.host.id;
     this.timeoutMs = opts.requestTimeoutMs ?? 5_000;
+    this.requestKeys = new RequestKeyAllocator(newOrigin(this.nodeId));
   }
 
   private manager(group: string): StateMachineManager {
@@ -105,16 +110,35 @@ export class NodeRaftService implements RaftService {
   async command(group: string, name: string, args: unknown, opts: CommandOptions = {}): Promise<CommandOutcome> {
     const manager = this.manager(group);
     this.requireLeader(group);
-    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : {};
-    const bytes = manager.prepareCommand(name, args, session);
+    const own = opts.clientId === undefined && opts.request === undefined ? this.requestKeys.allocate() : undefined;
+    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : { request: opts.request ?? own!.key };
     try {
-      const r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
-      // A retry of an applied (client id, sequence) answers the first result and its index.
+      const bytes = manager.prepareCommand(name, args, session);
+      let r;
+      try {
+        r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
+      } catch (e) {
+        throw this.translateProposal(group, e);
+      }
+      // A retry of an applied (client id, sequence) or request key answers the first result and its index.
       if (r.result instanceof DuplicateCommand) return { result: unwrapCommandResult(r.result.result), index: r.result.index || r.index };
       return { result: unwrapCommandResult(r.result), index: r.index };
-    } catch (e) {
-      throw this.translate(group, e);
+    } finally {
+      own?.release();
     }
+  }
+
+  /**
+   * A failed proposal. Refused before it reached the log (not the leader, a transfer running) or
+   * overwritten by a new leader: it was not applied. Anything else (a deadline, the leadership or
+   * the node lost while it was in flight) leaves its fate unknown: the answer says so, and it is
+   * never re-sent by the server.
+   */
+  private translateProposal(group: string, e: unknown): unknown {
+    if (!(e instanceof HostError)) return e;
+    if (e.code === 'not_leader' || e.code === 'proposal_dropped' || e.code === 'bad_request') return this.translate(group, e);
+    const code = e.code === 'timeout' ? 'timeout' : 'unavailable';
+    return new RaftApiError(code, `${e.message} (the outcome is unknown: the command may or may not be applied)`, { outcome: 'unknown' });
   }
 
   async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {

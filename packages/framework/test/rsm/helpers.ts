@@ -1,13 +1,15 @@
 import { EntryType, type Entry } from '../../src/core/types.js';
 import { encodeCommand } from '../../src/rsm/command-codec.js';
+import type { RequestKey } from '../../src/rsm/request-table.js';
 
 export const T0 = 1_700_000_000_000;
 
 /** A command entry as the host hands it to apply(). */
-export function entry(index: number, command: string, args?: unknown, opts: { clientId?: string; sequence?: number; timestamp?: number; term?: number } = {}): Entry {
+export function entry(index: number, command: string, args?: unknown, opts: { clientId?: string; sequence?: number; request?: RequestKey; timestamp?: number; term?: number } = {}): Entry {
   const payload: Parameters<typeof encodeCommand>[0] = { command, args, timestamp: opts.timestamp ?? T0 + index };
   if (opts.clientId !== undefined) payload.clientId = opts.clientId;
   if (opts.sequence !== undefined) payload.sequence = opts.sequence;
+  if (opts.request !== undefined) payload.request = opts.request;
   return { index, term: opts.term ?? 1, type: EntryType.Normal, data: encodeCommand(payload) };
 }
 
