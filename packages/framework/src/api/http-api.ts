@@ -283,7 +283,11 @@ class ApiStats {
  *
  * Bodies: at most `maxBodyBytes`, UTF-8 JSON; an empty body is `{}` for commands and queries.
  * Exactly-once: `X-Raft-Client-Id` + `X-Raft-Sequence` are validated and passed to
- * `service.command` as `clientId`/`sequence`.
+ * `service.command` as `clientId`/`sequence`. At most once without them: the command gets a
+ * request key here (or keeps the `X-Raft-Request-Id: origin:seq:floor` a forwarding node gave it),
+ * passed as `request` and sent along with every forward; a second copy in the log is not applied.
+ * An answer whose outcome is unknown (timeout, leadership lost, a forward broken after it was
+ * sent) is a 503 with `"outcome": "unknown"`; the node never re-sends such a command.
  *
  * Leader handling: when the service throws `not_leader` for a command, a query, or a membership /
  * leader-transfer change, the request is forwarded to the leader's URL (same method, path, query,
