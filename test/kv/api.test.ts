@@ -310,6 +310,16 @@ test('421 with X-Raft-No-Forward on a follower names the leader (id and url)', a
     const q = await c.query(f, 'get', { key: k('nofwd') }, 'lease', { headers: { 'x-raft-no-forward': '1' } });
     assertError(q, 421, 'not_leader');
     assert.deepEqual(q.body.leader, { id: leader, url: c.urlOf(leader) });
+    // a linearizable read (the default) names the leader too, instead of serving it by ReadIndex
+    for (const consistency of ['linearizable', undefined]) {
+      const lin = await c.query(f, 'get', { key: k('nofwd') }, consistency, { headers: { 'x-raft-no-forward': '1' } });
+      assertError(lin, 421, 'not_leader');
+      assert.deepEqual(lin.body.leader, { id: leader, url: c.urlOf(leader) });
+    }
+    // without the header a follower serves it itself
+    const served = await c.query(f, 'get', { key: k('nofwd') });
+    assert.equal(served.status, 200, served.text);
+    assert.equal(served.headers['x-raft-forwarded-to'], undefined, 'served by the follower, not forwarded');
     // local reads never need the leader
     const l = await c.query(f, 'get', { key: k('nofwd') }, 'local', { headers: { 'x-raft-no-forward': '1' } });
     assert.equal(l.status, 200, l.text);

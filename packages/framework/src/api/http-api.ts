@@ -443,6 +443,16 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       case 'query': {
         const consistency = consistencyOf(query);
         const a = await args(req);
+        // A follower serves linearizable reads itself (ReadIndex through the leader); a client
+        // that asked not to be forwarded wants the leader named instead, as for commands.
+        if (consistency === 'linearizable' && isTrue(req.headers['x-raft-no-forward'])) {
+          const leader = service.leaderOf(group);
+          if (leader?.id !== service.nodeId) {
+            const hint = leader ? { id: leader.id, ...(leader.url ? { url: leader.url } : {}) } : {};
+            await notLeader(req, res, group, pathAndQuery, a.raw, hint, `node ${service.nodeId} does not lead group ${JSON.stringify(group)}`, Date.now() + timeoutMs);
+            return;
+          }
+        }
         return onLeader(req, res, group, pathAndQuery, a.raw, () => service.query(group, name, a.value, consistency), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
       }
       case 'groups': {
