@@ -526,6 +526,20 @@ test(
     }, 40_000, `the followers of ${QUIET} to quiesce`, 1000);
     t.diagnostic(`${QUIET} idle for ${Date.now() - quietSince} ms; followers quiesced; killing its leader ${leader}`);
     await c.kill(leader);
+    // Without any request to the quiet group, its survivors stop reporting the dead leader
+    // (status, and so /readyz) and elect a new one: quiet beats every 3 election timeouts, a
+    // follower wakes after 5 of silence (about 5 s here), then an election.
+    const killedAt = Date.now();
+    await eventually(
+      async () => {
+        const sts = await Promise.all(followers.map((id) => quietStatus(id)));
+        return sts.every((g) => g?.leader !== leader) && sts.some((g) => g?.role === 'leader') ? true : undefined;
+      },
+      15_000,
+      `the survivors of ${QUIET} to elect a new leader without being asked`,
+      200,
+    );
+    t.diagnostic(`${QUIET}: new leader elected ${Date.now() - killedAt} ms after the kill, with no request to it`);
     // kv, which was busy, fails over as usual
     await c.waitLeader(followers);
     // the quiet group must too: commands through the survivors succeed within a few election timeouts

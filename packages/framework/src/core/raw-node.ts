@@ -60,6 +60,11 @@ export class RawNode {
     this.raft.tick();
   }
 
+  /** A leader sends a heartbeat to every follower now (a no-op on other roles). */
+  heartbeat(): void {
+    this.raft.step(makeMessage({ type: MessageType.Beat }));
+  }
+
   /** Starts an election now (if this node may lead). */
   campaign(): void {
     this.raft.step(makeMessage({ type: MessageType.Hup }));

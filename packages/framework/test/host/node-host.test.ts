@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, clusterWithStores, enc, waitFor } from './fixtures.js';
 import { HostError } from '../../src/host/errors.js';
 import { Role } from '../../src/core/types.js';
+import { QUIET_BEAT_ELECTIONS } from '../../src/host/raft-group.js';
 import { ConfChangeTransition, ConfChangeType } from '../../src/core/confchange/types.js';
 
 test('three hosts elect a leader, replicate proposals and answer with the result and index', async () => {
@@ -108,6 +109,36 @@ test('idle groups quiesce and wake on a proposal', async () => {
     assert.equal(leader.host.groupStatus('q7').role, Role.Leader);
     // Still one leader per group, unchanged by quiescing.
     for (const n of names) assert.ok(c.leaderOf(n));
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a quiesced group keeps a live leader without waking, and notices a dead one in bounded time', async () => {
+  const c = new HostCluster([1, 2, 3], { quiesceTicks: 20 });
+  await c.startAll();
+  try {
+    await c.createGroup('q');
+    const leader = await c.waitLeader('q');
+    await leader.host.propose('q', enc('x'));
+    const all = () => [1, 2, 3].map((id) => c.get(id).host.groupStatus('q'));
+    await waitFor(() => all().every((g) => g.quiesced), 5000, 'the group to quiesce');
+    const term = leader.host.groupStatus('q').term;
+    // Quiet beats from a live leader (every QUIET_BEAT_ELECTIONS election timeouts) keep the
+    // followers asleep: nobody wakes or campaigns over many beat intervals.
+    await new Promise((r) => setTimeout(r, 12 * QUIET_BEAT_ELECTIONS * 10 * 5));
+    assert.ok(all().every((g) => g.quiesced && g.term === term && g.leader === leader.id), JSON.stringify(all()));
+
+    // The leader dies (cut off from everyone) while the group is quiet; no request reaches it.
+    const others = c.ids.filter((id) => id !== leader.id);
+    c.hub.isolate(leader.id, others);
+    const t0 = Date.now();
+    await waitFor(() => others.every((id) => c.get(id).host.groupStatus('q').leader !== leader.id), 5000, 'the followers to stop reporting the dead leader');
+    const noticedMs = Date.now() - t0;
+    await waitFor(() => others.some((id) => c.get(id).host.groupStatus('q').role === Role.Leader), 5000, 'a new leader among the survivors');
+    // The bound: (QUIET_BEAT_ELECTIONS + 2) election timeouts of silence, then an election
+    // (50 ms election timeouts here); generous for a busy machine.
+    assert.ok(noticedMs < 20 * (QUIET_BEAT_ELECTIONS + 4) * 10 * 5, `noticed after ${noticedMs} ms`);
   } finally {
     await c.stopAll();
   }
