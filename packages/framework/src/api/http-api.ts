@@ -21,7 +21,7 @@ import {
 } from './http-util.js';
 import { RequestKeyAllocator, formatRequestKey, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
-import type { CommandOptions, Consistency, RaftService } from './raft-service.js';
+import type { CommandOptions, Consistency, MemberRole, MembershipChangeItem, MembershipTransition, RaftService } from './raft-service.js';
 import { WatchHub, type WatchOptions } from './watch.js';
 
 export interface ApiHandlerOptions {
@@ -63,6 +63,7 @@ type RouteName =
   | 'schema'
   | 'watch'
   | 'members'
+  | 'membership'
   | 'member'
   | 'promote'
   | 'demote'
@@ -88,6 +89,7 @@ const METHODS: Record<RouteName, readonly string[]> = {
   command: ['POST'],
   query: ['POST'],
   members: ['POST'],
+  membership: ['POST'],
   member: ['DELETE'],
   promote: ['POST'],
   demote: ['POST'],
@@ -122,6 +124,7 @@ function matchRoute(s: string[]): Match | undefined {
       if (a === 'schema') return r('schema', group);
       if (a === 'watch') return r('watch', group);
       if (a === 'members') return r('members', group);
+      if (a === 'membership') return r('membership', group);
       if (a === 'snapshot') return r('snapshot', group);
       return undefined;
     case 5:
@@ -166,6 +169,33 @@ function requestKeyOf(req: IncomingMessage, keys: RequestKeyAllocator): { key: R
   const key = typeof h === 'string' ? parseRequestKey(h) : undefined;
   if (!key) throw badRequest('X-Raft-Request-Id must be origin:sequence:floor (origin 1-64 of [A-Za-z0-9._-], 0 <= floor <= sequence)', 'X-Raft-Request-Id');
   return { key, release: () => {} };
+}
+
+const ROLES: readonly MemberRole[] = ['voter', 'learner', 'witness'];
+const TRANSITIONS: readonly MembershipTransition[] = ['auto', 'joint', 'explicit'];
+const ADDRESS = /^\S+$/;
+
+function roleOf(v: unknown, field: string, dflt: MemberRole | undefined, extra: readonly string[] = []): MemberRole {
+  if (v === undefined && dflt !== undefined) return dflt;
+  if (typeof v !== 'string' || !([...ROLES, ...extra] as readonly string[]).includes(v)) {
+    throw badRequest(`${field} must be ${[...ROLES, ...extra].map((r) => JSON.stringify(r)).join(', ')}`, field);
+  }
+  return v as MemberRole;
+}
+
+/** The body of POST .../membership: `{"changes":[{"id","role","address"?}], "transition"?}`. */
+function membershipChanges(b: Record<string, unknown>): { changes: MembershipChangeItem[]; transition: MembershipTransition } {
+  if (!Array.isArray(b['changes'])) throw badRequest('changes must be an array of {"id","role","address"?} (empty: leave the joint configuration)', 'changes');
+  const t = b['transition'] ?? 'auto';
+  if (typeof t !== 'string' || !(TRANSITIONS as readonly string[]).includes(t)) throw badRequest('transition must be "auto", "joint" or "explicit"', 'transition');
+  const changes = (b['changes'] as unknown[]).map((x, i): MembershipChangeItem => {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw badRequest(`changes[${i}] must be an object {"id","role","address"?}`, `changes[${i}]`);
+    const o = x as Record<string, unknown>;
+    const item: MembershipChangeItem = { id: positiveInt(o['id'], `changes[${i}].id`), role: roleOf(o['role'], `changes[${i}].role`, undefined, ['removed']) };
+    if (o['address'] !== undefined) item.address = requireString(o['address'], `changes[${i}].address`, 256, ADDRESS);
+    return item;
+  });
+  return { changes, transition: t as MembershipTransition };
 }
 
 function singleParam(q: URLSearchParams, name: string): string | undefined {
@@ -272,6 +302,7 @@ class ApiStats {
  * `GET /v1/groups/{group}/schema`, `GET /v1/groups/{group}/watch?from=` (WebSocket or NDJSON),
  * `GET /v1/status`, `POST /v1/groups`, `POST /v1/groups/{group}/members`,
  * `DELETE /v1/groups/{group}/members/{id}`, `POST .../members/{id}/promote|demote`,
+ * `POST /v1/groups/{group}/membership` (several changes as one; joint consensus),
  * `POST /v1/groups/{group}/leader/transfer`, `POST /v1/groups/{group}/snapshot`, `GET /metrics`,
  * `GET /healthz`, `GET /readyz`. Path segments are URL-decoded after splitting (`%2F` stays in its
  * segment; a bad escape is 400).
@@ -467,7 +498,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
           const id = positiveInt(o['id'], `members[${i}].id`);
           if (seen.has(id)) throw badRequest(`members[${i}].id ${id} is listed twice`, `members[${i}].id`);
           seen.add(id);
-          return { id, address: requireString(o['address'], `members[${i}].address`, 256, /^\S+$/) };
+          return { id, address: requireString(o['address'], `members[${i}].address`, 256, ADDRESS), role: roleOf(o['role'], `members[${i}].role`, 'voter') };
         });
         await withTimeout(service.createGroup(g, type, members, { localOnly: req.headers['x-raft-local'] === '1' }), timeoutMs);
         return sendJson(res, 201, { group: g, type, members });
@@ -475,10 +506,22 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       case 'members': {
         const { raw, value: b } = await jsonObject(req);
         const id = positiveInt(b['id'], 'id');
-        const address = requireString(b['address'], 'address', 256, /^\S+$/);
-        const role = b['role'] ?? 'learner';
-        if (role !== 'voter' && role !== 'learner') throw badRequest('role must be "voter" or "learner"', 'role');
+        const address = requireString(b['address'], 'address', 256, ADDRESS);
+        const role = roleOf(b['role'], 'role', 'learner');
         return onLeader(req, res, group, pathAndQuery, raw, () => service.addMember(group, id, address, role), () => sendJson(res, 200, { group, id, address, role }));
+      }
+      case 'membership': {
+        const { raw, value: b } = await jsonObject(req);
+        const { changes, transition } = membershipChanges(b);
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          raw,
+          () => service.changeMembership(group, changes, transition),
+          (info) => sendJson(res, 200, { group, members: info.members, ...(info.jointOutgoing ? { jointOutgoing: info.jointOutgoing } : {}) }),
+        );
       }
       case 'member': {
         const id = positiveInt(name, 'id');

@@ -42,6 +42,35 @@ export interface MemberInfo {
   address?: string;
 }
 
+/** A member's role in a group. */
+export type MemberRole = 'voter' | 'learner' | 'witness';
+
+/** A founding member of a group, as `POST /v1/groups` takes it (role defaults to voter). */
+export interface GroupMemberSpec {
+  id: NodeId;
+  address: string;
+  role?: MemberRole;
+}
+
+/**
+ * One item of a membership change: the role a member should have afterwards. A new member
+ * needs its `address`; `removed` takes a member out; voter/learner on an existing member
+ * promotes or demotes it.
+ */
+export interface MembershipChangeItem {
+  id: NodeId;
+  role: MemberRole | 'removed';
+  address?: string;
+}
+
+/**
+ * How a change is applied: `auto` (default) makes a single voter change directly and anything
+ * larger through a joint configuration left automatically; `joint` always goes through a joint
+ * configuration left automatically; `explicit` enters the joint configuration and stays in it
+ * until a change with no items (leave) is made.
+ */
+export type MembershipTransition = 'auto' | 'joint' | 'explicit';
+
 export interface GroupInfo {
   group: string;
   type: string;
@@ -54,6 +83,8 @@ export interface GroupInfo {
   firstIndex: number;
   lastIndex: number;
   members: MemberInfo[];
+  /** In a joint configuration: the voters of the outgoing configuration (absent otherwise). */
+  jointOutgoing?: NodeId[];
 }
 
 export interface NodeStatus {
@@ -112,8 +143,14 @@ export interface RaftService {
    * `localOnly` (how one member asks another). Creating an existing group of the same type is
    * not an error, so a failed creation can be retried.
    */
-  createGroup(group: string, type: string, members: { id: NodeId; address: string }[], opts?: { localOnly?: boolean }): Promise<void>;
-  addMember(group: string, id: NodeId, address: string, role: 'voter' | 'learner'): Promise<void>;
+  createGroup(group: string, type: string, members: GroupMemberSpec[], opts?: { localOnly?: boolean }): Promise<void>;
+  addMember(group: string, id: NodeId, address: string, role: MemberRole): Promise<void>;
+  /**
+   * Several membership changes as one (through joint consensus when more than one voter
+   * changes); an empty list leaves an explicit joint configuration. Resolves once applied (for
+   * an automatic joint change: once the joint configuration was left), with the group's members.
+   */
+  changeMembership(group: string, changes: MembershipChangeItem[], transition?: MembershipTransition): Promise<GroupInfo>;
   removeMember(group: string, id: NodeId): Promise<void>;
   promote(group: string, id: NodeId): Promise<void>;
   demote(group: string, id: NodeId): Promise<void>;

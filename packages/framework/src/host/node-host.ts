@@ -68,7 +68,8 @@ export interface GroupStatus {
   applied: number;
   lastIndex: number;
   firstIndex: number;
-  members: { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[] };
+  /** `outgoing`: the voters of the outgoing configuration while joint (empty otherwise). */
+  members: { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[]; outgoing: NodeId[] };
   quiesced: boolean;
 }
 
@@ -701,7 +702,10 @@ export class NodeHost {
     this.log.info({ group: g.name, role, leader: lead, term: g.node.term }, 'role changed');
   }
 
-  /** New members' addresses travel in the change's context: {"address":"host:port"}. */
+  /**
+   * New members' addresses travel in the change's context: {"address":"host:port"} for the
+   * members a change adds, or {"addresses":{"4":"host:port",...}} per member.
+   */
   private onConfChanges(g: RaftGroup, entries: Entry[]): void {
     for (const e of entries) {
       if (e.type !== EntryType.ConfChange) continue;
@@ -713,15 +717,17 @@ export class NodeHost {
       }
       this.log.info({ group: g.name, index: e.index, changes: cc.changes }, 'membership change applied');
       if (!cc.context) continue;
-      let address: unknown;
+      let ctx: { address?: unknown; addresses?: unknown };
       try {
-        address = (JSON.parse(cc.context) as { address?: unknown }).address;
+        ctx = JSON.parse(cc.context) as typeof ctx;
       } catch {
         continue;
       }
-      if (typeof address !== 'string') continue;
+      const perMember = typeof ctx.addresses === 'object' && ctx.addresses !== null ? (ctx.addresses as Record<string, unknown>) : {};
       for (const ch of cc.changes) {
         if (ch.type === ConfChangeType.RemoveNode || ch.nodeId === this.id) continue;
+        const address = perMember[String(ch.nodeId)] ?? ctx.address;
+        if (typeof address !== 'string') continue;
         try {
           this.opts.transport.setPeer(ch.nodeId, address);
           void this.addresses.set(ch.nodeId, address);

@@ -301,10 +301,15 @@ export class RaftGroup {
   }
 
   /** The voters and learners of the current configuration, for routing and status. */
-  members(): { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[] } {
+  members(): { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[]; outgoing: NodeId[] } {
     const cs = this.node.confState();
     const voters = [...new Set([...cs.voters, ...cs.votersOutgoing])].sort((a, b) => a - b);
-    return { voters, learners: [...cs.learners, ...cs.learnersNext].sort((a, b) => a - b), witnesses: cs.witnesses };
+    return {
+      voters,
+      learners: [...cs.learners, ...cs.learnersNext].sort((a, b) => a - b),
+      witnesses: cs.witnesses,
+      outgoing: [...cs.votersOutgoing].sort((a, b) => a - b),
+    };
   }
 }
 

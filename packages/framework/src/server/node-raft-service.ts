@@ -7,8 +7,12 @@ import type {
   CommandOutcome,
   Consistency,
   GroupInfo,
+  GroupMemberSpec,
   GroupSchema,
   MemberInfo,
+  MemberRole,
+  MembershipChangeItem,
+  MembershipTransition,
   NodeStatus,
   QueryOutcome,
   RaftService,
@@ -22,6 +26,12 @@ import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js'
 import { RequestKeyAllocator } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
+
+const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = {
+  voter: ConfChangeType.AddVoter,
+  learner: ConfChangeType.AddLearner,
+  witness: ConfChangeType.AddWitness,
+};
 
 export interface NodeRaftServiceOptions {
   host: NodeHost;
@@ -181,6 +191,7 @@ export class NodeRaftService implements RaftService {
       lastIndex: st.lastIndex,
       members,
     };
+    if (st.members.outgoing.length > 0) info.jointOutgoing = st.members.outgoing;
     const url = st.leader ? this.urlOf(st.leader) : undefined;
     if (url) info.leaderUrl = url;
     return info;
@@ -195,7 +206,7 @@ export class NodeRaftService implements RaftService {
     return { id: this.nodeId, address: this.opts.address, groups: this.host.status().groups.map((g) => this.groupInfo(g.group)) };
   }
 
-  async createGroup(group: string, type: string, members: { id: NodeId; address: string }[], opts: { localOnly?: boolean } = {}): Promise<void> {
+  async createGroup(group: string, type: string, members: GroupMemberSpec[], opts: { localOnly?: boolean } = {}): Promise<void> {
     this.opts.registry.require(type);
     if (members.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one member', { field: 'members' });
     const ids = new Set<NodeId>();
@@ -205,12 +216,15 @@ export class NodeRaftService implements RaftService {
       ids.add(m.id);
     }
     if (!ids.has(this.nodeId)) throw new RaftApiError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
+    const byRole = (role: MemberRole) => members.filter((m) => (m.role ?? 'voter') === role).map((m) => m.id).sort((a, b) => a - b);
+    const roles = { voters: byRole('voter'), learners: byRole('learner'), witnesses: byRole('witness') };
+    if (roles.voters.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
     for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
     if (this.host.hasGroup(group)) {
       if (this.host.groupType(group) !== type) throw new RaftApiError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
     } else {
       try {
-        await this.host.createGroup(group, { type, voters: [...ids].sort((a, b) => a - b) });
+        await this.host.createGroup(group, { type, ...roles });
       } catch (e) {
         throw this.translate(group, e);
       }
@@ -239,7 +253,7 @@ export class NodeRaftService implements RaftService {
     }
   }
 
-  private async changeMembership(group: string, cc: ConfChange): Promise<void> {
+  private async proposeMembership(group: string, cc: ConfChange): Promise<void> {
     this.manager(group);
     this.requireLeader(group);
     try {
@@ -254,32 +268,76 @@ export class NodeRaftService implements RaftService {
     return this.groupInfo(group).members;
   }
 
-  async addMember(group: string, id: NodeId, address: string, role: 'voter' | 'learner'): Promise<void> {
+  async addMember(group: string, id: NodeId, address: string, role: MemberRole): Promise<void> {
     if (this.members(group).some((m) => m.id === id)) throw new RaftApiError('conflict', `node ${id} is already a member of "${group}"`);
-    await this.changeMembership(group, {
+    await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
-      changes: [{ type: role === 'voter' ? ConfChangeType.AddVoter : ConfChangeType.AddLearner, nodeId: id }],
+      changes: [{ type: CHANGE_OF_ROLE[role], nodeId: id }],
       context: JSON.stringify({ address }),
     });
   }
 
   async removeMember(group: string, id: NodeId): Promise<void> {
     if (!this.members(group).some((m) => m.id === id)) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
-    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }] });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }] });
   }
 
   async promote(group: string, id: NodeId): Promise<void> {
     const m = this.members(group).find((x) => x.id === id);
     if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
     if (m.role !== 'learner') throw new RaftApiError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
-    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddVoter, nodeId: id }] });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddVoter, nodeId: id }] });
   }
 
   async demote(group: string, id: NodeId): Promise<void> {
     const m = this.members(group).find((x) => x.id === id);
     if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
     if (m.role !== 'voter') throw new RaftApiError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
-    await this.changeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: id }] });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: id }] });
+  }
+
+  async changeMembership(group: string, changes: MembershipChangeItem[], transition: MembershipTransition = 'auto'): Promise<GroupInfo> {
+    this.manager(group);
+    const before = this.groupInfo(group);
+    const current = new Map(before.members.map((m) => [m.id, m]));
+    const joint = before.jointOutgoing !== undefined;
+    if (changes.length === 0) {
+      if (!joint) throw new RaftApiError('conflict', `group "${group}" is not in a joint configuration: there is nothing to leave`);
+      await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [] });
+      return this.groupInfo(group);
+    }
+    if (joint) throw new RaftApiError('conflict', `group "${group}" is in a joint configuration; leave it first (a change with no items)`);
+    const addresses: Record<string, string> = {};
+    const seen = new Set<NodeId>();
+    const singles = changes.map((c, i) => {
+      if (seen.has(c.id)) throw new RaftApiError('bad_request', `node ${c.id} is named twice`, { field: `changes[${i}].id` });
+      seen.add(c.id);
+      const member = current.get(c.id);
+      if (c.role === 'removed') {
+        if (!member) throw new RaftApiError('not_found', `node ${c.id} is not a member of "${group}"`, { field: `changes[${i}].id` });
+        return { type: ConfChangeType.RemoveNode, nodeId: c.id };
+      }
+      if (member?.role === c.role) throw new RaftApiError('conflict', `node ${c.id} is already a ${c.role} of "${group}"`, { field: `changes[${i}].role` });
+      if (!member) {
+        if (c.address === undefined) throw new RaftApiError('bad_request', `node ${c.id} is new to "${group}": its address is required`, { field: `changes[${i}].address` });
+        addresses[String(c.id)] = c.address;
+      }
+      return { type: CHANGE_OF_ROLE[c.role], nodeId: c.id };
+    });
+    const mode = { auto: ConfChangeTransition.Auto, joint: ConfChangeTransition.JointImplicit, explicit: ConfChangeTransition.JointExplicit }[transition];
+    const cc: ConfChange = { transition: mode, changes: singles };
+    if (Object.keys(addresses).length > 0) cc.context = JSON.stringify({ addresses });
+    await this.proposeMembership(group, cc);
+    if (transition !== 'explicit') {
+      // A joint configuration entered automatically is left by the leader right away: answer
+      // once the group is out of it, so the caller's next change is not refused.
+      const deadline = Date.now() + this.timeoutMs;
+      while (this.host.groupStatus(group).members.outgoing.length > 0) {
+        if (Date.now() > deadline) throw new RaftApiError('timeout', `group "${group}" entered the joint configuration but has not left it yet; check its status`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return this.groupInfo(group);
   }
 
   async transferLeader(group: string, to: NodeId): Promise<void> {

@@ -1,5 +1,9 @@
 import { RaftApiError } from '../../src/api/errors.js';
 import type {
+  GroupInfo,
+  MemberRole,
+  MembershipChangeItem,
+  MembershipTransition,
   AppliedEntry,
   CommandOptions,
   CommandOutcome,
@@ -28,7 +32,7 @@ interface FakeGroup {
   revision: number;
   sessions: Map<string, { sequence: number; outcome: CommandOutcome }>;
   watchers: Set<Watcher>;
-  members: { id: number; role: 'voter' | 'learner'; address?: string }[];
+  members: { id: number; role: MemberRole; address?: string }[];
 }
 
 export interface Call {
@@ -193,7 +197,20 @@ export class FakeService implements RaftService {
     this.addGroup(group, type);
   }
 
-  async addMember(group: string, id: number, address: string, role: 'voter' | 'learner'): Promise<void> {
+  async changeMembership(group: string, changes: MembershipChangeItem[], transition: MembershipTransition = 'auto'): Promise<GroupInfo> {
+    this.calls.push({ op: 'changeMembership', group, extra: { changes, transition } });
+    const g = this.group(group);
+    this.requireLeader();
+    for (const c of changes) {
+      const i = g.members.findIndex((m) => m.id === c.id);
+      if (c.role === 'removed') g.members.splice(i, 1);
+      else if (i >= 0) g.members[i] = { ...g.members[i]!, role: c.role };
+      else g.members.push({ id: c.id, address: c.address ?? '', role: c.role });
+    }
+    return this.status().groups.find((x) => x.group === group)!;
+  }
+
+  async addMember(group: string, id: number, address: string, role: MemberRole): Promise<void> {
     this.calls.push({ op: 'addMember', group, extra: { id, address, role } });
     const g = this.group(group);
     this.requireLeader();
