@@ -18,10 +18,25 @@ import {
   sendError,
   sendJson,
   splitTarget,
+  withTimeout,
 } from './http-util.js';
-import { RequestKeyAllocator, formatRequestKey, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
+import { RequestKeyAllocator, formatRequestKey } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
-import type { CommandOptions, Consistency, MemberRole, MembershipChangeItem, MembershipTransition, RaftService } from './raft-service.js';
+import type { RaftService } from './raft-service.js';
+import { ApiStats } from './api-stats.js';
+import {
+  ADDRESS,
+  consistencyOf,
+  exactlyOnce,
+  fromOf,
+  groupCreation,
+  isTrue,
+  membershipChanges,
+  notLeaderOf,
+  requestKeyOf,
+  roleOf,
+} from './request-parsing.js';
+import { METHODS, matchRoute, type Match } from './routes.js';
 import { WatchHub, type WatchOptions } from './watch.js';
 
 export interface ApiHandlerOptions {
@@ -50,242 +65,6 @@ export interface ApiHandler {
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Ends every watch stream, drops the forwarding connections and refuses further requests (503). */
   close(): Promise<void>;
-}
-
-type RouteName =
-  | 'healthz'
-  | 'readyz'
-  | 'metrics'
-  | 'status'
-  | 'groups'
-  | 'command'
-  | 'query'
-  | 'schema'
-  | 'watch'
-  | 'members'
-  | 'membership'
-  | 'member'
-  | 'promote'
-  | 'demote'
-  | 'transfer'
-  | 'snapshot';
-
-interface Match {
-  route: RouteName;
-  group: string;
-  /** Command or query name, or the member id segment. */
-  name: string;
-}
-
-const GET = ['GET', 'HEAD'] as const;
-const METHODS: Record<RouteName, readonly string[]> = {
-  healthz: GET,
-  readyz: GET,
-  metrics: GET,
-  status: GET,
-  schema: GET,
-  watch: ['GET'],
-  groups: ['POST'],
-  command: ['POST'],
-  query: ['POST'],
-  members: ['POST'],
-  membership: ['POST'],
-  member: ['DELETE'],
-  promote: ['POST'],
-  demote: ['POST'],
-  transfer: ['POST'],
-  snapshot: ['POST'],
-};
-
-/** The same rule the host applies to group names. */
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const CLIENT_ID = /^[\x20-\x7e]{1,128}$/;
-const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'local'];
-
-function matchRoute(s: string[]): Match | undefined {
-  const r = (route: RouteName, group = '', name = ''): Match | undefined => (s.some((x) => x === '') ? undefined : { route, group, name });
-  if (s.length === 1) {
-    if (s[0] === 'healthz') return r('healthz');
-    if (s[0] === 'readyz') return r('readyz');
-    if (s[0] === 'metrics') return r('metrics');
-    return undefined;
-  }
-  if (s[0] !== 'v1') return undefined;
-  if (s.length === 2) {
-    if (s[1] === 'status') return r('status');
-    if (s[1] === 'groups') return r('groups');
-    return undefined;
-  }
-  if (s[1] !== 'groups' || s.length < 4) return undefined;
-  const group = s[2]!;
-  const [a, b, c] = [s[3], s[4], s[5]];
-  switch (s.length) {
-    case 4:
-      if (a === 'schema') return r('schema', group);
-      if (a === 'watch') return r('watch', group);
-      if (a === 'members') return r('members', group);
-      if (a === 'membership') return r('membership', group);
-      if (a === 'snapshot') return r('snapshot', group);
-      return undefined;
-    case 5:
-      if (a === 'commands') return r('command', group, b);
-      if (a === 'queries') return r('query', group, b);
-      if (a === 'members') return r('member', group, b);
-      if (a === 'leader' && b === 'transfer') return r('transfer', group);
-      return undefined;
-    case 6:
-      if (a === 'members' && c === 'promote') return r('promote', group, b);
-      if (a === 'members' && c === 'demote') return r('demote', group, b);
-      return undefined;
-    default:
-      return undefined;
-  }
-}
-
-function badRequest(message: string, field: string): RaftApiError {
-  return new RaftApiError('bad_request', message, { field });
-}
-
-/** X-Raft-Client-Id (1-128 printable ASCII) and X-Raft-Sequence (positive safe integer), both or neither. */
-function exactlyOnce(req: IncomingMessage): Pick<CommandOptions, 'clientId' | 'sequence'> {
-  const id = req.headers['x-raft-client-id'];
-  const seq = req.headers['x-raft-sequence'];
-  if (id === undefined && seq === undefined) return {};
-  if (id === undefined) throw badRequest('X-Raft-Client-Id is required with X-Raft-Sequence', 'X-Raft-Client-Id');
-  if (seq === undefined) throw badRequest('X-Raft-Sequence is required with X-Raft-Client-Id', 'X-Raft-Sequence');
-  if (typeof id !== 'string' || !CLIENT_ID.test(id)) throw badRequest('X-Raft-Client-Id must be 1 to 128 printable ASCII characters', 'X-Raft-Client-Id');
-  const n = typeof seq === 'string' && /^[1-9][0-9]{0,15}$/.test(seq) ? Number(seq) : NaN;
-  if (!Number.isSafeInteger(n)) throw badRequest('X-Raft-Sequence must be a positive integer', 'X-Raft-Sequence');
-  return { clientId: id, sequence: n };
-}
-
-/**
- * The internal request key of a command without a session: the one a forwarding node gave it
- * (`X-Raft-Request-Id`), or a new one from this node, which is then its first receiver.
- */
-function requestKeyOf(req: IncomingMessage, keys: RequestKeyAllocator): { key: RequestKey; release: () => void } {
-  const h = req.headers['x-raft-request-id'];
-  if (h === undefined) return keys.allocate();
-  const key = typeof h === 'string' ? parseRequestKey(h) : undefined;
-  if (!key) throw badRequest('X-Raft-Request-Id must be origin:sequence:floor (origin 1-64 of [A-Za-z0-9._-], 0 <= floor <= sequence)', 'X-Raft-Request-Id');
-  return { key, release: () => {} };
-}
-
-const ROLES: readonly MemberRole[] = ['voter', 'learner', 'witness'];
-const TRANSITIONS: readonly MembershipTransition[] = ['auto', 'joint', 'explicit'];
-const ADDRESS = /^\S+$/;
-
-function roleOf(v: unknown, field: string, dflt: MemberRole | undefined, extra: readonly string[] = []): MemberRole {
-  if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v !== 'string' || !([...ROLES, ...extra] as readonly string[]).includes(v)) {
-    throw badRequest(`${field} must be ${[...ROLES, ...extra].map((r) => JSON.stringify(r)).join(', ')}`, field);
-  }
-  return v as MemberRole;
-}
-
-/** The body of POST .../membership: `{"changes":[{"id","role","address"?}], "transition"?}`. */
-function membershipChanges(b: Record<string, unknown>): { changes: MembershipChangeItem[]; transition: MembershipTransition } {
-  if (!Array.isArray(b['changes'])) throw badRequest('changes must be an array of {"id","role","address"?} (empty: leave the joint configuration)', 'changes');
-  const t = b['transition'] ?? 'auto';
-  if (typeof t !== 'string' || !(TRANSITIONS as readonly string[]).includes(t)) throw badRequest('transition must be "auto", "joint" or "explicit"', 'transition');
-  const changes = (b['changes'] as unknown[]).map((x, i): MembershipChangeItem => {
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw badRequest(`changes[${i}] must be an object {"id","role","address"?}`, `changes[${i}]`);
-    const o = x as Record<string, unknown>;
-    const item: MembershipChangeItem = { id: positiveInt(o['id'], `changes[${i}].id`), role: roleOf(o['role'], `changes[${i}].role`, undefined, ['removed']) };
-    if (o['address'] !== undefined) item.address = requireString(o['address'], `changes[${i}].address`, 256, ADDRESS);
-    return item;
-  });
-  return { changes, transition: t as MembershipTransition };
-}
-
-function singleParam(q: URLSearchParams, name: string): string | undefined {
-  const all = q.getAll(name);
-  if (all.length > 1) throw badRequest(`the query parameter ${name} is given more than once`, name);
-  return all[0];
-}
-
-function consistencyOf(q: URLSearchParams): Consistency {
-  const c = singleParam(q, 'consistency');
-  if (c === undefined) return 'linearizable';
-  if (!(CONSISTENCIES as readonly string[]).includes(c)) throw badRequest('consistency must be linearizable, lease or local', 'consistency');
-  return c as Consistency;
-}
-
-function fromOf(q: URLSearchParams): number | undefined {
-  const f = singleParam(q, 'from');
-  if (f === undefined) return undefined;
-  const n = /^[1-9][0-9]{0,15}$/.test(f) ? Number(f) : NaN;
-  if (!Number.isSafeInteger(n)) throw badRequest('from must be a log index, an integer >= 1', 'from');
-  return n;
-}
-
-function isTrue(v: string | string[] | undefined): boolean {
-  return v === '1' || v === 'true';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new RaftApiError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
-          outcome: 'unknown',
-        }),
-      );
-    }, ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-function notLeaderOf(e: unknown): { id?: number; url?: string } | undefined {
-  if (!(e instanceof Error) || (e as { code?: unknown }).code !== 'not_leader') return undefined;
-  const raw = e instanceof RaftApiError ? e.details['leader'] : (e as { leader?: unknown }).leader;
-  if (typeof raw === 'number') return { id: raw };
-  if (typeof raw === 'object' && raw !== null) {
-    const { id, url } = raw as { id?: unknown; url?: unknown };
-    return { id: typeof id === 'number' ? id : undefined, url: typeof url === 'string' && url !== '' ? url : undefined };
-  }
-  return {};
-}
-
-/** Request counters for /metrics, rendered after the node's own metrics. */
-class ApiStats {
-  readonly requests = new Map<string, number>();
-  forwarded = 0;
-
-  count(route: string, status: number): void {
-    const k = `${route}\u0000${status}`;
-    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
-  }
-
-  render(watchers: number): string {
-    const lines = [
-      '# HELP raftkit_api_requests_total HTTP API requests answered, by route and status',
-      '# TYPE raftkit_api_requests_total counter',
-    ];
-    for (const [k, n] of this.requests) {
-      const [route, status] = k.split('\u0000');
-      lines.push(`raftkit_api_requests_total{route="${route}",status="${status}"} ${n}`);
-    }
-    lines.push(
-      '# HELP raftkit_api_forwarded_total Requests forwarded to the leader',
-      '# TYPE raftkit_api_forwarded_total counter',
-      `raftkit_api_forwarded_total ${this.forwarded}`,
-      '# HELP raftkit_api_watchers Open watch streams (WebSocket and NDJSON)',
-      '# TYPE raftkit_api_watchers gauge',
-      `raftkit_api_watchers ${watchers}`,
-    );
-    return `${lines.join('\n')}\n`;
-  }
 }
 
 /**
@@ -488,18 +267,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       }
       case 'groups': {
         const { value: b } = await jsonObject(req);
-        const g = requireString(b['group'], 'group', 128, GROUP_NAME);
-        const type = requireString(b['type'], 'type', 128);
-        if (!Array.isArray(b['members']) || b['members'].length === 0) throw badRequest('members must be a non-empty array of {"id","address"}', 'members');
-        const seen = new Set<number>();
-        const members = (b['members'] as unknown[]).map((x, i) => {
-          if (typeof x !== 'object' || x === null || Array.isArray(x)) throw badRequest(`members[${i}] must be an object {"id","address"}`, `members[${i}]`);
-          const o = x as Record<string, unknown>;
-          const id = positiveInt(o['id'], `members[${i}].id`);
-          if (seen.has(id)) throw badRequest(`members[${i}].id ${id} is listed twice`, `members[${i}].id`);
-          seen.add(id);
-          return { id, address: requireString(o['address'], `members[${i}].address`, 256, ADDRESS), role: roleOf(o['role'], `members[${i}].role`, 'voter') };
-        });
+        const { group: g, type, members } = groupCreation(b);
         await withTimeout(service.createGroup(g, type, members, { localOnly: req.headers['x-raft-local'] === '1' }), timeoutMs);
         return sendJson(res, 201, { group: g, type, members });
       }

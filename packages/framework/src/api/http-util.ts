@@ -249,3 +249,27 @@ export function requireString(v: unknown, field: string, max = 256, pattern?: Re
   if (pattern && !pattern.test(v)) throw new RaftApiError('bad_request', `${field} is malformed (expected ${pattern.source})`, { field });
   return v;
 }
+
+/** Rejects with a 503 `timeout` (outcome unknown) when `p` has not settled within `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new RaftApiError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
+          outcome: 'unknown',
+        }),
+      );
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

@@ -249,7 +249,16 @@ describe('api routes', () => {
     const ok = await postT('/v1/groups', { group: 'g2', type: 'kv', members: [{ id: 1, address: '127.0.0.1:1' }, { id: 2, address: '127.0.0.1:2' }] });
     assert.equal(ok.status, 201);
     assert.equal(ok.json.group, 'g2');
-    assert.deepEqual(svc.calls.at(-1), { op: 'createGroup', group: 'g2', name: 'kv', extra: [{ id: 1, address: '127.0.0.1:1' }, { id: 2, address: '127.0.0.1:2' }] });
+    // A member's role defaults to voter.
+    assert.deepEqual(svc.calls.at(-1), {
+      op: 'createGroup',
+      group: 'g2',
+      name: 'kv',
+      extra: [
+        { id: 1, address: '127.0.0.1:1', role: 'voter' },
+        { id: 2, address: '127.0.0.1:2', role: 'voter' },
+      ],
+    });
     const dup = await postT('/v1/groups', { group: 'g2', type: 'kv', members: [{ id: 1, address: 'h:1' }] });
     assert.equal(dup.status, 409);
     const cases: [unknown, string][] = [
@@ -260,6 +269,7 @@ describe('api routes', () => {
       [{ group: 'g3', type: 'kv' }, 'members'],
       [{ group: 'g3', type: 'kv', members: [] }, 'members'],
       [{ group: 'g3', type: 'kv', members: [{ id: 0, address: 'h:1' }] }, 'members[0].id'],
+      [{ group: 'g3', type: 'kv', members: [{ id: 1, address: 'h:1', role: 'boss' }] }, 'members[0].role'],
       [{ group: 'g3', type: 'kv', members: [{ id: 1.5, address: 'h:1' }] }, 'members[0].id'],
       [{ group: 'g3', type: 'kv', members: [{ id: 1, address: 'h:1' }, { id: 1, address: 'h:2' }] }, 'members[1].id'],
       [{ group: 'g3', type: 'kv', members: [{ id: 1 }] }, 'members[0].address'],
