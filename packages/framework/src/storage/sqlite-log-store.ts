@@ -28,7 +28,7 @@ export interface SqliteLogStoreOptions extends LogStoreOptions {
   /**
    * PASSIVE checkpoint between writes once the WAL exceeds this many bytes (the next write waits
    * for it, so smaller means shorter stalls); the WAL file is also truncated to this size when it
-   * restarts. Default 16 MiB. When writes pause (maintenanceIdleMs) the WAL is checkpointed with
+   * restarts. Default 4 MiB. When writes pause (maintenanceIdleMs) the WAL is checkpointed with
    * TRUNCATE.
    */
   walCheckpointBytes?: number;
