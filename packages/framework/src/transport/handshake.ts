@@ -1,0 +1,136 @@
+// The upgrade handshake between two nodes, both sides: what a dialling node sends and what an
+// accepting node checks before it gives a socket to the transport.
+//
+// A peer link carries every group's Raft traffic, so nothing may reach it before this check
+// passes: the shared token (compared in constant time over its hash, so neither its length nor
+// a prefix leaks), the wire protocol version (two versions must not guess at each other's
+// frames), the dialler's node id (which the receiver then holds every message to), and the id
+// it meant to reach (so a stale address book hitting the wrong node is refused, not obeyed).
+// Refusals are plain HTTP answers with a reason, counted and logged on this side.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { NodeId } from '../core/types.js';
+import type { TransportContext } from './ws-options.js';
+
+export const HEADER_NODE_ID = 'x-raftkit-node-id';
+export const HEADER_TARGET_ID = 'x-raftkit-target-id';
+export const HEADER_PROTOCOL = 'x-raftkit-protocol';
+export const WIRE_PROTOCOL = '1';
+
+/** Each peer id keeps one inbound connection (a newer one replaces an older); this bounds the rest. */
+const MAX_INBOUND_CONNECTIONS = 1024;
+
+/** What the handshake needs from the transport on the accepting side. */
+export interface UpgradeHost {
+  /** Whether peers are taken now (between start and close). */
+  accepting(): boolean;
+  /** Inbound connections open now. */
+  connections(): number;
+  /** A peer passed the handshake; `ws` is its open socket. */
+  accept(ws: WebSocket, peerId: NodeId, remote: string): void;
+}
+
+/** "host:port", "[v6]:port" or a ws:// / wss:// URL → the peer's WebSocket URL. */
+export function peerUrl(address: string, path: string): string {
+  if (typeof address !== 'string' || address.length === 0) throw new TypeError('peer address must be a non-empty string');
+  const isUrl = /^wss?:\/\//i.test(address);
+  const bad = (why: string) => new TypeError(`invalid peer address ${JSON.stringify(address)}: ${why}`);
+  if (!isUrl) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^\s/?#@:[\]]+):(\d{1,5})$/.exec(address);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw bad('expected host:port');
+  }
+  let url: URL;
+  try {
+    url = new URL(isUrl ? address : `ws://${address}`);
+  } catch {
+    throw bad(isUrl ? 'not a valid URL' : 'expected host:port');
+  }
+  if (!url.hostname) throw bad('no host');
+  if (url.pathname === '/' || url.pathname === '') url.pathname = path;
+  return url.toString();
+}
+
+export class Handshake {
+  private readonly wss: WebSocketServer;
+  private readonly tokenHash: Buffer | null;
+
+  constructor(
+    private readonly selfId: NodeId,
+    private readonly token: string | undefined,
+    private readonly ctx: TransportContext,
+    private readonly host: UpgradeHost,
+  ) {
+    this.tokenHash = token === undefined ? null : sha256(token);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.o.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+  }
+
+  /** Whether inbound peers must present a token. */
+  get authenticated(): boolean {
+    return this.tokenHash !== null;
+  }
+
+  /** The headers a dial to peer `to` carries. */
+  dialHeaders(to: NodeId): Record<string, string> {
+    const headers: Record<string, string> = {
+      [HEADER_NODE_ID]: String(this.selfId),
+      [HEADER_TARGET_ID]: String(to),
+      [HEADER_PROTOCOL]: WIRE_PROTOCOL,
+    };
+    if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
+    return headers;
+  }
+
+  /** The HTTP server's 'upgrade' listener: other paths are left to their owners. */
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return;
+    }
+    if (pathname !== this.ctx.o.path) return; // someone else's upgrade
+    socket.on('error', () => {});
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const refuse = (status: number, reason: string, level: 'warn' | 'error' = 'warn'): void => {
+      this.ctx.counters.inboundRefused++;
+      this.ctx.log[level]({ remote, status, reason, peer: req.headers[HEADER_NODE_ID] }, 'raft transport: refused a peer connection');
+      const body = `${reason}\n`;
+      socket.once('finish', () => socket.destroy());
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    if (!this.host.accepting()) return refuse(503, 'transport is not running');
+    if (this.host.connections() >= MAX_INBOUND_CONNECTIONS) return refuse(503, 'too many peer connections', 'error');
+    if (this.tokenHash !== null) {
+      const auth = req.headers['authorization'];
+      const m = typeof auth === 'string' ? /^Bearer (.+)$/.exec(auth) : null;
+      if (!m) return refuse(401, 'missing token');
+      if (!timingSafeEqual(sha256(m[1]!), this.tokenHash)) return refuse(401, 'wrong token');
+    }
+    if (req.headers[HEADER_PROTOCOL] !== WIRE_PROTOCOL) return refuse(400, `unsupported or missing ${HEADER_PROTOCOL} (want ${WIRE_PROTOCOL})`);
+    const peerId = parseId(req.headers[HEADER_NODE_ID]);
+    if (peerId === null) return refuse(400, `missing or invalid ${HEADER_NODE_ID}`);
+    if (peerId === this.selfId) return refuse(400, 'a node cannot connect to itself');
+    const target = req.headers[HEADER_TARGET_ID];
+    if (target !== undefined && parseId(target) !== this.selfId) return refuse(421, `this is node ${this.selfId}, not ${String(target)}`, 'error');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.host.accept(ws, peerId, remote));
+  };
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+function parseId(v: string | string[] | undefined): NodeId | null {
+  if (typeof v !== 'string' || !/^[1-9][0-9]{0,15}$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+}
