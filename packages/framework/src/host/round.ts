@@ -1,0 +1,221 @@
+// One round of the host's pipeline over every group that has work: a leader's appends go out,
+// everything is persisted in one transaction (one fsync), entries already durable are applied
+// while that write is in flight, then the mirror is updated, dependent messages are sent, and
+// the rest is applied, answered and advanced. The ordering rules here are what makes the host
+// safe (persist before send, nothing applied before it is durable): keep them in this file.
+import { performance } from 'node:perf_hooks';
+import { EntryType, MessageType, Role, type Entry, type HardState, type NodeId, type Ready } from '../core/types.js';
+import type { GroupWrite, LogStore } from '../storage/log-store.js';
+import type { Envelope, PeerTransport } from '../transport/transport.js';
+import type { AddressBook } from './address-book.js';
+import { HostError } from './errors.js';
+import type { Logger } from './logger.js';
+import { learnMemberAddresses } from './member-addresses.js';
+import type { HostMetrics } from './metrics.js';
+import type { RaftGroup } from './raft-group.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import type { Snapshotter } from './snapshotter.js';
+
+const EMPTY = new Uint8Array(0);
+
+export interface RoundWork {
+  g: RaftGroup;
+  rd: Ready;
+}
+
+export interface RoundPipelineOptions {
+  self: NodeId;
+  logStore: LogStore;
+  snapshots: SnapshotFiles;
+  transport: PeerTransport;
+  addresses: AddressBook;
+  metrics: HostMetrics;
+  log: Logger;
+  snapshotter: Snapshotter;
+  /** A write that nothing waited for failed: durability is unknown, the node must stop. */
+  fatal(e: Error): void;
+  /** The group was advanced and may have more work. */
+  requeue(g: RaftGroup): void;
+}
+
+export class RoundPipeline {
+  constructor(private readonly o: RoundPipelineOptions) {}
+
+  async run(work: RoundWork[], writes: GroupWrite[]): Promise<void> {
+    const { o } = this;
+    const t0 = performance.now();
+
+    // 0. A leader's Appends and heartbeats go out before its own write (Raft thesis 10.2.1): the
+    // core counts the leader's copy, but nothing it commits is applied or told to followers
+    // before this round's write is durable. Not when the term or vote changes in this round.
+    const early: Envelope[] = [];
+    const sentEarly = new Set<RaftGroup>();
+    for (const { g, rd } of work) {
+      if (g.role !== Role.Leader || rd.snapshot) continue;
+      if (rd.hardState && !onlyCommitMoved(g.storage.currentHardState(), rd.hardState)) continue;
+      sentEarly.add(g);
+      for (const m of rd.messages) {
+        if (m.type === MessageType.Append || m.type === MessageType.Heartbeat) early.push({ group: g.name, message: m });
+      }
+    }
+
+    // 1. Persist: received snapshots' files first, then one transaction for every group.
+    let entryCount = 0;
+    for (const { g, rd } of work) {
+      if (rd.snapshot) await o.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
+      let hs = rd.hardState;
+      if (hs && !rd.snapshot && rd.entries.length === 0 && onlyCommitMoved(g.storage.currentHardState(), hs)) {
+        // A commit index alone need not be durable at once (a restarted node learns it again),
+        // and a transaction of its own would hold up the next write that matters behind its fsync.
+        g.unsavedHardState = hs;
+        hs = undefined;
+      } else if (!hs && rd.entries.length > 0) {
+        hs = g.unsavedHardState;
+      }
+      if (hs) g.unsavedHardState = undefined;
+      if (rd.snapshot || rd.entries.length > 0 || hs) {
+        const w: GroupWrite = { group: g.name, entries: rd.entries };
+        if (rd.snapshot) w.snapshot = rd.snapshot.metadata;
+        if (hs) w.hardState = hs;
+        writes.push(w);
+        entryCount += rd.entries.length;
+      }
+    }
+    // Committed entries already in the durable log do not depend on this round's write: they
+    // are applied (and their callers answered) while it is in flight, so a proposal waits for
+    // one local fsync, not for the next round's as well.
+    const appliedEarly = work.map(() => 0);
+    const sendEarly = () => {
+      if (early.length === 0) return;
+      o.transport.send(early);
+      o.metrics.messagesSent.inc(early.length);
+    };
+    if (writes.length > 0) {
+      const tw = performance.now();
+      const written = o.logStore.write(writes);
+      // The storage worker starts on the write first: the socket writes take a while here.
+      sendEarly();
+      // Only entries, votes, terms and snapshots must be durable before anything depends on
+      // them; a commit index alone can be re-learned after a crash, so a round that changes
+      // nothing else goes on while its write completes (writes stay in order).
+      const mustSync = pendingSync(writes) || work.some(({ rd }) => rd.mustSync);
+      if (mustSync) {
+        // A failed write is handled by the await below; this only keeps it from being unhandled
+        // while the early applies run.
+        written.catch(() => undefined);
+        for (let i = 0; i < work.length; i++) {
+          const { g, rd } = work[i]!;
+          const n = rd.snapshot ? 0 : durablePrefix(g, rd.committedEntries);
+          if (n > 0) await this.apply(g, rd.committedEntries.slice(0, n));
+          appliedEarly[i] = n;
+        }
+        await written;
+        o.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
+      } else {
+        written.catch((e: Error) => {
+          o.log.error({ err: e.message }, 'log write failed; the node stops');
+          o.fatal(e);
+        });
+      }
+      o.metrics.roundEntries.observe(entryCount);
+    } else {
+      sendEarly();
+    }
+
+    // 2. Mirror what is now durable, 3. send what depended on it.
+    const out: Envelope[] = [];
+    for (const { g, rd } of work) {
+      if (rd.snapshot) g.storage.applySnapshot({ metadata: rd.snapshot.metadata, data: EMPTY });
+      g.storage.append(rd.entries);
+      if (rd.hardState) g.storage.setHardState(rd.hardState);
+      const skipEarly = sentEarly.has(g);
+      for (const m of rd.messages) {
+        if (skipEarly && (m.type === MessageType.Append || m.type === MessageType.Heartbeat)) continue;
+        if (m.type === MessageType.Snapshot) void o.snapshotter.send(g, m);
+        else out.push({ group: g.name, message: m });
+      }
+    }
+    if (out.length > 0) {
+      o.transport.send(out);
+      o.metrics.messagesSent.inc(out.length);
+    }
+
+    // 4. Apply, answer, advance.
+    for (let i = 0; i < work.length; i++) {
+      const { g, rd } = work[i]!;
+      if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
+      if (rd.snapshot) {
+        await g.sm.restore(rd.snapshot.data);
+        g.restoredTo(rd.snapshot.metadata.index);
+        g.snapshotIndex = rd.snapshot.metadata.index;
+      }
+      const n = appliedEarly[i]!;
+      await this.apply(g, n === 0 ? rd.committedEntries : rd.committedEntries.slice(n));
+      g.onReadStates(rd.readStates);
+      g.releaseReads();
+      g.node.advance(rd);
+      g.advanced();
+      o.requeue(g);
+    }
+    for (const { g } of work) o.snapshotter.maybeSnapshot(g);
+    o.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  /** Applies committed entries to the group's state machine and learns new members' addresses. */
+  async apply(g: RaftGroup, entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const applied = await g.applyCommitted(entries);
+    if (applied > 0) this.o.metrics.applied.inc({ group: g.name }, applied);
+    learnMemberAddresses(g.name, entries, { self: this.o.self, transport: this.o.transport, addresses: this.o.addresses, log: this.o.log });
+  }
+
+  private onSoftState(g: RaftGroup, role: Role, lead: NodeId): void {
+    const { metrics, log, self } = this.o;
+    if (role !== Role.Leader) {
+      // Waiting callers learn now instead of at their deadline; the outcome is unknown, as for
+      // a timeout: retrying with the same client id and sequence is exactly-once.
+      g.failPending(new HostError('timeout', `node ${self} lost the leadership of group "${g.name}" before the request completed; it may still commit: retry (with the same client id and sequence)`));
+    }
+    if (role === Role.Candidate) metrics.elections.inc({ group: g.name });
+    if (lead !== 0) metrics.leaderChanges.inc({ group: g.name });
+    log.info({ group: g.name, role, leader: lead, term: g.node.term }, 'role changed');
+  }
+}
+
+/**
+ * How many of the committed entries (a prefix, up to the first membership change) are already
+ * in the durable log mirror. A follower's mirror may still hold a conflicting entry at an index
+ * that this round's write replaces, so the last entry of the prefix must match by term too (log
+ * matching then covers the rest).
+ */
+export function durablePrefix(g: RaftGroup, committed: Entry[]): number {
+  if (committed.length === 0) return 0;
+  const last = g.storage.lastIndex();
+  // Membership changes take effect in the core at advance(), after the write: answering one
+  // earlier would let its caller's next change be refused as "not applied yet".
+  const conf = committed.findIndex((e) => e.type !== EntryType.Normal);
+  let n = conf < 0 ? committed.length : conf;
+  while (n > 0 && committed[n - 1]!.index > last) n--;
+  while (n > 0) {
+    const e = committed[n - 1]!;
+    let term: number;
+    try {
+      term = g.storage.term(e.index);
+    } catch {
+      return 0;
+    }
+    if (term === e.term) return n;
+    n--;
+  }
+  return 0;
+}
+
+/** Term and vote as last persisted: at most the commit index differs. */
+function onlyCommitMoved(durable: Readonly<HardState>, next: HardState): boolean {
+  return next.term === durable.term && next.vote === durable.vote;
+}
+
+/** Writes other than a bare commit-index change. */
+function pendingSync(writes: GroupWrite[]): boolean {
+  return writes.some((w) => w.entries.length > 0 || w.snapshot !== undefined || w.compact !== undefined || w.remove === true || w.type !== undefined);
+}
