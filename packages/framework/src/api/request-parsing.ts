@@ -1,13 +1,12 @@
 // Parsing and validation of what a request carries (headers, query parameters, bodies): each
 // bad input becomes a 400 naming its field before anything reaches the node.
 import type { IncomingMessage } from 'node:http';
+import { GROUP_NAME } from '../host/group-factory.js';
 import { RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { RaftApiError } from './errors.js';
 import { positiveInt, requireString } from './http-util.js';
 import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './raft-service.js';
 
-/** The same rule the host applies to group names. */
-export const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const CLIENT_ID = /^[\x20-\x7e]{1,128}$/;
 const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'local'];
 

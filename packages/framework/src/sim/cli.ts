@@ -1,7 +1,7 @@
 // The simulator's command line:
 //   npm run sim -- --seed 42 [--trace]          one seed, verbosely (--trace: every event)
 //   npm run sim -- --seeds 2000 [--start 1]     a sweep; exits non-zero on any failure
-// Common flags: --steps N, --nodes 3|5, --profile default|figure8|calm,
+// Common flags: --steps N, --nodes 3|5, --profile default|figure8|calm|late-proposals,
 //               --mutation commit-previous-term|vote-ignores-log (test-only core bugs).
 
 import { parseArgs } from 'node:util';

@@ -20,7 +20,11 @@ export class ChaosDriver implements Actor {
   /** Nodes whose removal was proposed: never re-added, stopped once every member applied it. */
   private readonly retired = new Set<NodeId>();
 
-  constructor(private readonly scenario: Scenario) {
+  constructor(
+    private readonly scenario: Scenario,
+    /** Replaces the client write: late-proposals.ts sends commands through its front end. */
+    private readonly writer?: (sim: Simulation) => void,
+  ) {
     this.rng = Prng.derive(scenario.seed, 'driver');
     this.nextId = scenario.voters + scenario.learners + 1;
     this.lastId = this.nextId + scenario.spareNodes - 1;
@@ -43,7 +47,7 @@ export class ChaosDriver implements Actor {
         : { write: 0, read: w.read, crash: 0, crashLeader: 0, partition: 0, isolateLeader: 0, oneWay: 0, membership: 0, transfer: 0, compact: 0 };
     switch (this.rng.weighted(weights)) {
       case 'write':
-        return this.write(sim);
+        return this.writer ? this.writer(sim) : this.write(sim);
       case 'read':
         return this.read(sim);
       case 'crash':

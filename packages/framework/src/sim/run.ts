@@ -2,6 +2,7 @@
 
 import { ChaosDriver } from './driver.js';
 import { Figure8Driver } from './figure8.js';
+import { lateProposalsSimulation, type LateProposalStats } from './late-proposals.js';
 import { healAndCheckLiveness } from './liveness.js';
 import { TICK, scenarioFor, type Scenario, type ScenarioRequest } from './scenario.js';
 import { Simulation, type EngineStats } from './simulation.js';
@@ -20,7 +21,8 @@ export interface RunResult {
   commitTicks: number;
   convergeTicks: number;
   stats: EngineStats &
-    WorkloadStats & {
+    WorkloadStats &
+    Partial<LateProposalStats> & {
       leaderTerms: number;
       committed: number;
     };
@@ -30,9 +32,14 @@ export interface RunResult {
 export function runSeed(opts: RunOptions): RunResult {
   const scenario = scenarioFor(opts);
   let sim: Simulation | undefined;
+  let extra: (() => LateProposalStats) | undefined;
   try {
-    sim = new Simulation(scenario, { trace: opts.trace });
-    sim.setActor(scenario.profile === 'figure8' ? new Figure8Driver(scenario) : new ChaosDriver(scenario));
+    if (scenario.profile === 'late-proposals') {
+      ({ sim, stats: extra } = lateProposalsSimulation(scenario, { trace: opts.trace }));
+    } else {
+      sim = new Simulation(scenario, { trace: opts.trace });
+      sim.setActor(scenario.profile === 'figure8' ? new Figure8Driver(scenario) : new ChaosDriver(scenario));
+    }
     while (sim.step < scenario.steps) sim.stepOnce();
     const live = healAndCheckLiveness(sim);
     return {
@@ -41,7 +48,7 @@ export function runSeed(opts: RunOptions): RunResult {
       ticks: Math.ceil(sim.now / TICK),
       commitTicks: live.commitTicks,
       convergeTicks: live.convergeTicks,
-      stats: { ...sim.stats, ...sim.workload.stats, leaderTerms: sim.checker.leaderTerms, committed: sim.checker.globalCommit },
+      stats: { ...sim.stats, ...sim.workload.stats, ...extra?.(), leaderTerms: sim.checker.leaderTerms, committed: sim.checker.globalCommit },
     };
   } catch (e) {
     if (e instanceof SimViolation) throw e;
@@ -101,6 +108,13 @@ export function sweep(opts: SweepOptions): SweepSummary {
     cover('witness', outcome.scenario.witness);
     cover('learner', outcome.scenario.learners > 0);
     cover('lease reads', outcome.scenario.readMode !== 'safe');
+    if (st.commands !== undefined) {
+      cover('command re-sent', (st.resends ?? 0) > 0);
+      cover('command proposed twice', (st.multiplyProposed ?? 0) > 0);
+      cover('copy refused as duplicate', (st.duplicatesRefused ?? 0) > 0);
+      cover('copy refused as expired', (st.expiredRefused ?? 0) > 0);
+      cover('leader stalled', (st.stalls ?? 0) > 0);
+    }
   }
   return summary;
 }

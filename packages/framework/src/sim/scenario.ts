@@ -10,13 +10,16 @@ export const TICK = 10;
 export const MUTATIONS = ['commit-previous-term', 'vote-ignores-log'] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export const PROFILES = ['default', 'figure8', 'calm'] as const;
+export const PROFILES = ['default', 'figure8', 'calm', 'late-proposals'] as const;
 /**
  * default: everything, in a random mix per seed (driver.ts).
  * figure8: five voters, one entry per Append, short delays, and a targeted generator that
  *          keeps steering the cluster into the shape of the Raft paper's Figure 8 (figure8.ts),
  *          where an unsafe commit or vote rule loses committed entries.
  * calm:    no faults at all, only clients; scripted tests add their own faults.
+ * late-proposals: the default mix of faults, with client writes sent through a simulated
+ *          front end that forwards, duplicates, delays and re-sends them, and a request table
+ *          on every node that must keep each command applied at most once (late-proposals.ts).
  */
 export type ProfileName = (typeof PROFILES)[number];
 

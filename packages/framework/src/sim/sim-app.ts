@@ -28,8 +28,22 @@ export const foldData = (checksum: number, e: Entry): number => mixBytes(mix(mix
 
 const SNAPSHOT_BYTES = 16;
 
-export function encodeAppState(s: AppState): Uint8Array {
-  const out = new Uint8Array(SNAPSHOT_BYTES);
+/**
+ * A scenario's own application, run beside the checksums on every data node (the request table
+ * of late-proposals.ts, say). It sees each applied entry after the checksums fold it, and its
+ * state rides in the node's snapshots after the fixed AppState bytes, so restarts and snapshot
+ * installs restore it from bytes like any real state machine.
+ */
+export interface AppExtension {
+  apply(e: Entry): void;
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's: `bytes` is undefined for the founding (empty) state. */
+  restore(bytes: Uint8Array | undefined, index: number): void;
+}
+
+export function encodeAppState(s: AppState, extension?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(SNAPSHOT_BYTES + (extension?.length ?? 0));
+  if (extension) out.set(extension, SNAPSHOT_BYTES);
   const v = new DataView(out.buffer);
   v.setUint32(0, s.index);
   v.setUint32(4, s.termChecksum);
@@ -38,9 +52,14 @@ export function encodeAppState(s: AppState): Uint8Array {
   return out;
 }
 
-/** Undefined if the bytes are not an encoded AppState. */
+/** Undefined if the bytes are not an encoded AppState (bytes after it are an AppExtension's). */
 export function decodeAppState(data: Uint8Array): AppState | undefined {
-  if (data.length !== SNAPSHOT_BYTES) return undefined;
+  if (data.length < SNAPSHOT_BYTES) return undefined;
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return { index: v.getUint32(0), termChecksum: v.getUint32(4), dataChecksum: v.getUint32(8), writes: v.getUint32(12) };
+}
+
+/** The AppExtension's part of a data node's snapshot; undefined if there is no AppState. */
+export function extensionBytes(data: Uint8Array): Uint8Array | undefined {
+  return data.length < SNAPSHOT_BYTES ? undefined : data.subarray(SNAPSHOT_BYTES);
 }

@@ -6,7 +6,7 @@ import type { RaftConfig } from '../core/config.js';
 import { MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { ConfState, Entry, Message, NodeId, ReadState, Ready, Snapshot } from '../core/types.js';
-import { INITIAL_APP_STATE, decodeAppState, encodeAppState, foldData, foldTerm, type AppState } from './sim-app.js';
+import { INITIAL_APP_STATE, decodeAppState, encodeAppState, extensionBytes, foldData, foldTerm, type AppExtension, type AppState } from './sim-app.js';
 
 /** What the simulation does with a node's output; the checker listens through it. */
 export interface NodeObserver {
@@ -36,6 +36,8 @@ export class SimNode {
   private inflight: Ready | undefined;
   /** Permanently stopped after being removed from the configuration. */
   decommissioned = false;
+  /** A scenario's application beside the checksums (data nodes only); set before the first start. */
+  ext: AppExtension | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -116,7 +118,7 @@ export class SimNode {
     const applied = this.app.index;
     if (applied <= this.storage.snapshot().metadata.index) return undefined;
     const confState: ConfState = raft.confState();
-    const data = this.witness ? new Uint8Array(0) : encodeAppState(this.app);
+    const data = this.witness ? new Uint8Array(0) : encodeAppState(this.app, this.ext?.snapshot());
     const snap = this.storage.createSnapshot(applied, confState, data);
     this.storage.compact(Math.max(this.storage.firstIndex() - 1, applied - tail));
     return snap;
@@ -129,6 +131,7 @@ export class SimNode {
     if (!this.witness) {
       s.dataChecksum = foldData(s.dataChecksum, e);
       if (e.type === 0 && e.data.length > 0) s.writes++;
+      this.ext?.apply(e);
     }
   }
 
@@ -138,6 +141,7 @@ export class SimNode {
    */
   private restoreApp(snap: Snapshot): void {
     const index = snap.metadata.index;
+    if (!this.witness) this.ext?.restore(index === 0 ? undefined : extensionBytes(snap.data), index);
     if (index === 0) {
       this.app = { ...INITIAL_APP_STATE };
       return;

@@ -15,6 +15,7 @@ import { EventQueue } from './event-queue.js';
 import { Network } from './network.js';
 import { Prng } from './prng.js';
 import { TICK, type Scenario } from './scenario.js';
+import type { AppExtension } from './sim-app.js';
 import { SimNode, type NodeObserver } from './sim-node.js';
 import { describeConfChange, describeMessage } from './trace.js';
 import { SimViolation, violation, type RunPosition } from './violation.js';
@@ -91,10 +92,12 @@ export class Simulation {
   private readonly pendingUnreachable = new Set<number>();
   private actor: Actor | undefined;
   private readonly roles = new Map<NodeId, string>();
+  /** Gives each new node a scenario's application beside the checksums (see AppExtension). */
+  private readonly appFor: ((n: SimNode) => AppExtension | undefined) | undefined;
 
   constructor(
     readonly scenario: Scenario,
-    options: { trace?: (line: string) => void; actor?: Actor } = {},
+    options: { trace?: (line: string) => void; actor?: Actor; app?: (n: SimNode) => AppExtension | undefined } = {},
   ) {
     const self = this;
     this.pos = {
@@ -105,6 +108,7 @@ export class Simulation {
       },
     };
     this.trace = options.trace;
+    this.appFor = options.app;
     const voters = range(1, scenario.voters);
     const learners = range(scenario.voters + 1, scenario.voters + scenario.learners);
     this.foundingConf = {
@@ -225,6 +229,7 @@ export class Simulation {
     this.byId.set(id, n);
     this.nodes.push(n);
     this.nodes.sort((a, b) => a.id - b.id);
+    if (!witness) n.ext = this.appFor?.(n);
     this.checker.nodeCreated(n);
     this.startNode(n);
     return n;

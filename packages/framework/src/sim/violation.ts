@@ -14,6 +14,11 @@ export type Invariant =
   | 'read-linearizability'
   /** An acknowledged write stays committed. */
   | 'durability'
+  /**
+   * A command sent without a session is applied at most once, however many copies of it reach
+   * the log, and no copy is refused while its origin still waits for it (late-proposals.ts).
+   */
+  | 'at-most-once'
   /** Witnesses hold no data and never lead; learners never lead. */
   | 'role-safety'
   /** After the final heal, a leader is elected and a proposal commits within the bound. */
