@@ -255,10 +255,11 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         const a = await args(req);
         // A follower serves linearizable reads itself (ReadIndex through the leader); a client
         // that asked not to be forwarded wants the leader named instead, as for commands.
+        // (No known leader, or an unknown group: the query itself answers, 503 or 404.)
         if (consistency === 'linearizable' && isTrue(req.headers['x-raft-no-forward'])) {
           const leader = service.leaderOf(group);
-          if (leader?.id !== service.nodeId) {
-            const hint = leader ? { id: leader.id, ...(leader.url ? { url: leader.url } : {}) } : {};
+          if (leader !== undefined && leader.id !== service.nodeId) {
+            const hint = { id: leader.id, ...(leader.url ? { url: leader.url } : {}) };
             await notLeader(req, res, group, pathAndQuery, a.raw, hint, `node ${service.nodeId} does not lead group ${JSON.stringify(group)}`, Date.now() + timeoutMs);
             return;
           }
