@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Logger } from '../host/logger.js';
 import { RaftApiError } from './errors.js';
 import { sendError } from './http-util.js';
+import { isNodeId } from '../core/node-id.js';
 
 /** A leader to forward to: its node id and API base URL ("http://host:port"). */
 export interface LeaderRef {
@@ -259,7 +260,7 @@ export function leaderHint(text: string): LeaderRef | undefined {
     const v = JSON.parse(text) as { leader?: { id?: unknown; url?: unknown } };
     const id = v.leader?.id;
     const url = v.leader?.url;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0 && typeof url === 'string' && url !== '') return { id, url };
+    if (isNodeId(id) && typeof url === 'string' && url !== '') return { id, url };
   } catch {
     /* not JSON: no hint */
   }

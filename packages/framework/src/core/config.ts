@@ -1,6 +1,7 @@
 import { RaftError } from './errors.js';
 import type { Storage } from './storage.js';
 import { ReadOnlyOption, type NodeId } from './types.js';
+import { isNodeId } from './node-id.js';
 
 export interface RaftConfig {
   /** This node's id (> 0). */
@@ -66,7 +67,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     ...c,
   };
   const bad = (msg: string) => new RaftError('config_invalid', msg);
-  if (!Number.isInteger(r.id) || r.id <= 0) throw bad(`id must be a positive integer, got ${r.id}`);
+  if (!isNodeId(r.id)) throw bad(`id must be a positive integer, got ${r.id}`);
   if (!Number.isInteger(r.heartbeatTick) || r.heartbeatTick <= 0) throw bad('heartbeatTick must be a positive integer');
   if (!Number.isInteger(r.electionTick) || r.electionTick <= r.heartbeatTick) {
     throw bad('electionTick must be an integer greater than heartbeatTick');

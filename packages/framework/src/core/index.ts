@@ -8,3 +8,4 @@ export { makeMessage } from './raft.js';
 export * from './confchange/types.js';
 export { encodeConfChange, decodeConfChange } from './confchange/codec.js';
 export { emptyConfState, cloneConfState, confStateMembers, confStateEquals } from './conf-state.js';
+export { isNodeId, parseNodeId } from './node-id.js';

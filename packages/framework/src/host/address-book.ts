@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { NodeId } from '../core/types.js';
+import { parseNodeId } from '../core/node-id.js';
 
 /**
  * Where each node listens ("host:port"), for the transport and for leader URLs. Founding peers
@@ -35,8 +36,8 @@ export class AddressBook {
     }
     if (!parsed || typeof parsed !== 'object') throw new Error(`${this.file} must hold an object of id -> "host:port"`);
     for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-      const id = Number(k);
-      if (Number.isSafeInteger(id) && id > 0 && typeof v === 'string') this.addresses.set(id, v);
+      const id = parseNodeId(k);
+      if (id !== undefined && typeof v === 'string') this.addresses.set(id, v);
     }
   }
 

@@ -10,6 +10,7 @@ import { HostError } from './errors.js';
 import { RaftGroup } from './raft-group.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import type { StateMachineFactory } from './state-machine.js';
+import { isNodeId } from '../core/node-id.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -80,7 +81,7 @@ export class GroupFactory {
       throw new HostError('bad_request', `group name "${name}" must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
     }
     const ids = [...opts.voters, ...(opts.learners ?? []), ...(opts.witnesses ?? [])];
-    if (ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new HostError('bad_request', 'member ids must be positive integers');
+    if (!ids.every(isNodeId)) throw new HostError('bad_request', 'member ids must be positive integers');
     const confState: ConfState = {
       ...emptyConfState(),
       voters: [...opts.voters, ...(opts.witnesses ?? [])],

@@ -14,6 +14,7 @@ import { RoundPipeline, type RoundWork } from './round.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { Snapshotter } from './snapshotter.js';
 import type { StateMachineFactory } from './state-machine.js';
+import { isNodeId } from '../core/node-id.js';
 
 
 export interface NodeHostOptions {
@@ -97,7 +98,7 @@ export class NodeHost {
   private readonly factory: GroupFactory;
 
   constructor(private readonly opts: NodeHostOptions) {
-    if (!Number.isInteger(opts.id) || opts.id <= 0) throw new HostError('bad_request', `node id must be a positive integer, got ${opts.id}`);
+    if (!isNodeId(opts.id)) throw new HostError('bad_request', `node id must be a positive integer, got ${opts.id}`);
     this.id = opts.id;
     this.tickMs = opts.tickMs ?? 100;
     this.electionTick = opts.electionTick ?? 10;

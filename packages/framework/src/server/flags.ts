@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../host/logger.js';
+import { parseNodeId } from '../core/node-id.js';
 
 /** A bad command line: the message is one line that names the flag and the rule. */
 export class FlagError extends Error {
@@ -52,9 +53,8 @@ export function parseHostPort(value: string, flag: string): HostPort {
 }
 
 function parseId(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
+  const id = parseNodeId(value);
+  if (id === undefined) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
   return id;
 }
 

@@ -26,6 +26,7 @@ import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js'
 import { RequestKeyAllocator } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
+import { isNodeId } from '../core/node-id.js';
 
 const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = {
   voter: ConfChangeType.AddVoter,
@@ -211,7 +212,7 @@ export class NodeRaftService implements RaftService {
     if (members.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one member', { field: 'members' });
     const ids = new Set<NodeId>();
     for (const m of members) {
-      if (!Number.isSafeInteger(m.id) || m.id <= 0) throw new RaftApiError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
+      if (!isNodeId(m.id)) throw new RaftApiError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
       if (ids.has(m.id)) throw new RaftApiError('bad_request', `member ${m.id} is listed twice`, { field: 'members' });
       ids.add(m.id);
     }

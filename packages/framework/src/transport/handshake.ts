@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { NodeId } from '../core/types.js';
 import type { TransportContext } from './ws-options.js';
+import { parseNodeId } from '../core/node-id.js';
 
 export const HEADER_NODE_ID = 'x-raftkit-node-id';
 export const HEADER_TARGET_ID = 'x-raftkit-target-id';
@@ -112,11 +113,11 @@ export class Handshake {
       if (!timingSafeEqual(sha256(m[1]!), this.tokenHash)) return refuse(401, 'wrong token');
     }
     if (req.headers[HEADER_PROTOCOL] !== WIRE_PROTOCOL) return refuse(400, `unsupported or missing ${HEADER_PROTOCOL} (want ${WIRE_PROTOCOL})`);
-    const peerId = parseId(req.headers[HEADER_NODE_ID]);
-    if (peerId === null) return refuse(400, `missing or invalid ${HEADER_NODE_ID}`);
+    const peerId = parseNodeId(req.headers[HEADER_NODE_ID]);
+    if (peerId === undefined) return refuse(400, `missing or invalid ${HEADER_NODE_ID}`);
     if (peerId === this.selfId) return refuse(400, 'a node cannot connect to itself');
     const target = req.headers[HEADER_TARGET_ID];
-    if (target !== undefined && parseId(target) !== this.selfId) return refuse(421, `this is node ${this.selfId}, not ${String(target)}`, 'error');
+    if (target !== undefined && parseNodeId(target) !== this.selfId) return refuse(421, `this is node ${this.selfId}, not ${String(target)}`, 'error');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.host.accept(ws, peerId, remote));
   };
 
@@ -129,8 +130,3 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-function parseId(v: string | string[] | undefined): NodeId | null {
-  if (typeof v !== 'string' || !/^[1-9][0-9]{0,15}$/.test(v)) return null;
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : null;
-}

@@ -10,6 +10,7 @@ import { MessageType, type NodeId } from '../core/types.js';
 import { EventOutbox } from './event-outbox.js';
 import { decodeFrame, encodeMessages, envelopeProblem, FrameKind } from './codec.js';
 import { emptyStats, noopLogger, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
+import { isNodeId } from '../core/node-id.js';
 
 export const memoryAddress = (id: NodeId): string => `mem:${id}`;
 
@@ -148,7 +149,7 @@ export class MemoryTransport implements PeerTransport {
   private readonly outbox: EventOutbox;
 
   constructor(hub: MemoryHub, options: MemoryTransportOptions) {
-    if (!Number.isSafeInteger(options.selfId) || options.selfId <= 0) throw new TypeError('MemoryTransport: selfId must be a positive integer');
+    if (!isNodeId(options.selfId)) throw new TypeError('MemoryTransport: selfId must be a positive integer');
     this.hub = hub;
     this.selfId = options.selfId;
     this.address = options.address ?? memoryAddress(options.selfId);
@@ -176,7 +177,7 @@ export class MemoryTransport implements PeerTransport {
   }
 
   setPeer(id: NodeId, address: string): void {
-    if (!Number.isSafeInteger(id) || id <= 0) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
+    if (!isNodeId(id)) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
     if (id === this.selfId) throw new TypeError("setPeer: a peer cannot have this node's own id");
     if (typeof address !== 'string' || address.length === 0) throw new TypeError('setPeer: address must be a non-empty string');
     this.peers.set(id, address);

@@ -10,6 +10,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { NodeId } from '../core/types.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { TransportLogger, TransportStats } from './transport.js';
+import { isNodeId } from '../core/node-id.js';
 
 export interface WsTransportOptions {
   selfId: NodeId;
@@ -68,7 +69,7 @@ function positive(v: number | undefined, dflt: number, name: string, allowZero =
 
 /** Validates every option (throwing a TypeError naming the first bad one) and fills in the defaults. */
 export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
-  if (!Number.isSafeInteger(options.selfId) || options.selfId <= 0) throw new TypeError('WsTransport: selfId must be a positive integer');
+  if (!isNodeId(options.selfId)) throw new TypeError('WsTransport: selfId must be a positive integer');
   if (!options.server || typeof options.server.on !== 'function') throw new TypeError('WsTransport: server must be an http.Server');
   if (options.token !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(options.token)) {
     throw new TypeError('WsTransport: token must be 1..4096 printable ASCII characters');

@@ -41,6 +41,7 @@ import type { ReceiveBudget } from './snapshot-receiver.js';
 import { snapshotProblem } from './snapshot-sender.js';
 import { emptyStats, noopLogger, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
 import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './ws-options.js';
+import { isNodeId } from '../core/node-id.js';
 
 export { HEADER_NODE_ID, HEADER_PROTOCOL, HEADER_TARGET_ID, WIRE_PROTOCOL, peerUrl } from './handshake.js';
 export type { WsTransportOptions } from './ws-options.js';
@@ -129,7 +130,7 @@ export class WsTransport implements PeerTransport {
   }
 
   setPeer(id: NodeId, address: string): void {
-    if (!Number.isSafeInteger(id) || id <= 0) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
+    if (!isNodeId(id)) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
     if (id === this.selfId) throw new TypeError('setPeer: a peer cannot have this node\'s own id');
     const url = peerUrl(address, this.o.path);
     const peer = this.peers.get(id);

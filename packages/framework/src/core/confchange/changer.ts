@@ -4,6 +4,7 @@ import type { Progress } from '../tracker/progress.js';
 import type { ProgressTracker, TrackerConfig } from '../tracker/progress-tracker.js';
 import type { ConfState, NodeId } from '../types.js';
 import { ConfChangeTransition, ConfChangeType, isLeaveJoint, type ConfChange, type ConfChangeSingle } from './types.js';
+import { isNodeId } from '../node-id.js';
 
 export interface ChangeResult {
   config: TrackerConfig;
@@ -87,7 +88,7 @@ export class Changer {
   private applyChanges(config: TrackerConfig, progress: Map<NodeId, Progress>, changes: ConfChangeSingle[]): void {
     for (const ch of changes) {
       const id = ch.nodeId;
-      if (!Number.isInteger(id) || id <= 0) throw invalid(`node id must be a positive integer, got ${id}`);
+      if (!isNodeId(id)) throw invalid(`node id must be a positive integer, got ${id}`);
       switch (ch.type) {
         case ConfChangeType.AddVoter:
           if (config.witnesses.has(id)) throw invalid(`node ${id} is a witness and cannot become a data voter`);

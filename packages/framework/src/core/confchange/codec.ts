@@ -1,5 +1,6 @@
 import { RaftError } from '../errors.js';
 import { ConfChangeTransition, ConfChangeType, type ConfChange } from './types.js';
+import { isNodeId } from '../node-id.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -23,7 +24,7 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     throw new RaftError('conf_change_invalid', 'conf change entry lacks transition or changes');
   }
   for (const c of cc.changes) {
-    if (!c || typeof c.type !== 'string' || !TYPES.has(c.type) || !Number.isInteger(c.nodeId) || c.nodeId <= 0) {
+    if (!c || typeof c.type !== 'string' || !TYPES.has(c.type) || !isNodeId(c.nodeId)) {
       throw new RaftError('conf_change_invalid', `conf change has a bad change: ${JSON.stringify(c)}`);
     }
   }
