@@ -1,5 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { bearerTokenCheck } from '../common/bearer-token.js';
+import { refuseOnSocket } from '../common/raw-http.js';
 import { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from './errors.js';
 import type { Logger } from '../host/logger.js';
 
@@ -83,19 +85,9 @@ export function sendError(res: ServerResponse, err: unknown, logger?: Logger, ex
   sendJson(res, r.status, r.body, { ...r.headers, ...extraHeaders });
 }
 
-/** Refuses a WebSocket upgrade with a plain HTTP answer on the raw socket. */
-export function refuseUpgrade(socket: import('node:stream').Duplex, reply: ErrorReply): void {
-  const body = JSON.stringify(reply.body);
-  const head = [
-    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Error'}`,
-    'Connection: close',
-    `Content-Type: ${JSON_TYPE}`,
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(reply.headers).map(([k, v]) => `${k}: ${v}`),
-  ];
-  socket.on('error', () => {});
-  if (socket.writable) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-  else socket.destroy();
+/** Refuses a WebSocket upgrade with the API's JSON error on the raw socket. */
+export function refuseUpgrade(socket: Duplex, reply: ErrorReply): void {
+  refuseOnSocket(socket, reply.status, JSON_TYPE, JSON.stringify(reply.body), reply.headers);
 }
 
 /** Splits a request target into its raw path and its query (absolute-form targets tolerated). */
@@ -133,17 +125,10 @@ export function decodeSegments(rawPath: string): string[] {
   });
 }
 
-/** `Authorization: Bearer <token>` check in constant time (both sides hashed to equal length). */
+/** The API's token check: the node's one `Authorization: Bearer` rule (common/bearer-token.ts). */
 export function makeTokenCheck(token: string | undefined): (req: IncomingMessage) => boolean {
-  if (token === undefined || token === '') return () => true;
-  const expected = createHash('sha256').update(token).digest();
-  return (req) => {
-    const h = req.headers.authorization;
-    if (typeof h !== 'string') return false;
-    const m = /^Bearer[ \t]+(.+)$/i.exec(h);
-    const given = createHash('sha256').update(m ? m[1]!.trim() : '').digest();
-    return timingSafeEqual(given, expected) && m !== null;
-  };
+  const check = bearerTokenCheck(token);
+  return (req) => check(req.headers.authorization) === 'ok';
 }
 
 /**

@@ -7,8 +7,9 @@
 // frames), the dialler's node id (which the receiver then holds every message to), and the id
 // it meant to reach (so a stale address book hitting the wrong node is refused, not obeyed).
 // Refusals are plain HTTP answers with a reason, counted and logged on this side.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { bearerTokenCheck } from '../common/bearer-token.js';
+import { refuseOnSocket } from '../common/raw-http.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { NodeId } from '../core/types.js';
@@ -55,7 +56,7 @@ export function peerUrl(address: string, path: string): string {
 
 export class Handshake {
   private readonly wss: WebSocketServer;
-  private readonly tokenHash: Buffer | null;
+  private readonly checkToken: ReturnType<typeof bearerTokenCheck>;
 
   constructor(
     private readonly selfId: NodeId,
@@ -63,13 +64,13 @@ export class Handshake {
     private readonly ctx: TransportContext,
     private readonly host: UpgradeHost,
   ) {
-    this.tokenHash = token === undefined ? null : sha256(token);
+    this.checkToken = bearerTokenCheck(token);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.o.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
   }
 
   /** Whether inbound peers must present a token. */
   get authenticated(): boolean {
-    return this.tokenHash !== null;
+    return this.token !== undefined && this.token !== '';
   }
 
   /** The headers a dial to peer `to` carries. */
@@ -97,21 +98,12 @@ export class Handshake {
     const refuse = (status: number, reason: string, level: 'warn' | 'error' = 'warn'): void => {
       this.ctx.counters.inboundRefused++;
       this.ctx.log[level]({ remote, status, reason, peer: req.headers[HEADER_NODE_ID] }, 'raft transport: refused a peer connection');
-      const body = `${reason}\n`;
-      socket.once('finish', () => socket.destroy());
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      refuseOnSocket(socket, status, 'text/plain; charset=utf-8', `${reason}\n`);
     };
     if (!this.host.accepting()) return refuse(503, 'transport is not running');
     if (this.host.connections() >= MAX_INBOUND_CONNECTIONS) return refuse(503, 'too many peer connections', 'error');
-    if (this.tokenHash !== null) {
-      const auth = req.headers['authorization'];
-      const m = typeof auth === 'string' ? /^Bearer (.+)$/.exec(auth) : null;
-      if (!m) return refuse(401, 'missing token');
-      if (!timingSafeEqual(sha256(m[1]!), this.tokenHash)) return refuse(401, 'wrong token');
-    }
+    const token = this.checkToken(req.headers['authorization']);
+    if (token !== 'ok') return refuse(401, `${token} token`);
     if (req.headers[HEADER_PROTOCOL] !== WIRE_PROTOCOL) return refuse(400, `unsupported or missing ${HEADER_PROTOCOL} (want ${WIRE_PROTOCOL})`);
     const peerId = parseNodeId(req.headers[HEADER_NODE_ID]);
     if (peerId === undefined) return refuse(400, `missing or invalid ${HEADER_NODE_ID}`);
@@ -126,7 +118,4 @@ export class Handshake {
   }
 }
 
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
 
