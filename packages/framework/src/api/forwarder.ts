@@ -1,6 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Logger } from '../host/logger.js';
+import type { Logger } from '../common/logger.js';
 import { RaftApiError } from './errors.js';
 import { sendError } from './http-util.js';
 import { isNodeId } from '../core/node-id.js';

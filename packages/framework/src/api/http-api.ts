@@ -1,14 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../host/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import { RaftApiError } from './errors.js';
 import { LeaderForwarder } from './forwarder.js';
 import {
   decodeSegments,
   errorReply,
   makeTokenCheck,
-  noopLogger,
   parseJsonBody,
   positiveInt,
   readBody,
@@ -116,7 +115,7 @@ export interface ApiHandler {
  */
 export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const { service } = opts;
-  const logger = opts.logger ?? noopLogger;
+  const logger = opts.logger ?? silentLogger;
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const forwardEnabled = opts.forward ?? true;

@@ -3,20 +3,10 @@ import type { Duplex } from 'node:stream';
 import { bearerTokenCheck } from '../common/bearer-token.js';
 import { refuseOnSocket } from '../common/raw-http.js';
 import { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from './errors.js';
-import type { Logger } from '../host/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** A logger that drops everything (the api layer does not pull in pino on its own). */
-export const noopLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return noopLogger;
-  },
-};
 
 /** An error reply: status, JSON body and extra headers (Retry-After for 503s, Allow for 405s). */
 export interface ErrorReply {
@@ -34,7 +24,7 @@ function isApiErrorCode(code: unknown): code is ApiErrorCode {
  * whose `code` is one of the API codes) keeps its code and details; anything else is a 500 whose
  * real message is logged, not sent.
  */
-export function errorReply(err: unknown, logger: Logger = noopLogger): ErrorReply {
+export function errorReply(err: unknown, logger: Logger = silentLogger): ErrorReply {
   let code: ApiErrorCode;
   let message: string;
   let details: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
-import type { Logger } from '../host/logger.js';
+import type { Logger } from '../common/logger.js';
 import { API_ERROR_STATUS, RaftApiError } from './errors.js';
 import type { AppliedEntry, RaftService, WatchHandle } from './raft-service.js';
 import { errorReply, sendJson } from './http-util.js';

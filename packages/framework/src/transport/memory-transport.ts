@@ -6,10 +6,11 @@
 // Snapshot message is reported with onSnapshotStatus once delivered (or failed), and events are
 // never raised synchronously inside send(). By default every batch goes through the binary
 // codec, so receivers get fresh copies and invalid messages are caught as on the wire.
+import { silentLogger } from '../common/logger.js';
 import { MessageType, type NodeId } from '../core/types.js';
 import { EventOutbox } from './event-outbox.js';
 import { decodeFrame, encodeMessages, envelopeProblem, FrameKind } from './codec.js';
-import { emptyStats, noopLogger, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
+import { emptyStats, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
 import { isNodeId } from '../core/node-id.js';
 
 export const memoryAddress = (id: NodeId): string => `mem:${id}`;
@@ -153,7 +154,7 @@ export class MemoryTransport implements PeerTransport {
     this.hub = hub;
     this.selfId = options.selfId;
     this.address = options.address ?? memoryAddress(options.selfId);
-    this.log = options.logger ?? noopLogger;
+    this.log = options.logger ?? silentLogger;
     this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'memory transport');
     this.maxQueueFrames = options.maxQueueFrames ?? 1024;
     this.maxQueueBytes = options.maxQueueBytes ?? 16 << 20;

@@ -1,3 +1,4 @@
+import type { Logger } from '../common/logger.js';
 import type { Message, NodeId } from '../core/types.js';
 
 /** A raft message addressed within a group. Host ids are the nodes' raft ids in every group. */
@@ -31,18 +32,8 @@ export interface TransportEvents {
   onUnreachable(group: string, to: NodeId): void;
 }
 
-/** Structured logger (pino-compatible subset). */
-export interface TransportLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export const noopLogger: TransportLogger = Object.freeze({
-  info() {},
-  warn() {},
-  error() {},
-});
+/** The transports log through the node's one Logger shape (common/logger.ts). */
+export type TransportLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface PeerStats {
   id: NodeId;

@@ -29,6 +29,7 @@
 //   inbound-connection.ts  a connection a peer made to us
 //   snapshot-receiver.ts   the snapshot streams arriving on it
 //   ws-socket.ts           what both ends do with a raw socket; ws-options.ts the options
+import { silentLogger } from '../common/logger.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { WebSocket } from 'ws';
@@ -39,7 +40,7 @@ import { InboundConnection, type InboundContext } from './inbound-connection.js'
 import { OutboundPeer, type PeerContext } from './outbound-peer.js';
 import type { ReceiveBudget } from './snapshot-receiver.js';
 import { snapshotProblem } from './snapshot-sender.js';
-import { emptyStats, noopLogger, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
+import { emptyStats, type Envelope, type PeerTransport, type TransportEvents, type TransportLogger, type TransportStats } from './transport.js';
 import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './ws-options.js';
 import { isNodeId } from '../core/node-id.js';
 
@@ -68,7 +69,7 @@ export class WsTransport implements PeerTransport {
     this.o = resolveOptions(options);
     this.selfId = options.selfId;
     this.server = options.server;
-    this.log = options.logger ?? noopLogger;
+    this.log = options.logger ?? silentLogger;
     this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'raft transport');
     const shared = { o: this.o, counters: this.counters, log: this.log, outbox: this.outbox };
     const closed = (): boolean => this.closed;
