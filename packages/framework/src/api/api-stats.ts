@@ -1,33 +1,36 @@
-// Request counters of the HTTP API for /metrics, rendered after the node's own metrics.
+// The HTTP API's own metrics on a prom-client registry, served by /metrics after the node's.
+import { Counter, Gauge, Registry } from 'prom-client';
 
-/** Request counters for /metrics, rendered after the node's own metrics. */
 export class ApiStats {
-  readonly requests = new Map<string, number>();
-  forwarded = 0;
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'raftkit_api_requests_total',
+    help: 'HTTP API requests answered, by route and status',
+    labelNames: ['route', 'status'],
+    registers: [this.registry],
+  });
+  private readonly forwards = new Counter({ name: 'raftkit_api_forwarded_total', help: 'Requests forwarded to the leader', registers: [this.registry] });
+
+  constructor(watchers: () => number) {
+    new Gauge({
+      name: 'raftkit_api_watchers',
+      help: 'Open watch streams (WebSocket and NDJSON)',
+      registers: [this.registry],
+      collect() {
+        this.set(watchers());
+      },
+    });
+  }
 
   count(route: string, status: number): void {
-    const k = `${route}\u0000${status}`;
-    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
+    this.requests.inc({ route, status: String(status) });
   }
 
-  render(watchers: number): string {
-    const lines = [
-      '# HELP raftkit_api_requests_total HTTP API requests answered, by route and status',
-      '# TYPE raftkit_api_requests_total counter',
-    ];
-    for (const [k, n] of this.requests) {
-      const [route, status] = k.split('\u0000');
-      lines.push(`raftkit_api_requests_total{route="${route}",status="${status}"} ${n}`);
-    }
-    lines.push(
-      '# HELP raftkit_api_forwarded_total Requests forwarded to the leader',
-      '# TYPE raftkit_api_forwarded_total counter',
-      `raftkit_api_forwarded_total ${this.forwarded}`,
-      '# HELP raftkit_api_watchers Open watch streams (WebSocket and NDJSON)',
-      '# TYPE raftkit_api_watchers gauge',
-      `raftkit_api_watchers ${watchers}`,
-    );
-    return `${lines.join('\n')}\n`;
+  forwarded(): void {
+    this.forwards.inc();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }
-

@@ -124,7 +124,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
-  const stats = new ApiStats();
+  const stats = new ApiStats(() => hub.size);
   let closed = false;
 
   const body = async (req: IncomingMessage) => readBody(req, maxBody, timeoutMs);
@@ -190,7 +190,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       return;
     }
     if (url === undefined) throw new RaftApiError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
-    stats.forwarded++;
+    stats.forwarded();
     await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()), forwardHeaders);
   }
 
@@ -214,7 +214,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         if (service.ready()) return sendJson(res, 200, { ready: true });
         throw new RaftApiError('unavailable', 'not ready: not a member of any group with a known leader', { ready: false });
       case 'metrics': {
-        const text = (await withTimeout(service.metrics(), timeoutMs)) + stats.render(hub.size);
+        const text = (await withTimeout(service.metrics(), timeoutMs)) + (await stats.render());
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
         res.end(text);
         return;
