@@ -1,5 +1,6 @@
 import type { NodeStatus } from '../api/raft-service.js';
 import type { Logger } from '../host/logger.js';
+import type { PeerClient } from '../api/peer-client.js';
 import type { NodeHost } from '../host/node-host.js';
 import type { NodeRaftService } from './node-raft-service.js';
 
@@ -8,7 +9,8 @@ export interface JoinOptions {
   host: NodeHost;
   /** Any member's "host:port". */
   through: string;
-  token: string | undefined;
+  /** How this node calls the member's API (scheme and token). */
+  peers: PeerClient;
   selfAddress: string;
   logger: Logger;
   /** How long to wait for this node to catch up before promoting it (default 60 s). */
@@ -22,20 +24,7 @@ export interface JoinOptions {
  * run again on restart: steps already done answer 409 and are skipped.
  */
 export async function joinCluster(o: JoinOptions): Promise<void> {
-  const base = `http://${o.through}`;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.token) headers.authorization = `Bearer ${o.token}`;
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-    const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = { message: text };
-    }
-    return { status: res.status, json };
-  };
+  const call = (method: string, path: string, body?: unknown) => o.peers.call(o.through, path, { method, body, timeoutMs: 10_000 });
   const status = await call('GET', '/v1/status');
   if (status.status !== 200) throw new Error(`GET /v1/status answered ${status.status}: ${JSON.stringify(status.json)}`);
   const cluster = status.json as NodeStatus;

@@ -1,6 +1,7 @@
 import { ConfChangeTransition, ConfChangeType, type ConfChange } from '../core/confchange/types.js';
 import { Role, type NodeId } from '../core/types.js';
 import { RaftApiError } from '../api/errors.js';
+import { PeerClient } from '../api/peer-client.js';
 import type {
   AppliedEntry,
   CommandOptions,
@@ -43,6 +44,8 @@ export interface NodeRaftServiceOptions {
   address: string;
   /** The shared secret, sent when this node calls another's API (group creation). */
   token?: string;
+  /** How this node calls other nodes' APIs (default: plain HTTP with `token`). */
+  peers?: PeerClient;
   requestTimeoutMs?: number;
 }
 
@@ -57,12 +60,14 @@ export class NodeRaftService implements RaftService {
   private readonly timeoutMs: number;
   /** Keys for in-process callers' commands that come without a session or a key. */
   private readonly requestKeys: RequestKeyAllocator;
+  private readonly peers: PeerClient;
 
   constructor(private readonly opts: NodeRaftServiceOptions) {
     this.host = opts.host;
     this.nodeId = opts.host.id;
     this.timeoutMs = opts.requestTimeoutMs ?? 5_000;
     this.requestKeys = new RequestKeyAllocator(newOrigin(this.nodeId));
+    this.peers = opts.peers ?? new PeerClient(opts.token ? { token: opts.token } : {});
   }
 
   private manager(group: string): StateMachineManager {
@@ -73,7 +78,7 @@ export class NodeRaftService implements RaftService {
 
   private urlOf(id: NodeId): string | undefined {
     const address = id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
-    return address ? `http://${address}` : undefined;
+    return address ? this.peers.baseUrl(address) : undefined;
   }
 
   leaderOf(group: string): { id: NodeId; url?: string } | undefined {
@@ -237,13 +242,8 @@ export class NodeRaftService implements RaftService {
         .filter((m) => m.id !== this.nodeId)
         .map(async (m) => {
           try {
-            const res = await fetch(`http://${m.address}/v1/groups`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'x-raft-local': '1', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
-              body: JSON.stringify({ group, type, members }),
-              signal: AbortSignal.timeout(this.timeoutMs),
-            });
-            if (res.status !== 201) failed.push(`node ${m.id}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+            const res = await this.peers.call(m.address, '/v1/groups', { method: 'POST', headers: { 'x-raft-local': '1' }, body: { group, type, members }, timeoutMs: this.timeoutMs });
+            if (res.status !== 201) failed.push(`node ${m.id}: ${res.status} ${res.text.slice(0, 200)}`);
           } catch (e) {
             failed.push(`node ${m.id}: ${(e as Error).message}`);
           }

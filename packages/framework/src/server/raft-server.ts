@@ -1,3 +1,4 @@
+import { PeerClient } from '../api/peer-client.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createApiHandler, type ApiHandler } from '../api/http-api.js';
@@ -69,7 +70,8 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     onRequest,
     onUpgrade,
   });
-  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, ...(flags.token ? { token: flags.token } : {}) });
+  const peers = new PeerClient(flags.token ? { token: flags.token } : {});
+  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
   const server: RaftServer = {
     node,
@@ -83,7 +85,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   };
   if (flags.join) {
     try {
-      await joinCluster({ service, host: node.host, through: flags.join, token: flags.token, selfAddress: node.address, logger });
+      await joinCluster({ service, host: node.host, through: flags.join, peers, selfAddress: node.address, logger });
     } catch (e) {
       await server.stop();
       throw new ServerStartError(`cannot join the cluster through ${flags.join}: ${(e as Error).message}`);
