@@ -82,10 +82,4 @@ export function post(base: string, path: string, body: unknown, opts: { headers?
   return request(base, 'POST', path, { ...opts, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../support/wait.js';

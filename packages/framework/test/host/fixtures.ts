@@ -1,4 +1,5 @@
 // In-process clusters of NodeHosts over the memory transport and memory log store.
+import { waitFor } from '../support/wait.js';
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import type { GroupWrite } from '../../src/storage/log-store.js';
 import { MemoryHub, MemoryTransport, memoryAddress } from '../../src/transport/memory-transport.js';
@@ -172,10 +173,4 @@ export function clusterWithStores<S extends MemoryLogStore>(ids: NodeId[], make:
   return { c, stores };
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor };

@@ -112,13 +112,7 @@ export async function startNode(id: NodeId, options: Partial<WsTransportOptions>
   };
 }
 
-export async function waitFor(pred: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../support/wait.js';
 
 /** A port nothing listens on (bound, then released). */
 export async function deadPort(): Promise<number> {

@@ -31,7 +31,7 @@ test('memory transport delivers rounds asynchronously, in order, as copies', asy
       ]);
     }
     assert.equal(c.n(2).ev.received.length, 0); // not synchronous
-    await waitFor(() => c.n(2).ev.received.length === 100 && c.n(3).ev.received.length === 100, 'delivery');
+    await waitFor(() => c.n(2).ev.received.length === 100 && c.n(3).ev.received.length === 100, 5000, 'delivery');
     assert.deepEqual(c.n(2).ev.received.map((x) => x.env.message.commit), Array.from({ length: 100 }, (_, i) => i + 1));
     assert.ok(c.n(2).ev.received.every((x) => x.from === 1 && x.env.group === 'a'));
     const got = c.n(2).ev.received[0]!.env.message.entries[0]!.data;
@@ -60,13 +60,13 @@ test('memory transport: unknown peers, cut links and closed peers are unreachabl
     assert.deepEqual(c.n(1).ev.statuses, [{ group: 's', to: 2, ok: false }]);
     c.hub.setLink(1, 2, true);
     c.n(1).t.send([{ group: 's', message: snapshotMsg(1, 2, 1000) }]);
-    await waitFor(() => c.n(1).ev.statuses.length === 2, 'snapshot status');
+    await waitFor(() => c.n(1).ev.statuses.length === 2, 5000, 'snapshot status');
     assert.deepEqual(c.n(1).ev.statuses[1], { group: 's', to: 2, ok: true });
     assert.equal(c.n(2).ev.received[0]!.env.message.snapshot!.data.length, 1000);
     // A link cut while a delivery is queued fails it.
     c.n(1).t.send([{ group: 's', message: snapshotMsg(1, 3, 10) }]);
     c.hub.setLink(1, 3, false);
-    await waitFor(() => c.n(1).ev.statuses.length === 3, 'failed status');
+    await waitFor(() => c.n(1).ev.statuses.length === 3, 5000, 'failed status');
     assert.deepEqual(c.n(1).ev.statuses[2], { group: 's', to: 3, ok: false });
     // Closed peers are unreachable.
     await c.n(2).t.close();
@@ -83,7 +83,7 @@ test('memory transport: the per-link queue is bounded and invalid messages are d
   try {
     for (let r = 0; r < 10; r++) c.n(1).t.send([{ group: 'g', message: msg({ from: 1, to: 2, commit: r }) }]);
     c.n(1).t.send([{ group: 'g', message: msg({ from: 1, to: 2, type: MessageType.Hup }) }]);
-    await waitFor(() => c.n(2).ev.received.length === 3, 'three deliveries');
+    await waitFor(() => c.n(2).ev.received.length === 3, 5000, 'three deliveries');
     assert.equal(c.n(1).t.stats().messagesDropped, 8);
     assert.equal(c.n(1).ev.unreachable.length, 8);
     assert.deepEqual(c.n(2).ev.received.map((x) => x.env.message.commit), [0, 1, 2]);

@@ -81,10 +81,10 @@ test('raft groups elect, replicate and catch a late node up by snapshot over Web
   try {
     for (const g of GROUPS) h1.groups.get(g)!.node.campaign();
     h1.process();
-    await waitFor(() => GROUPS.every((g) => h1.groups.get(g)!.node.role === Role.Leader), 'node 1 to lead both groups');
+    await waitFor(() => GROUPS.every((g) => h1.groups.get(g)!.node.role === Role.Leader), 5000, 'node 1 to lead both groups');
     for (let i = 0; i < 30; i++) for (const g of GROUPS) h1.groups.get(g)!.node.propose(enc(`${g}-${i}`));
     h1.process();
-    await waitFor(() => GROUPS.every((g) => h2.groups.get(g)!.applied.length === 30), 'replication to node 2');
+    await waitFor(() => GROUPS.every((g) => h2.groups.get(g)!.applied.length === 30), 5000, 'replication to node 2');
     // Compact the leader's log behind a snapshot of its applied state (~1 MB, several chunks).
     for (const g of GROUPS) {
       const grp = h1.groups.get(g)!;
@@ -96,12 +96,12 @@ test('raft groups elect, replicate and catch a late node up by snapshot over Web
     // Node 3 comes up: it can only be caught up by snapshot.
     nets[2]!.events.onBatch = h3Batch;
     live.push(h3);
-    await waitFor(() => GROUPS.every((g) => h3.groups.get(g)!.applied.length === 30), 'node 3 to install the snapshots');
+    await waitFor(() => GROUPS.every((g) => h3.groups.get(g)!.applied.length === 30), 5000, 'node 3 to install the snapshots');
     for (const g of GROUPS) {
       assert.deepEqual(h3.groups.get(g)!.applied, h1.groups.get(g)!.applied);
       assert.equal(h3.groups.get(g)!.snapshotData!.length, h1.groups.get(g)!.storage.snapshot().data.length);
     }
-    await waitFor(() => h1.snapshotStatuses.filter((s) => s.ok).length === GROUPS.length, 'both snapshot acks');
+    await waitFor(() => h1.snapshotStatuses.filter((s) => s.ok).length === GROUPS.length, 5000, 'both snapshot acks');
     assert.deepEqual(
       h1.snapshotStatuses.filter((s) => s.ok).map((s) => s.group).sort(),
       [...GROUPS].sort(),
@@ -109,7 +109,7 @@ test('raft groups elect, replicate and catch a late node up by snapshot over Web
     // And it keeps replicating afterwards.
     for (const g of GROUPS) h1.groups.get(g)!.node.propose(enc(`${g}-after`));
     h1.process();
-    await waitFor(() => GROUPS.every((g) => h3.groups.get(g)!.applied.at(-1) === `${g}-after`), 'replication after the snapshot');
+    await waitFor(() => GROUPS.every((g) => h3.groups.get(g)!.applied.at(-1) === `${g}-after`), 5000, 'replication after the snapshot');
     const s1 = nets[0]!.transport.stats();
     assert.ok(s1.snapshotChunksSent >= 8, `chunks ${s1.snapshotChunksSent}`);
     assert.equal(s1.protocolErrors, 0);

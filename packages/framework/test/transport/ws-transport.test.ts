@@ -35,7 +35,7 @@ test('two transports exchange batched rounds in order, every group on one connec
       b.transport.send([{ group: 'g1', message: msg({ type: MessageType.AppendResponse, from: 2, to: 1, index: r + 1 }) }]);
       if (r % 50 === 0) await new Promise((res) => setImmediate(res));
     }
-    await waitFor(() => b.events.received.length === seq && a.events.received.length === rounds, 'all messages');
+    await waitFor(() => b.events.received.length === seq && a.events.received.length === rounds, 5000, 'all messages');
     assert.deepEqual(
       b.events.received.map((x) => x.env.message.commit),
       Array.from({ length: seq }, (_, i) => i + 1),
@@ -103,7 +103,7 @@ test('a wrong or missing token is refused at the upgrade (401) and logged; other
   try {
     intruder.transport.setPeer(1, a.address);
     intruder.transport.send([{ group: 'g', message: msg({ from: 3, to: 1 }) }]);
-    await waitFor(() => intruder.events.unreachable.length > 0, 'the intruder to see node 1 as unreachable');
+    await waitFor(() => intruder.events.unreachable.length > 0, 5000, 'the intruder to see node 1 as unreachable');
     assert.equal(a.events.received.length, 0);
     assert.ok(a.transport.stats().inboundRefused >= 1);
     assert.ok(a.logs.some((l) => l.level === 'warn' && l.msg.includes('refused') && (l.obj as { status: number }).status === 401));
@@ -151,17 +151,17 @@ test('reconnects after the peer restarts on the same port', async () => {
   try {
     a.transport.setPeer(2, b.address);
     a.transport.send([{ group: 'g', message: msg({ commit: 1 }) }]);
-    await waitFor(() => b.events.received.length === 1, 'first message');
+    await waitFor(() => b.events.received.length === 1, 5000, 'first message');
     await b.close();
     // While it is down, sends fail and are reported.
     a.transport.send([{ group: 'g', message: msg({ commit: 2 }) }]);
-    await waitFor(() => a.events.unreachable.length > 0, 'an unreachable report');
+    await waitFor(() => a.events.unreachable.length > 0, 5000, 'an unreachable report');
     b = await startNode(2, {}, port);
     let n = 3;
     await waitFor(() => {
       a.transport.send([{ group: 'g', message: msg({ commit: n++ }) }]);
       return b.events.received.length > 0;
-    }, 'a message after the restart');
+    }, 5000, 'a message after the restart');
     const commits = b.events.received.map((x) => x.env.message.commit);
     assert.deepEqual(commits, [...commits].sort((x, y) => x - y));
     const s = a.transport.stats();
@@ -187,11 +187,11 @@ test('the send queue is bounded: when the peer is down messages are dropped and 
     assert.equal(a.events.unreachable.length, 46 * 2);
     // Byte bound: one big message fills the queue.
     const big = { group: 'big', message: msg({ type: MessageType.Append, entries: [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(900_000) }] }) };
-    await waitFor(() => a.transport.stats().peers[0]!.queuedFrames === 0, 'the failed dial to drop the queue');
+    await waitFor(() => a.transport.stats().peers[0]!.queuedFrames === 0, 5000, 'the failed dial to drop the queue');
     a.transport.send([big]);
     a.transport.send([big]);
     assert.equal(a.transport.stats().peers[0]!.queuedFrames, 1);
-    await waitFor(() => a.events.unreachable.some((u) => u.group === 'big'), 'a report for the big message');
+    await waitFor(() => a.events.unreachable.some((u) => u.group === 'big'), 5000, 'a report for the big message');
     assert.ok(a.transport.stats().connectFailures >= 1);
   } finally {
     await a.close();
@@ -208,7 +208,7 @@ test('a 20 MB snapshot streams in chunks while another group keeps flowing, and 
     const confState = { voters: [1, 2, 3], learners: [4], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false };
     // Warm the connection up so the stream starts at once.
     a.transport.send([{ group: 'small', message: msg({ commit: 0 }) }]);
-    await waitFor(() => b.events.received.length === 1, 'warm-up');
+    await waitFor(() => b.events.received.length === 1, 5000, 'warm-up');
 
     const chunksAtSmall: number[] = [];
     b.events.onBatch = (_from, batch) => {
@@ -255,19 +255,19 @@ test('a snapshot above the receiver limit is refused and reported as failed; so 
   try {
     const snapshot = (n: number) => ({ metadata: { index: 10, term: 2, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(n) });
     a.transport.send([{ group: 's', message: msg({ type: MessageType.Snapshot, snapshot: snapshot(5000) }) }]);
-    await waitFor(() => a.events.statuses.length === 1, 'status');
+    await waitFor(() => a.events.statuses.length === 1, 5000, 'status');
     assert.deepEqual(a.events.statuses, [{ group: 's', to: 2, ok: false }]);
     assert.ok(b.logs.some((l) => l.msg.includes('refused a snapshot')));
     // A small one still works on the same connection.
     a.transport.send([{ group: 's', message: msg({ type: MessageType.Snapshot, snapshot: snapshot(4096) }) }]);
-    await waitFor(() => a.events.statuses.length === 2, 'second status');
+    await waitFor(() => a.events.statuses.length === 2, 5000, 'second status');
     assert.deepEqual(a.events.statuses[1], { group: 's', to: 2, ok: true });
     assert.equal(b.events.received.length, 1);
     // Disconnect in the middle of a stream: the sender reports failure.
     b.events.onBatch = () => {};
     a.transport.send([{ group: 't', message: msg({ type: MessageType.Snapshot, snapshot: snapshot(4000) }) }]);
     await b.close();
-    await waitFor(() => a.events.statuses.length === 3, 'third status');
+    await waitFor(() => a.events.statuses.length === 3, 5000, 'third status');
     assert.equal(a.events.statuses[2]!.ok, false);
   } finally {
     await a.close();
@@ -303,7 +303,7 @@ test('a malformed frame closes only that connection, with a reason, and the proc
     assert.equal(a.events.received.length, 0);
     // The legitimate peer is unaffected.
     b.transport.send([{ group: 'g', message: msg({ from: 2, to: 1, commit: 42 }) }]);
-    await waitFor(() => a.events.received.length === 1, 'a message from the good peer');
+    await waitFor(() => a.events.received.length === 1, 5000, 'a message from the good peer');
     assert.equal(a.events.received[0]!.env.message.commit, 42);
   } finally {
     await a.close();
@@ -335,7 +335,7 @@ test('a peer that stops answering pings is dropped and redialled', async () => {
     await waitFor(() => {
       a.transport.send([{ group: 'g', message: msg() }]);
       return accepted >= 2;
-    }, 'a redial after the dead connection was dropped', 3000);
+    }, 3000, 'a redial after the dead connection was dropped');
     assert.ok(a.transport.stats().reconnects >= 1);
     assert.ok(a.logs.some((l) => (l.obj as { error?: string }).error === 'no pong from the peer'));
   } finally {
@@ -353,7 +353,7 @@ test('setPeer with a new address moves the connection; removePeer fails pending 
     a.transport.send([{ group: 'g', message: msg({ commit: 1 }) }]);
     a.transport.setPeer(2, b.address);
     a.transport.send([{ group: 'g', message: msg({ commit: 2 }) }]);
-    await waitFor(() => b.events.received.length > 0, 'delivery at the new address');
+    await waitFor(() => b.events.received.length > 0, 5000, 'delivery at the new address');
     assert.equal(b.events.received.at(-1)!.env.message.commit, 2);
     a.transport.setPeer(3, `127.0.0.1:${await deadPort()}`);
     const snapshot = { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(10) };
