@@ -1,5 +1,7 @@
-/** API error codes and their HTTP statuses (shared/API.md section 2). */
-export const API_ERROR_STATUS = {
+import { RaftkitError, type ErrorCode } from '../common/errors.js';
+
+/** The HTTP status of each error code (docs/api.md): the only place codes meet HTTP. */
+export const API_ERROR_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
   not_found: 404,
@@ -16,23 +18,14 @@ export const API_ERROR_STATUS = {
   unavailable: 503,
   timeout: 503,
   internal: 500,
-} as const;
+};
 
-export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+export type ApiErrorCode = ErrorCode;
 
-/** An error with a stable code; the HTTP layer answers {"error": code, "message": ...} with its status. */
-export class RaftApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    /** Extra fields for the body: e.g. {leader: {id, url}} or {firstIndex} or {field}. */
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'RaftApiError';
-  }
-
-  get status(): number {
-    return API_ERROR_STATUS[this.code];
-  }
+/** The HTTP status an error is answered with. */
+export function httpStatusOf(e: RaftkitError): number {
+  return API_ERROR_STATUS[e.code];
 }
+
+/** The error class under its earlier name (the same class as RaftkitError). */
+export { RaftkitError as RaftApiError };

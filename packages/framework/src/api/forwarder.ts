@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../common/logger.js';
-import { RaftApiError } from './errors.js';
+import { RaftkitError } from '../common/errors.js';
 import { sendError } from './http-util.js';
 import { isNodeId } from '../core/node-id.js';
 
@@ -41,7 +41,7 @@ type Attempt =
   /** The client went away; the forwarded request was dropped and nobody is left to answer. */
   | { kind: 'abandoned' }
   | { kind: 'redirect'; leader: LeaderRef | undefined }
-  | { kind: 'failed'; error: RaftApiError };
+  | { kind: 'failed'; error: RaftkitError };
 
 /**
  * Errors that happen while connecting, before a byte of the request is written: the target
@@ -99,7 +99,7 @@ export class LeaderForwarder {
       target = next && !tried.has(next.url) && next.id !== this.opts.nodeId ? next : undefined;
     }
     // Every target answered 421: none of them took the request.
-    sendError(res, new RaftApiError('unavailable', 'the leader changed while the request was being forwarded; it was not applied: retry'));
+    sendError(res, new RaftkitError('unavailable', 'the leader changed while the request was being forwarded; it was not applied: retry'));
   }
 
   close(): void {
@@ -141,11 +141,11 @@ export class LeaderForwarder {
       url = new URL(leader.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
     } catch {
-      return Promise.resolve({ kind: 'failed', error: new RaftApiError('unavailable', `the leader (node ${leader.id}) has no usable URL: ${JSON.stringify(leader.url)}`) });
+      return Promise.resolve({ kind: 'failed', error: new RaftkitError('unavailable', `the leader (node ${leader.id}) has no usable URL: ${JSON.stringify(leader.url)}`) });
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      return Promise.resolve({ kind: 'failed', error: new RaftApiError('timeout', `no time was left to forward the request to the leader (node ${leader.id}); it was not sent`) });
+      return Promise.resolve({ kind: 'failed', error: new RaftkitError('timeout', `no time was left to forward the request to the leader (node ${leader.id}); it was not sent`) });
     }
     const secure = url.protocol === 'https:';
     return new Promise<Attempt>((resolve) => {
@@ -205,12 +205,12 @@ export class LeaderForwarder {
         if (settled) return;
         const where = `the leader (node ${leader.id} at ${leader.url})`;
         if (e.code !== undefined && NOT_SENT.has(e.code)) {
-          settle({ kind: 'failed', error: new RaftApiError('unavailable', `${where} is unreachable (${e.code}); the request was not sent`, { leader: { id: leader.id, url: leader.url } }) });
+          settle({ kind: 'failed', error: new RaftkitError('unavailable', `${where} is unreachable (${e.code}); the request was not sent`, { leader: { id: leader.id, url: leader.url } }) });
           return;
         }
         settle({
           kind: 'failed',
-          error: new RaftApiError(
+          error: new RaftkitError(
             'unavailable',
             `the connection to ${where} failed after the request was sent (${e.code ?? e.message}): the outcome is unknown, the command may or may not be applied`,
             { leader: { id: leader.id, url: leader.url }, outcome: 'unknown' },
@@ -222,8 +222,8 @@ export class LeaderForwarder {
   }
 }
 
-function timedOut(leader: LeaderRef): RaftApiError {
-  return new RaftApiError(
+function timedOut(leader: LeaderRef): RaftkitError {
+  return new RaftkitError(
     'timeout',
     `the request forwarded to the leader (node ${leader.id}) timed out: the outcome is unknown, a command may still commit (retry with the same client id and sequence to apply it once)`,
     { outcome: 'unknown' },

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { RaftApiError } from './errors.js';
+import { RaftkitError } from '../common/errors.js';
 import { LeaderForwarder } from './forwarder.js';
 import {
   decodeSegments,
@@ -182,28 +182,28 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       }
     }
     if (id === undefined || !Number.isSafeInteger(id) || id < 1 || id === service.nodeId) {
-      throw new RaftApiError('unavailable', `no leader of group ${JSON.stringify(group)} is known right now; retry shortly`);
+      throw new RaftkitError('unavailable', `no leader of group ${JSON.stringify(group)} is known right now; retry shortly`);
     }
     const noForward = !forwardEnabled || isTrue(req.headers['x-raft-no-forward']) || req.headers['x-raft-forwarded-by'] !== undefined;
     if (noForward) {
       sendJson(res, 421, { error: 'not_leader', message, leader: url === undefined ? { id } : { id, url } });
       return;
     }
-    if (url === undefined) throw new RaftApiError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
+    if (url === undefined) throw new RaftkitError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
     stats.forwarded();
     await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()), forwardHeaders);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, ctx: { route: string }): Promise<void> {
-    if (closed) throw new RaftApiError('unavailable', 'the node is shutting down');
+    if (closed) throw new RaftkitError('unavailable', 'the node is shutting down');
     const { rawPath, query, pathAndQuery } = splitTarget(req.url);
-    if (rawPath !== '/healthz' && !authorized(req)) throw new RaftApiError('unauthorized', 'a valid Authorization: Bearer token is required');
+    if (rawPath !== '/healthz' && !authorized(req)) throw new RaftkitError('unauthorized', 'a valid Authorization: Bearer token is required');
     const m = matchRoute(decodeSegments(rawPath));
-    if (!m) throw new RaftApiError('not_found', `no route ${rawPath}`);
+    if (!m) throw new RaftkitError('not_found', `no route ${rawPath}`);
     ctx.route = m.route;
     const allowed = METHODS[m.route];
     if (!allowed.includes(req.method ?? '')) {
-      sendError(res, new RaftApiError('method_not_allowed', `${req.method} is not allowed on ${rawPath}; use ${allowed.join(' or ')}`), logger, { allow: allowed.join(', ') });
+      sendError(res, new RaftkitError('method_not_allowed', `${req.method} is not allowed on ${rawPath}; use ${allowed.join(' or ')}`), logger, { allow: allowed.join(', ') });
       return;
     }
     const { group, name } = m;
@@ -212,7 +212,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         return sendJson(res, 200, { status: 'ok' });
       case 'readyz':
         if (service.ready()) return sendJson(res, 200, { ready: true });
-        throw new RaftApiError('unavailable', 'not ready: not a member of any group with a known leader', { ready: false });
+        throw new RaftkitError('unavailable', 'not ready: not a member of any group with a known leader', { ready: false });
       case 'metrics': {
         const text = (await withTimeout(service.metrics(), timeoutMs)) + (await stats.render());
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
@@ -335,7 +335,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         if (!res.writableEnded) res.destroy();
         return;
       }
-      const code = e instanceof RaftApiError ? e.code : undefined;
+      const code = e instanceof RaftkitError ? e.code : undefined;
       // The body was not (fully) read: close the connection instead of reading the rest.
       const extra: Record<string, string> = code === 'payload_too_large' || code === 'request_timeout' ? { connection: 'close' } : {};
       sendError(res, e, logger, extra);
@@ -354,9 +354,9 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     }
     if (!m || m.route !== 'watch') return false;
     try {
-      if (closed) throw new RaftApiError('unavailable', 'the node is shutting down');
-      if (!authorized(req)) throw new RaftApiError('unauthorized', 'a valid Authorization: Bearer token is required');
-      if (req.method !== 'GET') throw new RaftApiError('method_not_allowed', 'a watch is a GET');
+      if (closed) throw new RaftkitError('unavailable', 'the node is shutting down');
+      if (!authorized(req)) throw new RaftkitError('unauthorized', 'a valid Authorization: Bearer token is required');
+      if (req.method !== 'GET') throw new RaftkitError('method_not_allowed', 'a watch is a GET');
       const from = fromOf(query);
       const group = m.group;
       wss.handleUpgrade(req, socket, head, (ws) => hub.attachWebSocket(ws, group, from));

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { bearerTokenCheck } from '../common/bearer-token.js';
 import { refuseOnSocket } from '../common/raw-http.js';
-import { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from './errors.js';
+import { RaftkitError } from '../common/errors.js';
+import { API_ERROR_STATUS, type ApiErrorCode } from './errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -20,7 +21,7 @@ function isApiErrorCode(code: unknown): code is ApiErrorCode {
 }
 
 /**
- * Turns anything thrown into the reply the client sees. RaftApiError (and, defensively, any Error
+ * Turns anything thrown into the reply the client sees. RaftkitError (and, defensively, any Error
  * whose `code` is one of the API codes) keeps its code and details; anything else is a 500 whose
  * real message is logged, not sent.
  */
@@ -28,7 +29,7 @@ export function errorReply(err: unknown, logger: Logger = silentLogger): ErrorRe
   let code: ApiErrorCode;
   let message: string;
   let details: Record<string, unknown> = {};
-  if (err instanceof RaftApiError) {
+  if (err instanceof RaftkitError) {
     code = err.code;
     message = err.message;
     details = err.details;
@@ -110,7 +111,7 @@ export function decodeSegments(rawPath: string): string[] {
     try {
       return decodeURIComponent(p);
     } catch {
-      throw new RaftApiError('bad_request', 'the path has a malformed %-escape', { field: 'path' });
+      throw new RaftkitError('bad_request', 'the path has a malformed %-escape', { field: 'path' });
     }
   });
 }
@@ -139,7 +140,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     const timer = setTimeout(() => {
       cleanup();
       req.resume();
-      reject(new RaftApiError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`));
+      reject(new RaftkitError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`));
     }, timeoutMs);
     timer.unref();
     const onData = (chunk: Buffer) => {
@@ -178,8 +179,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
   });
 }
 
-function tooLarge(maxBytes: number): RaftApiError {
-  return new RaftApiError('payload_too_large', `the request body is larger than ${maxBytes} bytes`, { limit: maxBytes });
+function tooLarge(maxBytes: number): RaftkitError {
+  return new RaftkitError('payload_too_large', `the request body is larger than ${maxBytes} bytes`, { limit: maxBytes });
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -191,13 +192,13 @@ export function parseJsonBody(body: Buffer, empty: unknown): unknown {
   try {
     text = utf8.decode(body);
   } catch {
-    throw new RaftApiError('bad_request', 'the request body is not valid UTF-8', { field: 'body' });
+    throw new RaftkitError('bad_request', 'the request body is not valid UTF-8', { field: 'body' });
   }
   if (text.trim() === '') return empty;
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new RaftApiError('bad_request', `the request body is not valid JSON: ${(e as Error).message}`, { field: 'body' });
+    throw new RaftkitError('bad_request', `the request body is not valid JSON: ${(e as Error).message}`, { field: 'body' });
   }
 }
 
@@ -205,23 +206,23 @@ export function parseJsonBody(body: Buffer, empty: unknown): unknown {
 export function positiveInt(v: unknown, field: string): number {
   const n = typeof v === 'string' && /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new RaftApiError('bad_request', `${field} must be a positive integer`, { field });
+    throw new RaftkitError('bad_request', `${field} must be a positive integer`, { field });
   }
   return n;
 }
 
 export function requireObject(v: unknown): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new RaftApiError('bad_request', 'the request body must be a JSON object', { field: 'body' });
+    throw new RaftkitError('bad_request', 'the request body must be a JSON object', { field: 'body' });
   }
   return v as Record<string, unknown>;
 }
 
 export function requireString(v: unknown, field: string, max = 256, pattern?: RegExp): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > max || /[\x00-\x1f\x7f]/.test(v)) {
-    throw new RaftApiError('bad_request', `${field} must be a non-empty string of at most ${max} printable characters`, { field });
+    throw new RaftkitError('bad_request', `${field} must be a non-empty string of at most ${max} printable characters`, { field });
   }
-  if (pattern && !pattern.test(v)) throw new RaftApiError('bad_request', `${field} is malformed (expected ${pattern.source})`, { field });
+  if (pattern && !pattern.test(v)) throw new RaftkitError('bad_request', `${field} is malformed (expected ${pattern.source})`, { field });
   return v;
 }
 
@@ -230,7 +231,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(
-        new RaftApiError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
+        new RaftkitError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
           outcome: 'unknown',
         }),
       );

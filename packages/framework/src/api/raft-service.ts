@@ -1,4 +1,9 @@
 import type { NodeId } from '../core/types.js';
+import type { AppliedEntry } from '../rsm/applied-entry.js';
+import type { GroupSchema } from '../fsm/schema.js';
+
+export type { AppliedEntry } from '../rsm/applied-entry.js';
+export type { GroupSchema, OperationSchema, SchemaField } from '../fsm/schema.js';
 import type { RequestKey } from '../rsm/request-table.js';
 
 export type Consistency = 'linearizable' | 'lease' | 'local';
@@ -27,14 +32,6 @@ export interface QueryOutcome {
   index: number;
 }
 
-/** One applied command, as the watch streams it. */
-export interface AppliedEntry {
-  index: number;
-  term: number;
-  command: string;
-  args: unknown;
-  result: unknown;
-}
 
 export interface MemberInfo {
   id: NodeId;
@@ -93,24 +90,6 @@ export interface NodeStatus {
   groups: GroupInfo[];
 }
 
-export interface SchemaField {
-  type: string;
-  optional: boolean;
-  nullable?: boolean;
-}
-
-export interface OperationSchema {
-  name: string;
-  kind: 'command' | 'query';
-  args: Record<string, SchemaField>;
-}
-
-export interface GroupSchema {
-  group: string;
-  type: string;
-  commands: OperationSchema[];
-  queries: OperationSchema[];
-}
 
 /** A live subscription to a group's applied entries, starting at `from`. */
 export interface WatchSubscription {
@@ -125,7 +104,7 @@ export interface WatchHandle {
 }
 
 /**
- * What the HTTP API (and Nest's RaftService) needs from a node. Errors are RaftApiError with a
+ * What the HTTP API (and Nest's RaftService) needs from a node. Errors are RaftkitError with a
  * code (see api/errors.ts) that maps to an HTTP status.
  */
 export interface RaftService {

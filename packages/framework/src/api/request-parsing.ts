@@ -3,15 +3,15 @@
 import type { IncomingMessage } from 'node:http';
 import { GROUP_NAME } from '../host/group-factory.js';
 import { RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
-import { RaftApiError } from './errors.js';
+import { RaftkitError } from '../common/errors.js';
 import { positiveInt, requireString } from './http-util.js';
 import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './raft-service.js';
 
 const CLIENT_ID = /^[\x20-\x7e]{1,128}$/;
 const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'local'];
 
-export function badRequest(message: string, field: string): RaftApiError {
-  return new RaftApiError('bad_request', message, { field });
+export function badRequest(message: string, field: string): RaftkitError {
+  return new RaftkitError('bad_request', message, { field });
 }
 
 /** X-Raft-Client-Id (1-128 printable ASCII) and X-Raft-Sequence (positive safe integer), both or neither. */
@@ -94,7 +94,7 @@ export function isTrue(v: string | string[] | undefined): boolean {
 
 export function notLeaderOf(e: unknown): { id?: number; url?: string } | undefined {
   if (!(e instanceof Error) || (e as { code?: unknown }).code !== 'not_leader') return undefined;
-  const raw = e instanceof RaftApiError ? e.details['leader'] : (e as { leader?: unknown }).leader;
+  const raw = e instanceof RaftkitError ? e.details['leader'] : (e as { leader?: unknown }).leader;
   if (typeof raw === 'number') return { id: raw };
   if (typeof raw === 'object' && raw !== null) {
     const { id, url } = raw as { id?: unknown; url?: unknown };

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
 import type { Logger } from '../common/logger.js';
-import { API_ERROR_STATUS, RaftApiError } from './errors.js';
+import { RaftkitError } from '../common/errors.js';
+import { API_ERROR_STATUS } from './errors.js';
 import type { AppliedEntry, RaftService, WatchHandle } from './raft-service.js';
 import { errorReply, sendJson } from './http-util.js';
 
@@ -92,7 +93,7 @@ export class WatchHub {
     const svc = this.service;
     if (svc.appliedIndex) return svc.appliedIndex(group) + 1;
     const g = svc.status().groups.find((x) => x.group === group);
-    if (!g) throw new RaftApiError('unknown_group', `no group named ${JSON.stringify(group)} on this node`);
+    if (!g) throw new RaftkitError('unknown_group', `no group named ${JSON.stringify(group)} on this node`);
     return g.applied + 1;
   }
 

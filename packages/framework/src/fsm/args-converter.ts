@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { RaftApiError } from '../api/errors.js';
+import { RaftkitError } from '../common/errors.js';
 import type { HandlerDefinition } from './definition.js';
 import { fastConvert } from './fast-args.js';
 
@@ -60,7 +60,7 @@ function describe(h: HandlerDefinition): string {
 }
 
 /**
- * Turns a handler's plain JSON args into what its method receives, or throws RaftApiError
+ * Turns a handler's plain JSON args into what its method receives, or throws RaftkitError
  * 'bad_request' whose message names the field (details `{ field }`). Deterministic: the same
  * input gives the same outcome on every replica.
  */
@@ -70,27 +70,27 @@ export function convertArgs(h: HandlerDefinition, raw: unknown): unknown {
       return raw;
     case 'none':
       if (raw === undefined || raw === null || (isPlainObject(raw) && Object.keys(raw).length === 0)) return undefined;
-      throw new RaftApiError('bad_request', `${describe(h)} takes no arguments`);
+      throw new RaftkitError('bad_request', `${describe(h)} takes no arguments`);
     case 'string':
     case 'boolean':
-      if (typeof raw !== h.argKind) throw new RaftApiError('bad_request', `the argument of ${describe(h)} must be a ${h.argKind}`);
+      if (typeof raw !== h.argKind) throw new RaftkitError('bad_request', `the argument of ${describe(h)} must be a ${h.argKind}`);
       return raw;
     case 'number':
-      if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new RaftApiError('bad_request', `the argument of ${describe(h)} must be a finite number`);
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new RaftkitError('bad_request', `the argument of ${describe(h)} must be a finite number`);
       return raw;
     case 'array':
-      if (!Array.isArray(raw)) throw new RaftApiError('bad_request', `the argument of ${describe(h)} must be an array`);
+      if (!Array.isArray(raw)) throw new RaftkitError('bad_request', `the argument of ${describe(h)} must be an array`);
       return raw;
     case 'dto': {
       const plain = raw === undefined || raw === null ? {} : raw;
-      if (!isPlainObject(plain)) throw new RaftApiError('bad_request', `the arguments of ${describe(h)} must be a JSON object`);
+      if (!isPlainObject(plain)) throw new RaftkitError('bad_request', `the arguments of ${describe(h)} must be a JSON object`);
       const cls = h.argType as new () => object;
       const fast = fastConvert(cls, plain);
       if (fast) return fast;
       const r = convertDto(cls, plain);
       if ('failure' in r) {
         const { field, message } = r.failure;
-        throw new RaftApiError('bad_request', `bad argument "${field}" of ${describe(h)}: ${message}`, { field });
+        throw new RaftkitError('bad_request', `bad argument "${field}" of ${describe(h)}: ${message}`, { field });
       }
       return r.instance;
     }

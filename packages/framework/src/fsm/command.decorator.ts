@@ -9,7 +9,7 @@ import { recordHandler, type MemberDecorator } from './handler-record.js';
  *
  * Commands must be deterministic: they may not read clocks (use `ctx.timestamp`), randomness,
  * the network, files or any other I/O, and must not depend on anything but the state and args.
- * A thrown RaftApiError keeps its code in the error result; anything else gives 'command_failed'.
+ * A thrown RaftkitError keeps its code in the error result; anything else gives 'command_failed'.
  * State changed before a throw stays changed (there is no rollback): check, then change.
  */
 export function Command(name?: string): MemberDecorator {

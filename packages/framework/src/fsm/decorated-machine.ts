@@ -1,4 +1,4 @@
-import { RaftApiError } from '../api/errors.js';
+import { RaftkitError } from '../common/errors.js';
 import type { CommandContext } from '../rsm/command-context.js';
 import type { PreparedArgs, ReplicatedMachine } from '../rsm/replicated-machine.js';
 import { RsmError } from '../rsm/rsm-error.js';
@@ -29,13 +29,13 @@ export class DecoratedMachine<T extends object = object> implements ReplicatedMa
 
   private command(name: string): HandlerDefinition {
     const h = this.definition.commands.get(name);
-    if (!h) throw new RaftApiError('unknown_command', `state machine "${this.type}" has no command "${name}" (commands: ${names(this.definition.commands)})`);
+    if (!h) throw new RaftkitError('unknown_command', `state machine "${this.type}" has no command "${name}" (commands: ${names(this.definition.commands)})`);
     return h;
   }
 
   private query(name: string): HandlerDefinition {
     const h = this.definition.queries.get(name);
-    if (!h) throw new RaftApiError('unknown_query', `state machine "${this.type}" has no query "${name}" (queries: ${names(this.definition.queries)})`);
+    if (!h) throw new RaftkitError('unknown_query', `state machine "${this.type}" has no query "${name}" (queries: ${names(this.definition.queries)})`);
     return h;
   }
 

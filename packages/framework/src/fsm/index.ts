@@ -16,3 +16,4 @@ export { captureFields, restoreFields } from './default-snapshot.js';
 export { DecoratedMachine } from './decorated-machine.js';
 export { StateMachineRegistry, createStateMachineManager, type ManagerOptions, type FactoryOptions } from './state-machine-registry.js';
 export type { CommandContext } from '../rsm/command-context.js';
+export type { GroupSchema, OperationSchema, SchemaField } from './schema.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
-import type { GroupSchema, OperationSchema, SchemaField } from '../api/raft-service.js';
+import type { GroupSchema, OperationSchema, SchemaField } from './schema.js';
 import { NULLABLE_CONTEXT, PROPERTY_TYPE_METADATA } from './constants.js';
 import type { HandlerDefinition, StateMachineDefinition } from './definition.js';
 

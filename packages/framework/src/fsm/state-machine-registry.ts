@@ -1,5 +1,5 @@
-import { RaftApiError } from '../api/errors.js';
-import type { GroupSchema } from '../api/raft-service.js';
+import { RaftkitError } from '../common/errors.js';
+import type { GroupSchema } from './schema.js';
 import type { StateMachineFactory } from '../host/state-machine.js';
 import { StateMachineManager, type StateMachineManagerOptions } from '../rsm/state-machine-manager.js';
 import { DecoratedMachine } from './decorated-machine.js';
@@ -47,10 +47,10 @@ export class StateMachineRegistry {
     return this.byType.get(type);
   }
 
-  /** The definition of a type, or RaftApiError 'bad_request' listing the known types. */
+  /** The definition of a type, or RaftkitError 'bad_request' listing the known types. */
   require(type: string): StateMachineDefinition {
     const d = this.byType.get(type);
-    if (!d) throw new RaftApiError('bad_request', `unknown state machine type "${type}" (known types: ${this.types().join(', ') || 'none'})`, { field: 'type' });
+    if (!d) throw new RaftkitError('bad_request', `unknown state machine type "${type}" (known types: ${this.types().join(', ') || 'none'})`, { field: 'type' });
     return d;
   }
 

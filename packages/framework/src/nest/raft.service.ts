@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NodeId } from '../core/types.js';
-import { RaftApiError } from '../api/errors.js';
+import { RaftkitError } from '../common/errors.js';
 import type { AppliedEntry, CommandOptions, CommandOutcome, Consistency, GroupSchema, NodeStatus, QueryOutcome } from '../api/raft-service.js';
 import { parseServerFlags, type ServerFlags } from '../server/flags.js';
 import { startRaftServer, type RaftServer } from '../server/raft-server.js';
@@ -11,7 +11,7 @@ import { RaftExplorer } from './raft.explorer.js';
 /**
  * The node, injectable: starts with the application (every discovered @StateMachine class can
  * run in a group), stops with it. Commands go through Raft on this node, which must lead the
- * group; see RaftApiError codes for the failures.
+ * group; see RaftkitError codes for the failures.
  */
 @Injectable()
 export class RaftService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -41,7 +41,7 @@ export class RaftService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private get node() {
-    if (!this.server) throw new RaftApiError('unavailable', 'the raft node is not started (the application has not bootstrapped)');
+    if (!this.server) throw new RaftkitError('unavailable', 'the raft node is not started (the application has not bootstrapped)');
     return this.server.service;
   }
 
@@ -77,7 +77,7 @@ export class RaftService implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift()!;
-        if (closed) throw new RaftApiError(closed.code === 'compacted' ? 'compacted' : 'unavailable', closed.message);
+        if (closed) throw new RaftkitError(closed.code === 'compacted' ? 'compacted' : 'unavailable', closed.message);
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
       }

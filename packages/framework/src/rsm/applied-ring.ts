@@ -1,4 +1,4 @@
-import type { AppliedEntry } from '../api/raft-service.js';
+import type { AppliedEntry } from './applied-entry.js';
 
 /**
  * The last N applied entries, so a watch can resume from a recent index without reading the log.

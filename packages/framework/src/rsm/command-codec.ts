@@ -1,4 +1,4 @@
-import { RaftApiError } from '../api/errors.js';
+import { RaftkitError } from '../common/errors.js';
 import { requestKeyProblem, type RequestKey } from './request-table.js';
 import { RsmError } from './rsm-error.js';
 
@@ -66,14 +66,14 @@ function payloadProblem(command: unknown, clientId: unknown, sequence: unknown, 
 }
 
 /**
- * Encodes a command for proposal (the host proposes bytes). Throws RaftApiError 'bad_request'
+ * Encodes a command for proposal (the host proposes bytes). Throws RaftkitError 'bad_request'
  * for a malformed payload (for example a sequence without a client id) or args that are not
  * JSON-serialisable, so nothing bad is ever proposed.
  */
 export function encodeCommand(payload: CommandPayload): Uint8Array {
   const r = payload.request;
   const problem = payloadProblem(payload.command, payload.clientId, payload.sequence, payload.timestamp, r && [r.origin, r.seq, r.floor]);
-  if (problem) throw new RaftApiError('bad_request', problem);
+  if (problem) throw new RaftkitError('bad_request', problem);
   const wire: Wire = { c: payload.command, t: payload.timestamp };
   if (payload.args !== undefined) wire.a = payload.args;
   if (payload.clientId !== undefined) {
@@ -85,7 +85,7 @@ export function encodeCommand(payload: CommandPayload): Uint8Array {
   try {
     text = JSON.stringify(wire);
   } catch (e) {
-    throw new RaftApiError('bad_request', `the arguments of command "${payload.command}" are not JSON-serialisable: ${(e as Error).message}`);
+    throw new RaftkitError('bad_request', `the arguments of command "${payload.command}" are not JSON-serialisable: ${(e as Error).message}`);
   }
   return encoder.encode(text);
 }

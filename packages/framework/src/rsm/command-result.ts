@@ -1,12 +1,12 @@
-import { API_ERROR_STATUS, RaftApiError, type ApiErrorCode } from '../api/errors.js';
+import { RaftkitError, isErrorCode, type ErrorCode } from '../common/errors.js';
 
-/** The error codes of results that are not RaftApiError codes. */
-export type CommandErrorCode = ApiErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'bad_entry';
+/** The codes of error results: RaftkitError codes and the rsm layer's own. */
+export type CommandErrorCode = ErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'bad_entry';
 
 export interface CommandErrorBody {
   code: string;
   message: string;
-  /** The details of a RaftApiError thrown by the handler (for example {field}), when any. */
+  /** The details of a RaftkitError thrown by the handler (for example {field}), when any. */
   details?: Record<string, unknown>;
 }
 
@@ -36,15 +36,15 @@ function plainDetails(details: Record<string, unknown>): Record<string, unknown>
   }
 }
 
-/** What a handler's thrown value becomes: a RaftApiError keeps its code, anything else is 'command_failed'. */
+/** What a handler's thrown value becomes: a RaftkitError keeps its code, anything else is 'command_failed'. */
 export function errorResultOf(e: unknown): CommandErrorResult {
-  if (e instanceof RaftApiError) return new CommandErrorResult(e.code, e.message, plainDetails(e.details));
+  if (e instanceof RaftkitError) return new CommandErrorResult(e.code, e.message, plainDetails(e.details));
   const message = e instanceof Error ? e.message : String(e);
   return new CommandErrorResult('command_failed', message);
 }
 
 /** API codes for the result codes that are not API codes themselves (kept in details.reason). */
-const RESULT_CODE_TO_API: Record<string, ApiErrorCode> = {
+const RESULT_CODE_TO_API: Record<string, ErrorCode> = {
   stale_sequence: 'conflict',
   // Nobody waits for it (its origin gave up); whoever still asks learns it was not applied.
   request_expired: 'conflict',
@@ -53,20 +53,20 @@ const RESULT_CODE_TO_API: Record<string, ApiErrorCode> = {
 };
 
 /**
- * For the proposer: the RaftApiError to answer for an error result. A code the API knows is
- * kept; 'stale_sequence' becomes 'conflict' (409) and 'command_failed' (a handler threw
- * something other than a RaftApiError) becomes 'internal' (500), with the original code in
- * details.reason. Handlers that want a 4xx throw a RaftApiError with that code.
+ * For the proposer: the RaftkitError to answer for an error result. A RaftkitError code is
+ * kept; 'stale_sequence' and 'request_expired' become 'conflict' and 'command_failed' (a handler
+ * threw something other than a RaftkitError) becomes 'internal', with the original code in
+ * details.reason. Handlers that want the caller to see a code throw a RaftkitError with it.
  */
-export function commandErrorToApiError(result: CommandErrorResult): RaftApiError {
+export function commandErrorToError(result: CommandErrorResult): RaftkitError {
   const { code, message, details } = result.error;
-  if (Object.hasOwn(API_ERROR_STATUS, code)) return new RaftApiError(code as ApiErrorCode, message, details ?? {});
-  return new RaftApiError(RESULT_CODE_TO_API[code] ?? 'internal', message, { ...details, reason: code });
+  if (isErrorCode(code)) return new RaftkitError(code, message, details ?? {});
+  return new RaftkitError(RESULT_CODE_TO_API[code] ?? 'internal', message, { ...details, reason: code });
 }
 
-/** Returns the result of a successful command, or throws the RaftApiError of an error result. */
+/** Returns the result of a successful command, or throws the RaftkitError of an error result. */
 export function unwrapCommandResult(result: unknown): unknown {
-  if (isCommandError(result)) throw commandErrorToApiError(result);
+  if (isCommandError(result)) throw commandErrorToError(result);
   return result;
 }
 

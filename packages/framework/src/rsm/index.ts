@@ -8,7 +8,7 @@ export {
   DuplicateCommand,
   isCommandError,
   errorResultOf,
-  commandErrorToApiError,
+  commandErrorToError,
   unwrapCommandResult,
   type CommandErrorBody,
   type CommandErrorCode,
@@ -29,3 +29,4 @@ export { AppliedRing } from './applied-ring.js';
 export { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
 export { serializeJson } from './json-serializer.js';
 export { RsmError, type RsmErrorCode } from './rsm-error.js';
+export type { AppliedEntry } from './applied-entry.js';

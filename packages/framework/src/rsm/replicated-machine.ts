@@ -16,7 +16,7 @@ export interface ReplicatedMachine {
   /** The state machine type (the `@StateMachine` name); recorded in snapshots. */
   readonly type: string;
   /**
-   * Proposer side, before anything is proposed: throws RaftApiError 'unknown_command' or
+   * Proposer side, before anything is proposed: throws RaftkitError 'unknown_command' or
    * 'bad_request' (naming the field) for a command that would be refused. `args` is what the
    * entry will carry (plain JSON). May return a {@link PreparedArgs}: the converted args, which
    * the proposing node hands back to `executeCommand` when it applies that very entry.
@@ -29,7 +29,7 @@ export interface ReplicatedMachine {
    * converting is deterministic, so it gives what converting again would.
    */
   executeCommand(name: string, args: unknown, ctx: CommandContext, prepared?: PreparedArgs): unknown;
-  /** Runs a read-only query on the current state; throws RaftApiError 'unknown_query' / 'bad_request'. */
+  /** Runs a read-only query on the current state; throws RaftkitError 'unknown_query' / 'bad_request'. */
   executeQuery(name: string, args: unknown): unknown;
   /**
    * The state as a JSON-serialisable value, captured synchronously at the applied index. The

@@ -1,4 +1,4 @@
-import type { AppliedEntry } from '../api/raft-service.js';
+import type { AppliedEntry } from './applied-entry.js';
 import type { Entry } from '../core/types.js';
 import type { GroupStateMachine } from '../host/state-machine.js';
 import { AppliedRing } from './applied-ring.js';
@@ -137,7 +137,7 @@ export class StateMachineManager implements GroupStateMachine {
   // ------------------------------------------------------------------ proposer side
 
   /**
-   * Checks a command (RaftApiError 'unknown_command' / 'bad_request' naming the field) and
+   * Checks a command (RaftkitError 'unknown_command' / 'bad_request' naming the field) and
    * encodes its entry; `timestamp` is this leader's clock. Nothing is proposed when it throws.
    */
   prepareCommand(name: string, args: unknown, session: ProposalSession = {}, timestamp = Date.now()): Uint8Array {

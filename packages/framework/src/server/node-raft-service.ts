@@ -1,6 +1,6 @@
 import { ConfChangeTransition, ConfChangeType, type ConfChange } from '../core/confchange/types.js';
 import { Role, type NodeId } from '../core/types.js';
-import { RaftApiError } from '../api/errors.js';
+import { RaftkitError } from '../common/errors.js';
 import { PeerClient } from '../api/peer-client.js';
 import type {
   AppliedEntry,
@@ -72,7 +72,7 @@ export class NodeRaftService implements RaftService {
 
   private manager(group: string): StateMachineManager {
     const m = this.opts.managers.get(group);
-    if (!m || !this.host.hasGroup(group)) throw new RaftApiError('unknown_group', `no group "${group}" on node ${this.nodeId}`);
+    if (!m || !this.host.hasGroup(group)) throw new RaftkitError('unknown_group', `no group "${group}" on node ${this.nodeId}`);
     return m;
   }
 
@@ -89,10 +89,10 @@ export class NodeRaftService implements RaftService {
     return url ? { id, url } : { id };
   }
 
-  private notLeader(group: string): RaftApiError {
+  private notLeader(group: string): RaftkitError {
     const leader = this.leaderOf(group);
-    if (!leader) return new RaftApiError('unavailable', `group "${group}" has no known leader; retry shortly`);
-    return new RaftApiError('not_leader', `node ${this.nodeId} does not lead group "${group}"; node ${leader.id} does`, { leader });
+    if (!leader) return new RaftkitError('unavailable', `group "${group}" has no known leader; retry shortly`);
+    return new RaftkitError('not_leader', `node ${this.nodeId} does not lead group "${group}"; node ${leader.id} does`, { leader });
   }
 
   private requireLeader(group: string): void {
@@ -111,15 +111,15 @@ export class NodeRaftService implements RaftService {
       case 'not_leader':
         return this.notLeader(group);
       case 'unknown_group':
-        return new RaftApiError('unknown_group', e.message);
+        return new RaftkitError('unknown_group', e.message);
       case 'timeout':
-        return new RaftApiError('timeout', e.message);
+        return new RaftkitError('timeout', e.message);
       case 'bad_request':
-        return new RaftApiError('bad_request', e.message);
+        return new RaftkitError('bad_request', e.message);
       case 'group_exists':
-        return new RaftApiError('conflict', e.message);
+        return new RaftkitError('conflict', e.message);
       default:
-        return new RaftApiError('unavailable', e.message);
+        return new RaftkitError('unavailable', e.message);
     }
   }
 
@@ -154,7 +154,7 @@ export class NodeRaftService implements RaftService {
     if (!(e instanceof HostError)) return e;
     if (e.code === 'not_leader' || e.code === 'proposal_dropped' || e.code === 'bad_request') return this.translate(group, e);
     const code = e.code === 'timeout' ? 'timeout' : 'unavailable';
-    return new RaftApiError(code, `${e.message} (the outcome is unknown: the command may or may not be applied)`, { outcome: 'unknown' });
+    return new RaftkitError(code, `${e.message} (the outcome is unknown: the command may or may not be applied)`, { outcome: 'unknown' });
   }
 
   async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {
@@ -214,20 +214,20 @@ export class NodeRaftService implements RaftService {
 
   async createGroup(group: string, type: string, members: GroupMemberSpec[], opts: { localOnly?: boolean } = {}): Promise<void> {
     this.opts.registry.require(type);
-    if (members.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one member', { field: 'members' });
+    if (members.length === 0) throw new RaftkitError('bad_request', 'a group needs at least one member', { field: 'members' });
     const ids = new Set<NodeId>();
     for (const m of members) {
-      if (!isNodeId(m.id)) throw new RaftApiError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
-      if (ids.has(m.id)) throw new RaftApiError('bad_request', `member ${m.id} is listed twice`, { field: 'members' });
+      if (!isNodeId(m.id)) throw new RaftkitError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
+      if (ids.has(m.id)) throw new RaftkitError('bad_request', `member ${m.id} is listed twice`, { field: 'members' });
       ids.add(m.id);
     }
-    if (!ids.has(this.nodeId)) throw new RaftApiError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
+    if (!ids.has(this.nodeId)) throw new RaftkitError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
     const byRole = (role: MemberRole) => members.filter((m) => (m.role ?? 'voter') === role).map((m) => m.id).sort((a, b) => a - b);
     const roles = { voters: byRole('voter'), learners: byRole('learner'), witnesses: byRole('witness') };
-    if (roles.voters.length === 0) throw new RaftApiError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
+    if (roles.voters.length === 0) throw new RaftkitError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
     for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
     if (this.host.hasGroup(group)) {
-      if (this.host.groupType(group) !== type) throw new RaftApiError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
+      if (this.host.groupType(group) !== type) throw new RaftkitError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
     } else {
       try {
         await this.host.createGroup(group, { type, ...roles });
@@ -250,7 +250,7 @@ export class NodeRaftService implements RaftService {
         }),
     );
     if (failed.length > 0) {
-      throw new RaftApiError('unavailable', `group "${group}" was created here but not on every member (${failed.join('; ')}); retry the same request`);
+      throw new RaftkitError('unavailable', `group "${group}" was created here but not on every member (${failed.join('; ')}); retry the same request`);
     }
   }
 
@@ -260,7 +260,7 @@ export class NodeRaftService implements RaftService {
     try {
       await this.host.proposeConfChange(group, cc, this.timeoutMs);
     } catch (e) {
-      if (e instanceof HostError && e.code === 'proposal_dropped') throw new RaftApiError('conflict', e.message);
+      if (e instanceof HostError && e.code === 'proposal_dropped') throw new RaftkitError('conflict', e.message);
       throw this.translate(group, e);
     }
   }
@@ -270,7 +270,7 @@ export class NodeRaftService implements RaftService {
   }
 
   async addMember(group: string, id: NodeId, address: string, role: MemberRole): Promise<void> {
-    if (this.members(group).some((m) => m.id === id)) throw new RaftApiError('conflict', `node ${id} is already a member of "${group}"`);
+    if (this.members(group).some((m) => m.id === id)) throw new RaftkitError('conflict', `node ${id} is already a member of "${group}"`);
     await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
       changes: [{ type: CHANGE_OF_ROLE[role], nodeId: id }],
@@ -279,21 +279,21 @@ export class NodeRaftService implements RaftService {
   }
 
   async removeMember(group: string, id: NodeId): Promise<void> {
-    if (!this.members(group).some((m) => m.id === id)) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
+    if (!this.members(group).some((m) => m.id === id)) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
     await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }] });
   }
 
   async promote(group: string, id: NodeId): Promise<void> {
     const m = this.members(group).find((x) => x.id === id);
-    if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
-    if (m.role !== 'learner') throw new RaftApiError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
+    if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'learner') throw new RaftkitError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
     await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddVoter, nodeId: id }] });
   }
 
   async demote(group: string, id: NodeId): Promise<void> {
     const m = this.members(group).find((x) => x.id === id);
-    if (!m) throw new RaftApiError('not_found', `node ${id} is not a member of "${group}"`);
-    if (m.role !== 'voter') throw new RaftApiError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
+    if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'voter') throw new RaftkitError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
     await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: id }] });
   }
 
@@ -303,24 +303,24 @@ export class NodeRaftService implements RaftService {
     const current = new Map(before.members.map((m) => [m.id, m]));
     const joint = before.jointOutgoing !== undefined;
     if (changes.length === 0) {
-      if (!joint) throw new RaftApiError('conflict', `group "${group}" is not in a joint configuration: there is nothing to leave`);
+      if (!joint) throw new RaftkitError('conflict', `group "${group}" is not in a joint configuration: there is nothing to leave`);
       await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [] });
       return this.groupInfo(group);
     }
-    if (joint) throw new RaftApiError('conflict', `group "${group}" is in a joint configuration; leave it first (a change with no items)`);
+    if (joint) throw new RaftkitError('conflict', `group "${group}" is in a joint configuration; leave it first (a change with no items)`);
     const addresses: Record<string, string> = {};
     const seen = new Set<NodeId>();
     const singles = changes.map((c, i) => {
-      if (seen.has(c.id)) throw new RaftApiError('bad_request', `node ${c.id} is named twice`, { field: `changes[${i}].id` });
+      if (seen.has(c.id)) throw new RaftkitError('bad_request', `node ${c.id} is named twice`, { field: `changes[${i}].id` });
       seen.add(c.id);
       const member = current.get(c.id);
       if (c.role === 'removed') {
-        if (!member) throw new RaftApiError('not_found', `node ${c.id} is not a member of "${group}"`, { field: `changes[${i}].id` });
+        if (!member) throw new RaftkitError('not_found', `node ${c.id} is not a member of "${group}"`, { field: `changes[${i}].id` });
         return { type: ConfChangeType.RemoveNode, nodeId: c.id };
       }
-      if (member?.role === c.role) throw new RaftApiError('conflict', `node ${c.id} is already a ${c.role} of "${group}"`, { field: `changes[${i}].role` });
+      if (member?.role === c.role) throw new RaftkitError('conflict', `node ${c.id} is already a ${c.role} of "${group}"`, { field: `changes[${i}].role` });
       if (!member) {
-        if (c.address === undefined) throw new RaftApiError('bad_request', `node ${c.id} is new to "${group}": its address is required`, { field: `changes[${i}].address` });
+        if (c.address === undefined) throw new RaftkitError('bad_request', `node ${c.id} is new to "${group}": its address is required`, { field: `changes[${i}].address` });
         addresses[String(c.id)] = c.address;
       }
       return { type: CHANGE_OF_ROLE[c.role], nodeId: c.id };
@@ -334,7 +334,7 @@ export class NodeRaftService implements RaftService {
       // once the group is out of it, so the caller's next change is not refused.
       const deadline = Date.now() + this.timeoutMs;
       while (this.host.groupStatus(group).members.outgoing.length > 0) {
-        if (Date.now() > deadline) throw new RaftApiError('timeout', `group "${group}" entered the joint configuration but has not left it yet; check its status`);
+        if (Date.now() > deadline) throw new RaftkitError('timeout', `group "${group}" entered the joint configuration but has not left it yet; check its status`);
         await new Promise((r) => setTimeout(r, 10));
       }
     }
@@ -344,7 +344,7 @@ export class NodeRaftService implements RaftService {
   async transferLeader(group: string, to: NodeId): Promise<void> {
     this.manager(group);
     const target = this.members(group).find((m) => m.id === to);
-    if (!target || target.role !== 'voter') throw new RaftApiError('bad_request', `node ${to} is not a voter of "${group}"`, { field: 'to' });
+    if (!target || target.role !== 'voter') throw new RaftkitError('bad_request', `node ${to} is not a voter of "${group}"`, { field: 'to' });
     if (this.host.leaderOf(group) === to) return;
     this.requireLeader(group);
     try {
@@ -357,7 +357,7 @@ export class NodeRaftService implements RaftService {
       await new Promise((r) => setTimeout(r, 20));
       if (this.host.leaderOf(group) === to) return;
     }
-    throw new RaftApiError('timeout', `leadership of "${group}" did not move to node ${to} in time`);
+    throw new RaftkitError('timeout', `leadership of "${group}" did not move to node ${to} in time`);
   }
 
   async snapshot(group: string): Promise<{ index: number }> {
@@ -374,7 +374,7 @@ export class NodeRaftService implements RaftService {
     // Backlog and live listener are taken in one synchronous block: no gap, no duplicate.
     const backlog = from <= manager.appliedIndex ? manager.recent(from) : [];
     if (backlog === undefined) {
-      throw new RaftApiError('compacted', `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`, {
+      throw new RaftkitError('compacted', `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`, {
         firstIndex: manager.recentFrom,
       });
     }

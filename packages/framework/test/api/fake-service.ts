@@ -1,4 +1,4 @@
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import type {
   GroupInfo,
   MemberRole,
@@ -70,13 +70,13 @@ export class FakeService implements RaftService {
 
   private group(name: string): FakeGroup {
     const g = this.groups.get(name);
-    if (!g) throw new RaftApiError('unknown_group', `no group named ${JSON.stringify(name)}`);
+    if (!g) throw new RaftkitError('unknown_group', `no group named ${JSON.stringify(name)}`);
     return g;
   }
 
   private requireLeader(): void {
     if (this.leader?.id === this.nodeId) return;
-    throw new RaftApiError('not_leader', 'this node is not the leader', this.leader ? { leader: { ...this.leader } } : {});
+    throw new RaftkitError('not_leader', 'this node is not the leader', this.leader ? { leader: { ...this.leader } } : {});
   }
 
   lastIndex(g: FakeGroup): number {
@@ -123,8 +123,8 @@ export class FakeService implements RaftService {
     switch (name) {
       case 'put': {
         const a = args as { key?: unknown; value?: unknown };
-        if (typeof a !== 'object' || a === null || typeof a.key !== 'string' || a.key === '') throw new RaftApiError('bad_request', 'key must be a non-empty string', { field: 'key' });
-        if (typeof a.value !== 'string') throw new RaftApiError('bad_request', 'value must be a string', { field: 'value' });
+        if (typeof a !== 'object' || a === null || typeof a.key !== 'string' || a.key === '') throw new RaftkitError('bad_request', 'key must be a non-empty string', { field: 'key' });
+        if (typeof a.value !== 'string') throw new RaftkitError('bad_request', 'value must be a string', { field: 'value' });
         g.revision++;
         g.kv.set(a.key, { value: a.value, revision: g.revision });
         result = { revision: g.revision };
@@ -138,7 +138,7 @@ export class FakeService implements RaftService {
       case 'boom':
         throw new Error('secret internal detail');
       default:
-        throw new RaftApiError('unknown_command', `group ${group} has no command ${JSON.stringify(name)}`);
+        throw new RaftkitError('unknown_command', `group ${group} has no command ${JSON.stringify(name)}`);
     }
     const index = this.append(group, name, args, result);
     const outcome = { result, index };
@@ -150,9 +150,9 @@ export class FakeService implements RaftService {
     this.calls.push({ op: 'query', group, name, args, consistency });
     const g = this.group(group);
     if (consistency !== 'local') this.requireLeader();
-    if (name !== 'get') throw new RaftApiError('unknown_query', `group ${group} has no query ${JSON.stringify(name)}`);
+    if (name !== 'get') throw new RaftkitError('unknown_query', `group ${group} has no query ${JSON.stringify(name)}`);
     const key = (args as { key?: unknown }).key;
-    if (typeof key !== 'string') throw new RaftApiError('bad_request', 'key must be a string', { field: 'key' });
+    if (typeof key !== 'string') throw new RaftkitError('bad_request', 'key must be a string', { field: 'key' });
     const v = g.kv.get(key);
     return { result: { value: v?.value ?? null, revision: v?.revision ?? 0 }, index: this.lastIndex(g) };
   }
@@ -193,7 +193,7 @@ export class FakeService implements RaftService {
 
   async createGroup(group: string, type: string, members: { id: number; address: string }[]): Promise<void> {
     this.calls.push({ op: 'createGroup', group, name: type, extra: members });
-    if (this.groups.has(group)) throw new RaftApiError('conflict', `group ${group} exists`);
+    if (this.groups.has(group)) throw new RaftkitError('conflict', `group ${group} exists`);
     this.addGroup(group, type);
   }
 
@@ -250,7 +250,7 @@ export class FakeService implements RaftService {
 
   watch(group: string, from: number, sub: WatchSubscription): WatchHandle {
     const g = this.group(group);
-    if (from < g.firstIndex) throw new RaftApiError('compacted', `index ${from} was compacted; the log starts at ${g.firstIndex}`, { firstIndex: g.firstIndex });
+    if (from < g.firstIndex) throw new RaftkitError('compacted', `index ${from} was compacted; the log starts at ${g.firstIndex}`, { firstIndex: g.firstIndex });
     const w: Watcher = { next: from, sub, cancelled: false };
     g.watchers.add(w);
     // Catch-up runs outside the caller, as a real node's would.

@@ -1,9 +1,10 @@
+import { httpStatusOf } from '../../src/api/errors.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsArray, IsInt, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { Command, StateMachine, convertArgs, describeStateMachine } from '../../src/fsm/index.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import { CasArgs, KvMachine, PutArgs, RangeArgs } from './machines.js';
 
 const kv = describeStateMachine(KvMachine);
@@ -11,9 +12,9 @@ const put = kv.commands.get('put')!;
 
 function badRequest(field: string | undefined, pattern: RegExp) {
   return (e: unknown) => {
-    assert.ok(e instanceof RaftApiError, `expected a RaftApiError, got ${String(e)}`);
+    assert.ok(e instanceof RaftkitError, `expected a RaftkitError, got ${String(e)}`);
     assert.equal(e.code, 'bad_request');
-    assert.equal(e.status, 400);
+    assert.equal(httpStatusOf(e), 400);
     assert.match(e.message, pattern);
     assert.equal(e.details.field, field);
     return true;

@@ -15,7 +15,7 @@ import {
   convertArgs,
   describeStateMachine,
 } from '../../src/fsm/index.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import { AddArgs, CounterMachine, KeyArgs, KvMachine, PutArgs } from './machines.js';
 
 const definitionError = (pattern: RegExp) => (e: unknown) => e instanceof StateMachineDefinitionError && pattern.test(e.message);
@@ -181,7 +181,7 @@ test('the registry knows types, refuses a type taken by another class, and makes
   assert.throws(() => registry.register(OtherKv), definitionError(/"kv" is declared by both KvMachine and OtherKv/));
   assert.throws(
     () => registry.createManager('nope'),
-    (e: unknown) => e instanceof RaftApiError && e.code === 'bad_request' && /unknown state machine type "nope" \(known types: counter, kv\)/.test(e.message),
+    (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && /unknown state machine type "nope" \(known types: counter, kv\)/.test(e.message),
   );
   const made: string[] = [];
   const factory = registry.factory({ onCreate: (group, m) => made.push(`${group}:${m.type}`) });
@@ -214,5 +214,5 @@ test('undecorated DTO fields are not arguments: the schema skips them and valida
   assert.deepEqual(Object.keys(registry.schema('g', 'loose').commands[0]!.args), ['a']);
   const go = describeStateMachine(LooseMachine).commands.get('go')!;
   assert.doesNotThrow(() => convertArgs(go, { a: 'x' }));
-  assert.throws(() => convertArgs(go, { a: 'x', b: 'y' }), (e: unknown) => e instanceof RaftApiError && e.details.field === 'b');
+  assert.throws(() => convertArgs(go, { a: 'x', b: 'y' }), (e: unknown) => e instanceof RaftkitError && e.details.field === 'b');
 });

@@ -1,7 +1,7 @@
 // Decorated state machines shared by the fsm and rsm tests.
 import { IsInt, IsNotEmpty, IsOptional, IsString, Min } from 'class-validator';
 import { Command, Nullable, Query, Restore, Snapshot, StateMachine, type CommandContext } from '../../src/fsm/index.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 
 export class PutArgs {
   @IsString()
@@ -126,7 +126,7 @@ export class CounterMachine {
   @Command()
   async failLater(): Promise<never> {
     await Promise.resolve();
-    throw new RaftApiError('conflict', 'not now', { hint: 'later' });
+    throw new RaftkitError('conflict', 'not now', { hint: 'later' });
   }
 
   @Command()

@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { IsString } from 'class-validator';
 import { Command, Query, Restore, Snapshot, StateMachine } from '../../src/fsm/index.js';
 import { RaftModule, RaftService } from '../../src/nest/index.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import type { ServerFlags } from '../../src/server/flags.js';
 
 @Injectable()
@@ -60,7 +60,7 @@ async function proposeWhenLeader(raft: RaftService, args: unknown): Promise<{ re
     try {
       return await raft.propose('hi', 'greet', args);
     } catch (e) {
-      if (i > 200 || !(e instanceof RaftApiError) || (e.code !== 'not_leader' && e.code !== 'unavailable')) throw e;
+      if (i > 200 || !(e instanceof RaftkitError) || (e.code !== 'not_leader' && e.code !== 'unavailable')) throw e;
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -96,7 +96,7 @@ test('RaftModule runs discovered state machines with injected dependencies behin
     const out = await proposeWhenLeader(raft, { name: 'raft' });
     assert.equal(out.result, 'hello, raft');
     assert.ok(out.index > 1);
-    await assert.rejects(raft.propose('hi', 'greet', { name: 7 }), (e: unknown) => e instanceof RaftApiError && e.code === 'bad_request');
+    await assert.rejects(raft.propose('hi', 'greet', { name: 7 }), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request');
     const q = await raft.query<string[]>('hi', 'all', {}, 'linearizable');
     assert.deepEqual(q.result, ['raft']);
     // The watch replays from the start and follows new entries.

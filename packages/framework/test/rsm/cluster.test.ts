@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateMachineRegistry } from '../../src/fsm/index.js';
 import { HostError } from '../../src/host/errors.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import { KvMachine } from '../fsm/machines.js';
 import { waitFor } from '../host/fixtures.js';
 import { RsmCluster, type RsmSlot } from './rsm-cluster.js';
@@ -40,7 +40,7 @@ test('commands through the leader give the same state on all three hosts', async
     assert.deepEqual((await c.command('kv', 'cas', { key: 'a', expected: '1', value: '2' })).result, { succeeded: true, revision: 22 });
     assert.deepEqual((await c.command('kv', 'cas', { key: 'a', expected: null, value: '3' })).result, { succeeded: false, revision: 22 });
     assert.deepEqual((await c.command('kv', 'delete', { key: 'k0' })).result, { deleted: true, revision: 23 });
-    await assert.rejects(c.command('kv', 'put', { key: 'a' }), (e: unknown) => e instanceof RaftApiError && e.details.field === 'value');
+    await assert.rejects(c.command('kv', 'put', { key: 'a' }), (e: unknown) => e instanceof RaftkitError && e.details.field === 'value');
     const states = await c.converged('kv');
     assert.equal(new Set(states).size, 1, 'identical snapshots (state, sessions, clock) everywhere');
     for (const s of c.slots.values()) assert.deepEqual(await s.managers.get('kv')!.query('get', { key: 'a' }), { value: '2', revision: 22 });
@@ -87,7 +87,7 @@ test('a leader change in the middle: retries of the same (client, sequence) appl
     // An older sequence is refused, deterministically.
     await assert.rejects(
       c.command('kv', 'delete', { key: 'x' }, { clientId: 'cli', sequence: 1 }),
-      (e: unknown) => e instanceof RaftApiError && e.code === 'conflict' && e.details.reason === 'stale_sequence',
+      (e: unknown) => e instanceof RaftkitError && e.code === 'conflict' && e.details.reason === 'stale_sequence',
     );
 
     const states = await c.converged('kv');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeCommand, encodeCommand } from '../../src/rsm/command-codec.js';
 import { RsmError } from '../../src/rsm/rsm-error.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -17,7 +17,7 @@ test('a command round-trips through its compact encoding', () => {
 
 test('the encoder refuses malformed payloads before anything is proposed', () => {
   const bad = (p: Parameters<typeof encodeCommand>[0], pattern: RegExp) =>
-    assert.throws(() => encodeCommand(p), (e: unknown) => e instanceof RaftApiError && e.code === 'bad_request' && pattern.test(e.message));
+    assert.throws(() => encodeCommand(p), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && pattern.test(e.message));
   bad({ command: '', args: {}, timestamp: 1 }, /command name/);
   bad({ command: 'x', args: {}, timestamp: Number.NaN }, /timestamp/);
   bad({ command: 'x', args: {}, timestamp: 1, clientId: 'c' }, /both or neither/);

@@ -17,7 +17,7 @@ import {
   parseRequestKey,
   type RequestKey,
 } from '../../src/rsm/index.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import type { AppliedEntry } from '../../src/api/raft-service.js';
 import { KvMachine } from '../fsm/machines.js';
 import { T0, applyAll, entry } from './helpers.js';
@@ -117,8 +117,8 @@ test('the table survives a snapshot round trip and refuses malformed tuples', ()
 test('the codec carries the key; a session and a key together are refused', () => {
   const bytes = encodeCommand({ command: 'put', args: { a: 1 }, timestamp: T0, request: key(7, 5) });
   assert.deepEqual(decodeCommand(bytes).request, key(7, 5));
-  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: key(7, 5), clientId: 'c', sequence: 1 }), RaftApiError);
-  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: { origin: 'o', seq: 3, floor: 4 } }), RaftApiError);
+  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: key(7, 5), clientId: 'c', sequence: 1 }), RaftkitError);
+  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: { origin: 'o', seq: 3, floor: 4 } }), RaftkitError);
   const forged = new TextEncoder().encode(JSON.stringify({ c: 'put', t: T0, r: ['o', 1] }));
   assert.throws(() => decodeCommand(forged), RsmError);
 });

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppliedEntry } from '../../src/api/raft-service.js';
-import { RaftApiError } from '../../src/api/errors.js';
+import { RaftkitError } from '../../src/common/errors.js';
 import { Command, StateMachine, createStateMachineManager } from '../../src/fsm/index.js';
 import {
   CommandErrorResult,
   RsmError,
   StateMachineManager,
-  commandErrorToApiError,
+  commandErrorToError,
   decodeCommand,
   isCommandError,
   unwrapCommandResult,
@@ -65,7 +65,7 @@ test('a command gets its entry index, term and the leader-assigned timestamp, wh
   assert.equal(m.entryClock, T0 + 500);
 });
 
-test('handler errors become deterministic error results; a RaftApiError keeps its code', async () => {
+test('handler errors become deterministic error results; a RaftkitError keeps its code', async () => {
   const { counter, m } = counterManager();
   const results = await applyAll(m, [entry(2, 'fail'), entry(3, 'failLater'), entry(4, 'add', { by: 'x' }), entry(5, 'nope', {}), entry(6, 'add', { by: 2 })]);
   assert.deepEqual(errorOf(results[0]), { code: 'command_failed', message: 'the counter refuses' });
@@ -80,16 +80,16 @@ test('handler errors become deterministic error results; a RaftApiError keeps it
   assert.equal(JSON.stringify(results[0]), '{"error":{"code":"command_failed","message":"the counter refuses"}}');
 });
 
-test('error results map to RaftApiErrors for the proposer', () => {
-  const conflict = commandErrorToApiError(new CommandErrorResult('conflict', 'no', { hint: 1 }));
-  assert.equal(conflict.status, 409);
+test('error results map to RaftkitErrors for the proposer', () => {
+  const conflict = commandErrorToError(new CommandErrorResult('conflict', 'no', { hint: 1 }));
+  assert.equal(conflict.code, 'conflict');
   assert.deepEqual(conflict.details, { hint: 1 });
-  const failed = commandErrorToApiError(new CommandErrorResult('command_failed', 'boom'));
+  const failed = commandErrorToError(new CommandErrorResult('command_failed', 'boom'));
   assert.equal(failed.code, 'internal');
   assert.deepEqual(failed.details, { reason: 'command_failed' });
-  assert.equal(commandErrorToApiError(new CommandErrorResult('stale_sequence', 'old')).code, 'conflict');
+  assert.equal(commandErrorToError(new CommandErrorResult('stale_sequence', 'old')).code, 'conflict');
   assert.deepEqual(unwrapCommandResult({ revision: 1 }), { revision: 1 });
-  assert.throws(() => unwrapCommandResult(new CommandErrorResult('bad_request', 'x', { field: 'k' })), (e: unknown) => e instanceof RaftApiError && e.details.field === 'k');
+  assert.throws(() => unwrapCommandResult(new CommandErrorResult('bad_request', 'x', { field: 'k' })), (e: unknown) => e instanceof RaftkitError && e.details.field === 'k');
 });
 
 test('results travel as plain JSON copies: undefined is null, later changes do not leak in', () => {
@@ -196,7 +196,7 @@ test('sessions: a failed command is answered the same failure on retry, without 
   let calls = 0;
   counter.failLater = async () => {
     calls++;
-    throw new RaftApiError('conflict', `refused on call ${calls}`);
+    throw new RaftkitError('conflict', `refused on call ${calls}`);
   };
   const results = await applyAll(m, [entry(2, 'failLater', undefined, { clientId: 'c', sequence: 1 }), entry(3, 'failLater', undefined, { clientId: 'c', sequence: 1 })]);
   assert.deepEqual(errorOf(results[0]), { code: 'conflict', message: 'refused on call 1' });
@@ -415,19 +415,19 @@ test('queries run on the current state with validated args; unknown queries are 
   const applying = m.apply([entry(3, 'addLater', { by: 1 })]);
   assert.equal(await m.query('current', undefined), 3, 'a query waits for the command being applied');
   await applying;
-  await assert.rejects(m.query('nope', {}), (e: unknown) => e instanceof RaftApiError && e.code === 'unknown_query' && e.status === 404);
+  await assert.rejects(m.query('nope', {}), (e: unknown) => e instanceof RaftkitError && e.code === 'unknown_query');
   const kv = kvManager();
-  await assert.rejects(kv.query('get', { key: 1 }), (e: unknown) => e instanceof RaftApiError && e.code === 'bad_request' && e.details.field === 'key');
-  await assert.rejects(kv.query('range', { prefix: 'a', limit: 0 }), (e: unknown) => e instanceof RaftApiError && e.details.field === 'limit');
+  await assert.rejects(kv.query('get', { key: 1 }), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && e.details.field === 'key');
+  await assert.rejects(kv.query('range', { prefix: 'a', limit: 0 }), (e: unknown) => e instanceof RaftkitError && e.details.field === 'limit');
 });
 
 test('prepareCommand validates before encoding, so nothing bad is proposed', () => {
   const m = kvManager();
   const bytes = m.prepareCommand('put', { key: 'k', value: 'v' }, { clientId: 'c', sequence: 3 }, 42);
   assert.deepEqual(decodeCommand(bytes), { command: 'put', args: { key: 'k', value: 'v' }, clientId: 'c', sequence: 3, timestamp: 42 });
-  assert.throws(() => m.prepareCommand('put', { key: 'k' }), (e: unknown) => e instanceof RaftApiError && e.code === 'bad_request' && e.details.field === 'value');
-  assert.throws(() => m.prepareCommand('nope', {}), (e: unknown) => e instanceof RaftApiError && e.code === 'unknown_command');
-  assert.throws(() => m.prepareCommand('put', { key: 'k', value: 'v' }, { sequence: 1 }), (e: unknown) => e instanceof RaftApiError && /both or neither/.test(e.message));
+  assert.throws(() => m.prepareCommand('put', { key: 'k' }), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && e.details.field === 'value');
+  assert.throws(() => m.prepareCommand('nope', {}), (e: unknown) => e instanceof RaftkitError && e.code === 'unknown_command');
+  assert.throws(() => m.prepareCommand('put', { key: 'k', value: 'v' }, { sequence: 1 }), (e: unknown) => e instanceof RaftkitError && /both or neither/.test(e.message));
   const now = Date.now();
   assert.ok(decodeCommand(m.prepareCommand('put', { key: 'k', value: 'v' })).timestamp >= now);
 });
