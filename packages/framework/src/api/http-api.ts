@@ -21,7 +21,7 @@ import {
 } from './http-util.js';
 import { RequestKeyAllocator, formatRequestKey } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
-import type { RaftService } from './raft-service.js';
+import type { NodeService } from './node-service.js';
 import { ApiStats } from './api-stats.js';
 import {
   ADDRESS,
@@ -40,7 +40,7 @@ import { WatchHub, type WatchOptions } from './watch.js';
 
 export interface ApiHandlerOptions {
   /** The node behind the API. */
-  service: RaftService;
+  service: NodeService;
   /** When set, every route but `/healthz` (the watch included) needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Largest request body accepted; larger ones are answered 413 without being read (default 1 MiB). */
@@ -67,7 +67,7 @@ export interface ApiHandler {
 }
 
 /**
- * Creates raftkit's HTTP/WebSocket API (shared/API.md section 2) over a {@link RaftService}, as
+ * Creates raftkit's HTTP/WebSocket API (shared/API.md section 2) over a {@link NodeService}, as
  * plain `node:http` hooks: no framework, one JSON encode per answer.
  *
  * ```ts

@@ -2,4 +2,4 @@ export { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './htt
 export { API_ERROR_STATUS, RaftApiError, httpStatusOf, type ApiErrorCode } from './errors.js';
 export { RaftkitError, ERROR_CODES, isErrorCode, type ErrorCode } from '../common/errors.js';
 export { WS_CLOSE_COMPACTED, WS_CLOSE_SLOW_CONSUMER, wsCloseCode, type WatchOptions } from './watch.js';
-export type * from './raft-service.js';
+export type * from './node-service.js';

@@ -5,7 +5,7 @@ import { GROUP_NAME } from '../host/group-factory.js';
 import { RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { RaftkitError } from '../common/errors.js';
 import { positiveInt, requireString } from './http-util.js';
-import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './raft-service.js';
+import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './node-service.js';
 
 const CLIENT_ID = /^[\x20-\x7e]{1,128}$/;
 const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'local'];

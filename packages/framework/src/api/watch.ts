@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { Logger } from '../common/logger.js';
 import { RaftkitError } from '../common/errors.js';
 import { API_ERROR_STATUS } from './errors.js';
-import type { AppliedEntry, RaftService, WatchHandle } from './raft-service.js';
+import type { AppliedEntry, NodeService, WatchHandle } from './node-service.js';
 import { errorReply, sendJson } from './http-util.js';
 
 /** Limits of one watcher; a watcher over either buffer limit is closed as a slow consumer. */
@@ -40,7 +40,7 @@ function wire(e: AppliedEntry): string {
 }
 
 /**
- * The WebSocket close code for an error code from `RaftService.watch` or `WatchSubscription.onClose`:
+ * The WebSocket close code for an error code from `NodeService.watch` or `WatchSubscription.onClose`:
  * 4000 + its HTTP status (4410 compacted, 4404 unknown group, 4503 unavailable, ...), 4408 for a
  * slow consumer, 4500 for anything unknown.
  */
@@ -75,7 +75,7 @@ export class WatchHub {
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
-    private readonly service: RaftService,
+    private readonly service: NodeService,
     private readonly logger: Logger,
     opts: WatchOptions = {},
   ) {

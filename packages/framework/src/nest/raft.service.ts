@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { NodeId } from '../core/types.js';
 import { RaftkitError } from '../common/errors.js';
-import type { AppliedEntry, CommandOptions, CommandOutcome, Consistency, GroupSchema, NodeStatus, QueryOutcome } from '../api/raft-service.js';
+import type { AppliedEntry, CommandOptions, CommandOutcome, Consistency, GroupSchema, NodeStatus, QueryOutcome } from '../api/node-service.js';
 import { parseServerFlags, type ServerFlags } from '../server/flags.js';
 import { startRaftServer, type RaftServer } from '../server/raft-server.js';
 import { RAFT_MODULE_OPTIONS } from './constants.js';

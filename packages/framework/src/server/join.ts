@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../api/raft-service.js';
+import type { NodeStatus } from '../api/node-service.js';
 import type { Logger } from '../host/logger.js';
 import type { PeerClient } from '../api/peer-client.js';
 import type { NodeHost } from '../host/node-host.js';

@@ -16,10 +16,10 @@ import type {
   MembershipTransition,
   NodeStatus,
   QueryOutcome,
-  RaftService,
+  NodeService,
   WatchHandle,
   WatchSubscription,
-} from '../api/raft-service.js';
+} from '../api/node-service.js';
 import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
 import { HostError } from '../host/errors.js';
 import type { NodeHost } from '../host/node-host.js';
@@ -50,11 +50,11 @@ export interface NodeRaftServiceOptions {
 }
 
 /**
- * The RaftService of one node: commands through Raft with exactly-once sessions, reads at the
+ * The NodeService of one node: commands through Raft with exactly-once sessions, reads at the
  * requested consistency, membership and leadership over the NodeHost, the watch over each
  * group's manager. Errors are RaftApiErrors the HTTP layer maps to statuses.
  */
-export class NodeRaftService implements RaftService {
+export class NodeRaftService implements NodeService {
   readonly nodeId: NodeId;
   private readonly host: NodeHost;
   private readonly timeoutMs: number;

@@ -11,10 +11,10 @@ import type {
   GroupSchema,
   NodeStatus,
   QueryOutcome,
-  RaftService,
+  NodeService,
   WatchHandle,
   WatchSubscription,
-} from '../../src/api/raft-service.js';
+} from '../../src/api/node-service.js';
 
 interface Watcher {
   next: number;
@@ -46,11 +46,11 @@ export interface Call {
 }
 
 /**
- * An in-memory RaftService: a KV state machine (`put`, `get`, plus `hang` that never answers and
+ * An in-memory NodeService: a KV state machine (`put`, `get`, plus `hang` that never answers and
  * `boom` that throws a plain Error), exactly-once sessions, a watchable log with compaction, and a
  * settable leader (a node that is not the leader throws not_leader with the leader's id and URL).
  */
-export class FakeService implements RaftService {
+export class FakeService implements NodeService {
   readonly groups = new Map<string, FakeGroup>();
   readonly calls: Call[] = [];
   /** The leader as this node sees it; undefined = unknown. Default: this node. */

@@ -18,7 +18,7 @@ import {
   type RequestKey,
 } from '../../src/rsm/index.js';
 import { RaftkitError } from '../../src/common/errors.js';
-import type { AppliedEntry } from '../../src/api/raft-service.js';
+import type { AppliedEntry } from '../../src/api/node-service.js';
 import { KvMachine } from '../fsm/machines.js';
 import { T0, applyAll, entry } from './helpers.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { StateMachineRegistry } from '../../src/fsm/index.js';
 import { RaftkitError } from '../../src/common/errors.js';
 import { NodeRaftService } from '../../src/server/node-raft-service.js';
-import type { AppliedEntry } from '../../src/api/raft-service.js';
+import type { AppliedEntry } from '../../src/api/node-service.js';
 import type { RequestKey } from '../../src/rsm/request-table.js';
 import { KvMachine } from '../fsm/machines.js';
 import { waitFor } from '../host/fixtures.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AppliedEntry } from '../../src/api/raft-service.js';
+import type { AppliedEntry } from '../../src/api/node-service.js';
 import { RaftkitError } from '../../src/common/errors.js';
 import { Command, StateMachine, createStateMachineManager } from '../../src/fsm/index.js';
 import {

@@ -107,7 +107,7 @@ export interface WatchHandle {
  * What the HTTP API (and Nest's RaftService) needs from a node. Errors are RaftkitError with a
  * code (see api/errors.ts) that maps to an HTTP status.
  */
-export interface RaftService {
+export interface NodeService {
   readonly nodeId: NodeId;
   /** Runs a command through Raft on this node, which must lead the group (else 'not_leader'). */
   command(group: string, name: string, args: unknown, opts?: CommandOptions): Promise<CommandOutcome>;
