@@ -5,7 +5,7 @@
 //
 //   npm run bench:core -- [--entries N] [--per-round K] [--payload B] [--json]
 import { parseArgs } from 'node:util';
-import { MemoryStorage, RawNode, emptyConfState, EntryType } from '@raftkit/framework';
+import { MemoryStorage, RawNode, emptyConfState, EntryType } from '@raftkit/framework/core';
 
 const { values } = parseArgs({
   options: {
