@@ -12,7 +12,7 @@ import type {
   WatchEntry,
 } from './api-types.js';
 import type { ClientCore } from './client-core.js';
-import { WatchStream, type WatchOptions } from './watch-stream.js';
+import { type WatchStream, type WatchOptions } from './watch-stream.js';
 
 export interface CallOptions {
   /** Deadline of this call, retries included (default: the client's `deadlineMs`). */

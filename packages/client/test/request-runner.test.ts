@@ -1,7 +1,7 @@
 // The retry loop against scripted fake nodes: what is retried, with which session, where to.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { RaftClient, RaftClientError, type AttemptEvent, type ClientEvent, type RaftClientOptions } from '../src/index.js';
+import { RaftClient, type RaftClientError, type AttemptEvent, type ClientEvent, type RaftClientOptions } from '../src/index.js';
 import { FakeNode, json, type Handlers } from './fake-node.js';
 import { failure } from './assertions.js';
 

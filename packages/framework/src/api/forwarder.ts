@@ -169,7 +169,7 @@ export class LeaderForwarder {
         },
         (up) => {
           if (up.statusCode === 421) {
-            readSmall(up, 64 * 1024).then((text) => settle({ kind: 'redirect', leader: leaderHint(text) }));
+            void readSmall(up, 64 * 1024).then((text) => settle({ kind: 'redirect', leader: leaderHint(text) }));
             return;
           }
           clearTimeout(timer);

@@ -219,6 +219,7 @@ export function requireObject(v: unknown): Record<string, unknown> {
 }
 
 export function requireString(v: unknown, field: string, max = 256, pattern?: RegExp): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (typeof v !== 'string' || v.length === 0 || v.length > max || /[\x00-\x1f\x7f]/.test(v)) {
     throw new RaftkitError('bad_request', `${field} must be a non-empty string of at most ${max} printable characters`, { field });
   }

@@ -2,7 +2,7 @@
 // bad input becomes a 400 naming its field before anything reaches the node.
 import type { IncomingMessage } from 'node:http';
 import { GROUP_NAME } from '../host/group-factory.js';
-import { RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
+import { type RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { RaftkitError } from '../common/errors.js';
 import { positiveInt, requireString } from './http-util.js';
 import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './node-service.js';

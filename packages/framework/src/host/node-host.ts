@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ConfChange } from '../core/confchange/types.js';
-import { EntryType, MessageType, ReadOnlyOption, Role, type NodeId, type ProgressStatus } from '../core/types.js';
+import { EntryType, MessageType, type ReadOnlyOption, Role, type NodeId, type ProgressStatus } from '../core/types.js';
 import type { GroupWrite, LogStore } from '../storage/log-store.js';
 import type { Envelope, PeerTransport } from '../transport/transport.js';
 import { AddressBook } from './address-book.js';
 import { HostError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { HostMetrics } from './metrics.js';
-import { RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
+import { type RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
 import { GroupFactory, campaignIfSoleVoter, type CreateGroupOptions } from './group-factory.js';
 import { RoundPipeline, type RoundWork } from './round.js';
 import type { SnapshotFiles } from './snapshot-files.js';

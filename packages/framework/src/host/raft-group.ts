@@ -1,5 +1,5 @@
 import { NotLeaderError, RaftError } from '../core/errors.js';
-import { MemoryStorage } from '../core/memory-storage.js';
+import { type MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
 import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState } from '../core/types.js';

@@ -3,7 +3,7 @@
 // asynchronously (as an fsync would be) so that a crash can land between ready() and the disk.
 
 import type { RaftConfig } from '../core/config.js';
-import { MemoryStorage } from '../core/memory-storage.js';
+import { type MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { ConfState, Entry, Message, NodeId, ReadState, Ready, Snapshot } from '../core/types.js';
 import { INITIAL_APP_STATE, decodeAppState, encodeAppState, extensionBytes, foldData, foldTerm, type AppExtension, type AppState } from './sim-app.js';

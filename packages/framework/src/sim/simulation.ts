@@ -99,6 +99,7 @@ export class Simulation {
     readonly scenario: Scenario,
     options: { trace?: (line: string) => void; actor?: Actor; app?: (n: SimNode) => AppExtension | undefined } = {},
   ) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the position's getters read the live simulation
     const self = this;
     this.pos = {
       seed: scenario.seed,

@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiHandler, type ApiHandler, type ApiHandlerOptions } from '../../src/api/http-api.js';
-import { FakeService } from './fake-service.js';
+import { type FakeService } from './fake-service.js';
 
 export const TOKEN = 'api-test-token';
 

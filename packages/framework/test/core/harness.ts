@@ -5,7 +5,7 @@ import { MemoryStorage } from '../../src/core/memory-storage.js';
 import { RawNode } from '../../src/core/raw-node.js';
 import type { RaftConfig } from '../../src/core/config.js';
 import { emptyConfState } from '../../src/core/conf-state.js';
-import { EntryType, MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState, type Ready, type Status } from '../../src/core/types.js';
+import { EntryType, type MessageType, Role, type ConfState, type Entry, type Message, type NodeId, type ReadState, type Ready, type Status } from '../../src/core/types.js';
 import { ConfChangeTransition, ConfChangeType, type ConfChange, type ConfChangeSingle } from '../../src/core/confchange/types.js';
 
 export function seeded(seed: number): () => number {

@@ -132,10 +132,10 @@ test('the proposer checks the entry as replicas will decode it, and applies its 
   const bytes = proposer.prepareCommand('x', { when, gone: undefined }, {}, T0);
   // A Date is checked as the string the entry carries; an undefined field is not there at all.
   assert.deepEqual(checked, [{ when: when.toISOString() }]);
-  proposer.apply([{ index: 2, term: 1, type: 0, data: bytes }]);
+  void proposer.apply([{ index: 2, term: 1, type: 0, data: bytes }]);
   // Another replica (and a copy of the bytes here) decodes and converts on its own.
-  new StateMachineManager(machine).apply([{ index: 2, term: 1, type: 0, data: bytes }]);
-  proposer.apply([{ index: 3, term: 1, type: 0, data: bytes.slice() }]);
+  void new StateMachineManager(machine).apply([{ index: 2, term: 1, type: 0, data: bytes }]);
+  void proposer.apply([{ index: 3, term: 1, type: 0, data: bytes.slice() }]);
   assert.deepEqual(executed, [
     { args: { when: when.toISOString() }, prepared: { converted: { when: when.toISOString() } } },
     { args: { when: when.toISOString() }, prepared: undefined },
@@ -229,7 +229,7 @@ test('manager options are checked', () => {
 
 test('the default snapshot carries fields (a Map too) and sessions; restore brings both back', async () => {
   const a = kvManager();
-  a.apply([
+  void a.apply([
     entry(2, 'put', { key: 'x', value: '1' }, { clientId: 'c', sequence: 1 }),
     entry(3, 'put', { key: 'y', value: '2' }),
     entry(4, 'cas', { key: 'z', expected: null, value: '3' }, { clientId: 'd', sequence: 4 }),
@@ -237,7 +237,7 @@ test('the default snapshot carries fields (a Map too) and sessions; restore brin
   ]);
   const bytes = await a.snapshot();
   const b = kvManager();
-  b.apply([entry(2, 'put', { key: 'stale', value: 'gone' })]);
+  void b.apply([entry(2, 'put', { key: 'stale', value: 'gone' })]);
   await b.restore(bytes);
   const kv = (b.machine as unknown as { instance: KvMachine }).instance;
   assert.ok(kv.data instanceof Map);
@@ -258,7 +258,7 @@ test('the default snapshot carries fields (a Map too) and sessions; restore brin
   assert.equal(errorOf(answer(retried[2])).code, 'unknown_command');
   assert.equal(kv.revision, 3);
   // Both replicas, fed the same entries, now serialise to the same bytes.
-  a.apply([
+  void a.apply([
     entry(6, 'put', { key: 'x', value: 'again' }, { clientId: 'c', sequence: 1 }),
     entry(7, 'cas', { key: 'z', expected: null, value: 'again' }, { clientId: 'd', sequence: 4 }),
     entry(8, 'fail-unknown', {}, { clientId: 'e', sequence: 1 }),
@@ -280,7 +280,7 @@ test('the default restore resets fields that were undefined when captured', asyn
   const snap = await createStateMachineManager(new Holder()).snapshot();
   const holder = new Holder();
   const b = createStateMachineManager(holder);
-  b.apply([entry(2, 'set')]);
+  void b.apply([entry(2, 'set')]);
   assert.equal(holder.leader, 'me');
   await b.restore(snap);
   assert.equal(holder.leader, undefined);
@@ -330,13 +330,13 @@ test('snapshot hooks that misbehave give clear errors', async () => {
 
 test('restore refuses bad data with a clear error and changes nothing', async () => {
   const a = kvManager();
-  a.apply([entry(2, 'put', { key: 'k', value: 'v' }, { clientId: 'c', sequence: 1 })]);
+  void a.apply([entry(2, 'put', { key: 'k', value: 'v' }, { clientId: 'c', sequence: 1 })]);
   const good = await a.snapshot();
   const text = new TextDecoder().decode(good);
   const enc = (s: string) => new TextEncoder().encode(s);
   const bad = async (data: Uint8Array, pattern: RegExp) => {
     const b = kvManager();
-    b.apply([entry(2, 'put', { key: 'mine', value: '1' })]);
+    void b.apply([entry(2, 'put', { key: 'mine', value: '1' })]);
     await assert.rejects(b.restore(data), (e: unknown) => e instanceof RsmError && e.code === 'bad_snapshot' && pattern.test(e.message));
     assert.deepEqual(await b.query('get', { key: 'mine' }), { value: '1', revision: 1 }, 'state unchanged');
     assert.equal(b.appliedIndex, 2);
@@ -361,7 +361,7 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
   m.onApplied(() => {
     throw new Error('a broken watcher');
   });
-  m.apply([
+  void m.apply([
     entry(2, 'put', { key: 'a', value: '1' }, { term: 2 }),
     rawEntry(4, 'junk'),
     entry(5, 'put', { key: 'a', value: '1' }, { clientId: 'c', sequence: 1 }),
@@ -376,7 +376,7 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
     [2, 4, 5],
   );
   assert.equal(m.appliedIndex, 7);
-  m.apply([entry(8, 'put', { key: 'b', value: '2' })]);
+  void m.apply([entry(8, 'put', { key: 'b', value: '2' })]);
   // The ring holds the last 3: index 2 was evicted, so from <= 2 cannot resume.
   assert.equal(m.recent(2), undefined);
   assert.equal(m.recentFrom, 3);
@@ -384,7 +384,7 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
   assert.deepEqual(m.recent(6)!.map((e) => e.index), [8]);
   assert.deepEqual(m.recent(9), []);
   off();
-  m.apply([entry(9, 'put', { key: 'b', value: '3' })]);
+  void m.apply([entry(9, 'put', { key: 'b', value: '3' })]);
   assert.equal(seen.length, 4, 'unsubscribed');
   assert.deepEqual(m.recent(5)!.map((e) => e.index), [5, 8, 9]);
   // Decoding the same entry again gives the same args the watch showed.
@@ -393,17 +393,17 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
 
 test('a restore restarts the ring after the snapshot and tells restore listeners', async () => {
   const a = kvManager();
-  a.apply([entry(2, 'put', { key: 'a', value: '1' }), entry(3, 'put', { key: 'b', value: '2' })]);
+  void a.apply([entry(2, 'put', { key: 'a', value: '1' }), entry(3, 'put', { key: 'b', value: '2' })]);
   const bytes = await a.snapshot();
   const b = kvManager();
-  b.apply([entry(2, 'put', { key: 'z', value: '0' })]);
+  void b.apply([entry(2, 'put', { key: 'z', value: '0' })]);
   const restored: number[] = [];
   b.onRestored((i) => restored.push(i));
   await b.restore(bytes);
   assert.deepEqual(restored, [3]);
   assert.equal(b.recent(3), undefined);
   assert.deepEqual(b.recent(4), []);
-  b.apply([entry(6, 'put', { key: 'c', value: '3' })]);
+  void b.apply([entry(6, 'put', { key: 'c', value: '3' })]);
   assert.deepEqual(b.recent(4)!.map((e) => e.index), [6]);
 });
 

@@ -56,8 +56,8 @@ async function withStore<T>(h: StoreHarness, fn: (s: LogStore, groups: Recovered
 const isInvalid = (e: unknown) => e instanceof StorageError && e.code === 'invalid_write';
 
 export function conformance(name: string, make: () => Promise<StoreHarness>): void {
-  const run = (title: string, fn: (h: StoreHarness) => Promise<void>) =>
-    test(`${name}: ${title}`, async () => {
+  const run = (title: string, fn: (h: StoreHarness) => Promise<void>): void =>
+    void test(`${name}: ${title}`, async () => {
       const h = await make();
       try {
         await fn(h);

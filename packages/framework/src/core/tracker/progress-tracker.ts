@@ -1,5 +1,5 @@
 import { JointConfig } from '../quorum/joint.js';
-import { VoteResult } from '../quorum/majority.js';
+import { type VoteResult } from '../quorum/majority.js';
 import type { ConfState, NodeId } from '../types.js';
 import { Progress } from './progress.js';
 
