@@ -10,7 +10,7 @@ export class RaftFeature {
 }
 
 /**
- * Finds the @StateMachine classes declared with RaftModule.forFeature or registered as providers (like @nestjs/cqrs finds
+ * Finds the `@StateMachine` classes declared with RaftModule.forFeature or registered as providers (like @nestjs/cqrs finds
  * its handlers) and makes a fresh instance per group with the class's constructor dependencies
  * resolved from the Nest container.
  */

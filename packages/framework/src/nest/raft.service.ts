@@ -9,7 +9,7 @@ import type { RaftModuleOptions } from './raft-module-options.js';
 import { RaftExplorer } from './raft.explorer.js';
 
 /**
- * The node, injectable: starts with the application (every discovered @StateMachine class can
+ * The node, injectable: starts with the application (every discovered `@StateMachine` class can
  * run in a group), stops with it. Commands go through Raft on this node, which must lead the
  * group; see RaftkitError codes for the failures.
  */
