@@ -76,6 +76,8 @@ export class Raft {
   private bootLease: boolean;
   /** A TimeoutNow arrived while committed membership changes were unapplied: campaign once they are. */
   private pendingTimeoutNow = false;
+  /** The current campaign was started by a TimeoutNow (a leadership transfer). */
+  private transferCampaign = false;
   /** This node was a data voter until it applied a configuration that removed or demoted it. */
   private removedVoter = false;
   /** This leader applied a configuration without itself as a voter and is handing off. */
@@ -306,6 +308,7 @@ export class Raft {
       term = this.term;
       type = MessageType.Vote;
     }
+    this.transferCampaign = transfer;
     if (this.poll(this.id, true) === VoteResult.Won) {
       // A single-voter configuration wins at once.
       if (pre) this.campaign(false, transfer);
@@ -356,7 +359,7 @@ export class Raft {
         // A stale leader (e.g. one back from a partition) learns of the new term and steps down.
         this.send(makeMessage({ type: MessageType.AppendResponse, to: m.from }));
       } else if (m.type === MessageType.PreVote) {
-        this.send(makeMessage({ type: MessageType.PreVoteResponse, to: m.from, term: this.term, reject: true }));
+        this.send(makeMessage({ type: MessageType.PreVoteResponse, to: m.from, term: this.term, reject: true, ...this.commitHint(m.index) }));
       }
       return;
     }
@@ -374,19 +377,54 @@ export class Raft {
         const logOk = this.cfg.testingMutation === 'vote-ignores-log' || this.log.isUpToDate(m.index, m.logTerm);
         if (canVote && logOk) {
           // Answer with the message's term so a pre-candidate can count it for its next term.
-          this.send(makeMessage({ type: voteResponseOf(m.type), to: m.from, term: m.term }));
+          this.send(makeMessage({ type: voteResponseOf(m.type), to: m.from, term: m.term, ...this.commitHint(m.index) }));
           if (m.type === MessageType.Vote) {
             this.electionElapsed = 0;
             this.vote = m.from;
           }
         } else {
-          this.send(makeMessage({ type: voteResponseOf(m.type), to: m.from, term: this.term, reject: true }));
+          this.send(makeMessage({ type: voteResponseOf(m.type), to: m.from, term: this.term, reject: true, ...this.commitHint(m.index) }));
         }
         return;
       }
+      case MessageType.VoteResponse:
+      case MessageType.PreVoteResponse:
+        this.learnCommitFromVoter(m);
+        this.stepFn(m);
+        return;
       default:
         this.stepFn(m);
     }
+  }
+
+  /**
+   * What a vote answer tells the candidate besides the vote: an index this node knows committed
+   * (its commit index, capped at the candidate's last index) and the term of its entry there.
+   * Nothing if that term is compacted away.
+   */
+  private commitHint(candidateLast: number): Pick<Message, 'commit' | 'logTerm'> | undefined {
+    const commit = Math.min(this.log.committed, candidateLast);
+    const logTerm = commit > 0 ? this.log.termOrUndefined(commit) : undefined;
+    return logTerm === undefined ? undefined : { commit, logTerm };
+  }
+
+  /**
+   * A candidate (or one that just lost) adopts a voter's commit hint when its own log has that
+   * entry with the same term: by Log Matching its log then equals the voter's up to there, and
+   * all of that is committed. This matters after a membership change that the voter knows
+   * committed and we do not: e.g. a voter that applied its own removal (and perhaps restarted,
+   * forgetting it was a voter) while we still count it, and a witness, in our quorum. Our
+   * campaigns fail until we apply the change; its vote answers let us. Like hup(), a campaign
+   * does not go on while a committed membership change is unapplied.
+   */
+  private learnCommitFromVoter(m: Message): void {
+    if (this.role === Role.Leader || m.commit <= this.log.committed || !this.log.matchTerm(m.commit, m.logTerm)) return;
+    this.log.commitTo(m.commit);
+    if (this.role === Role.Follower || !this.hasUnappliedConfChanges()) return;
+    const transfer = this.role === Role.Candidate && this.transferCampaign;
+    this.becomeFollower(this.term, NONE);
+    // A transfer's campaign runs again once the change is applied, as after a TimeoutNow.
+    if (transfer) this.pendingTimeoutNow = true;
   }
 
   private stepLeader(m: Message): void {

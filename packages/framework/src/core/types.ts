@@ -93,11 +93,19 @@ export interface Message {
   from: NodeId;
   to: NodeId;
   term: number;
-  /** Append: term of the entry at `index`; Vote: term of the candidate's last entry; reject: hint term. */
+  /**
+   * Append: term of the entry at `index`; Vote: term of the candidate's last entry; reject: hint
+   * term; VoteResponse / PreVoteResponse: term of the entry at `commit`.
+   */
   logTerm: number;
   /** Append: index preceding `entries`; Vote: candidate's last index; AppendResponse: matched index. */
   index: number;
   entries: Entry[];
+  /**
+   * Append / Heartbeat: the leader's commit index (for a heartbeat, capped at the follower's
+   * match); VoteResponse / PreVoteResponse: an index the voter knows committed, capped at the
+   * candidate's last index (0: none), which the candidate adopts if its log has it with the same term.
+   */
   commit: number;
   reject: boolean;
   /** AppendResponse reject: the follower's hint for where the leader should probe next. */
