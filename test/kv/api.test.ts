@@ -1,4 +1,4 @@
-// Black-box tests of the HTTP API (shared/API.md sections 2 and 3) against a 3-node raftkit-kv
+// Black-box tests of the HTTP API (docs/api.md sections 2 and 3) against a 3-node raftkit-kv
 // cluster started with --token: routes, semantics, revisions, every error code, forwarding,
 // consistency levels, observability, leadership transfer and finally quorum loss.
 import { after, before, test } from 'node:test';

@@ -58,7 +58,7 @@ export interface OperationResponse<R> {
   index: number;
 }
 
-/** Read consistency of a query (shared/API.md section 2). */
+/** Read consistency of a query (docs/api.md section 2). */
 export type Consistency = 'linearizable' | 'lease' | 'local';
 
 /**

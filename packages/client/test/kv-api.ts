@@ -1,4 +1,4 @@
-// The KV demo's API (shared/API.md section 3) as a client-side declaration.
+// The KV demo's API (docs/api.md section 3) as a client-side declaration.
 export interface KvApi {
   commands: {
     put: { args: { key: string; value: string }; result: { revision: number } };

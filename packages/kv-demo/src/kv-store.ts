@@ -12,7 +12,7 @@ interface KvSnapshot {
 }
 
 /**
- * The KV demo's replicated state machine (shared/API.md section 3). The store's revision grows
+ * The KV demo's replicated state machine (docs/api.md section 3). The store's revision grows
  * by one with each change; every key remembers the revision of its last change.
  */
 @StateMachine('kv')

@@ -67,7 +67,7 @@ export interface ApiHandler {
 }
 
 /**
- * Creates raftkit's HTTP/WebSocket API (shared/API.md section 2) over a {@link NodeService}, as
+ * Creates raftkit's HTTP/WebSocket API (docs/api.md section 2) over a {@link NodeService}, as
  * plain `node:http` hooks: no framework, one JSON encode per answer.
  *
  * ```ts

@@ -47,7 +47,7 @@ interface Item {
   revision: number;
 }
 
-/** The KV demo's state machine (shared/API.md section 3), with the default snapshot. */
+/** The KV demo's state machine (docs/api.md section 3), with the default snapshot. */
 @StateMachine('kv')
 export class KvMachine {
   data = new Map<string, Item>();
