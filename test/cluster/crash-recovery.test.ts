@@ -25,7 +25,13 @@ function proposer(c: ProcCluster, live: () => number[]) {
       }
     }
   })();
-  return { acked, stop: async () => { stop = true; await run; } };
+  return {
+    acked,
+    stop: async () => {
+      stop = true;
+      await run;
+    },
+  };
 }
 
 test('kill -9 of the leader under load: every acknowledged proposal is applied exactly once everywhere', { timeout: 90_000 }, async () => {
@@ -39,18 +45,25 @@ test('kill -9 of the leader under load: every acknowledged proposal is applied e
     down = first;
     await c.kill(first);
     const ackedAtKill = p.acked.length;
-    await c.waitLeader('g', c.ids.filter((id) => id !== first));
+    await c.waitLeader(
+      'g',
+      c.ids.filter((id) => id !== first),
+    );
     await eventually(async () => (p.acked.length >= ackedAtKill + 100 ? true : undefined), 20_000, 'progress after the kill');
     c.start(first);
     down = undefined;
     await sleep(500);
     await p.stop();
     const acked = p.acked;
-    const states = await eventually(async () => {
-      const all = await Promise.all(c.ids.map((id) => c.get(id, '/state?items=1')));
-      const counts = new Set(all.map((s) => s.count));
-      return counts.size === 1 && all[0].count >= acked.length ? all : undefined;
-    }, 20_000, 'every node to apply the same history');
+    const states = await eventually(
+      async () => {
+        const all = await Promise.all(c.ids.map((id) => c.get(id, '/state?items=1')));
+        const counts = new Set(all.map((s) => s.count));
+        return counts.size === 1 && all[0].count >= acked.length ? all : undefined;
+      },
+      20_000,
+      'every node to apply the same history',
+    );
     assert.equal(new Set(states.map((s) => s.checksum)).size, 1, 'applied-history checksums differ');
     const items: string[] = states[0].items;
     const seen = new Map<string, number>();
@@ -76,10 +89,14 @@ test('a follower stopped (SIGSTOP) for several election timeouts catches up afte
     const leaderState = await c.get(leader, '/state');
     assert.ok(leaderState.firstIndex > 300, `the leader compacted its log (first index ${leaderState.firstIndex})`);
     c.signal(follower, 'SIGCONT');
-    const st = await eventually(async () => {
-      const s = await c.get(follower, '/state');
-      return s.count === 600 ? s : undefined;
-    }, 20_000, 'the follower to catch up');
+    const st = await eventually(
+      async () => {
+        const s = await c.get(follower, '/state');
+        return s.count === 600 ? s : undefined;
+      },
+      20_000,
+      'the follower to catch up',
+    );
     assert.equal(st.checksum, leaderState.checksum);
     assert.equal(await c.leader(), leader, 'the resumed follower did not disrupt the leader');
   } finally {
@@ -91,12 +108,16 @@ test('1,000 groups across 3 processes all elect leaders', { timeout: 120_000 }, 
   const c = new ProcCluster([1, 2, 3], ['--groups', '1000', '--tick-ms', '50']);
   await c.startAll();
   try {
-    await eventually(async () => {
-      const st = await c.get(1, '/status');
-      const withLeader = st.groups.filter((g: { leader: number }) => g.leader !== 0).length;
-      return st.groups.length === 1000 && withLeader === 1000 ? true : undefined;
-    }, 90_000, 'a leader in each of 1,000 groups');
-    const r = await c.propose((await c.waitLeader('g500')), 'x', 'g500');
+    await eventually(
+      async () => {
+        const st = await c.get(1, '/status');
+        const withLeader = st.groups.filter((g: { leader: number }) => g.leader !== 0).length;
+        return st.groups.length === 1000 && withLeader === 1000 ? true : undefined;
+      },
+      90_000,
+      'a leader in each of 1,000 groups',
+    );
+    const r = await c.propose(await c.waitLeader('g500'), 'x', 'g500');
     assert.equal(r.status, 200);
   } finally {
     await c.stopAll();

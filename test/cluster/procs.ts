@@ -16,7 +16,10 @@ export class ProcCluster {
   readonly root = mkdtempSync(join(tmpdir(), 'raftkit-cluster-'));
   ports: number[] = [];
 
-  constructor(readonly ids: number[], readonly extraArgs: string[] = []) {}
+  constructor(
+    readonly ids: number[],
+    readonly extraArgs: string[] = [],
+  ) {}
 
   get peers(): string {
     return this.ids.map((id, i) => `${id}=127.0.0.1:${this.ports[i]}`).join(',');
@@ -34,7 +37,21 @@ export class ProcCluster {
   start(id: number, args: string[] = []): Proc {
     const port = this.portOf(id);
     const dataDir = join(this.root, `n${id}`);
-    const p = spawnNode(id, port, dataDir, [NODE_JS, '--id', String(id), '--listen', `127.0.0.1:${port}`, '--peers', this.peers, '--data-dir', dataDir, '--log-level', 'warn', ...this.extraArgs, ...args]);
+    const p = spawnNode(id, port, dataDir, [
+      NODE_JS,
+      '--id',
+      String(id),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--peers',
+      this.peers,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...this.extraArgs,
+      ...args,
+    ]);
     this.procs.set(id, p);
     return p;
   }

@@ -21,10 +21,14 @@ before(async () => {
     const r = await c.req(id, 'POST', '/v1/groups', { body: { group: QUIET, type: 'kv', members } });
     assert.equal(r.status, 201, r.text);
   }
-  await eventually(async () => {
-    const r = await c.req(1, 'POST', `/v1/groups/${QUIET}/commands/put`, { body: { key: 'q', value: '1' } });
-    return r.status === 200 ? true : undefined;
-  }, 15_000, `a leader of ${QUIET}`);
+  await eventually(
+    async () => {
+      const r = await c.req(1, 'POST', `/v1/groups/${QUIET}/commands/put`, { body: { key: 'q', value: '1' } });
+      return r.status === 200 ? true : undefined;
+    },
+    15_000,
+    `a leader of ${QUIET}`,
+  );
   quietSince = Date.now();
 });
 
@@ -111,7 +115,10 @@ test('put / get / delete / cas / range: results and revisions as in section 3', 
     { key: k('c'), value: 'c4', revision: rev - 1 },
   ]);
   const rl = await c.query(f2, 'range', { prefix: `api-${run}/`, limit: 2 });
-  assert.deepEqual(rl.body.result.items.map((i: any) => i.key), [k('a'), k('b')]);
+  assert.deepEqual(
+    rl.body.result.items.map((i: any) => i.key),
+    [k('a'), k('b')],
+  );
   const rn = await c.query(f2, 'range', { prefix: `api-${run}/zzz` });
   assert.deepEqual(rn.body.result, { items: [] });
 
@@ -143,11 +150,15 @@ test('consistency levels linearizable, lease and local all answer', async () => 
   for (const id of c.ids) {
     for (const consistency of ['linearizable', 'lease', 'local']) {
       // local reads on a follower may lag: they answer 200 at once and catch up shortly
-      const g = await eventually(async () => {
-        const r = await c.query(id, 'get', { key: k('cons') }, consistency);
-        assert.equal(r.status, 200, `${consistency} on node ${id}: ${r.text}`);
-        return r.body.result.value === 'x' ? r : undefined;
-      }, 5000, `${consistency} read on ${id}`);
+      const g = await eventually(
+        async () => {
+          const r = await c.query(id, 'get', { key: k('cons') }, consistency);
+          assert.equal(r.status, 200, `${consistency} on node ${id}: ${r.text}`);
+          return r.body.result.value === 'x' ? r : undefined;
+        },
+        5000,
+        `${consistency} read on ${id}`,
+      );
       assert.deepEqual(g.body.result, { value: 'x', revision: p.result.revision });
       assert.ok(Number.isInteger(g.body.index) && g.body.index >= p.index, `${consistency}: index ${g.body.index} >= ${p.index}`);
     }
@@ -377,7 +388,10 @@ test('GET /v1/status, /healthz, /readyz and /metrics', async () => {
     assert.ok(g.commit >= p.index, `commit ${g.commit} >= ${p.index}`);
     assert.ok(g.applied >= p.index && g.applied <= g.commit);
     const members = [...g.members].sort((a: any, b: any) => a.id - b.id);
-    assert.deepEqual(members, c.ids.map((m) => ({ id: m, role: 'voter', address: `127.0.0.1:${c.portOf(m)}` })));
+    assert.deepEqual(
+      members,
+      c.ids.map((m) => ({ id: m, role: 'voter', address: `127.0.0.1:${c.portOf(m)}` })),
+    );
 
     const h = await c.req(id, 'GET', '/healthz');
     assert.equal(h.status, 200);
@@ -395,11 +409,17 @@ test('GET /v1/status, /healthz, /readyz and /metrics', async () => {
       if (l.startsWith('#')) assert.match(l, /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* /, `comment line: ${l}`);
       else assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)( [0-9]+)?$/, `sample line: ${l}`);
     }
-    assert.ok(samples.every((l) => l.startsWith('raftkit_') || /^(process_|nodejs_)/.test(l)), 'metrics are namespaced raftkit_');
+    assert.ok(
+      samples.every((l) => l.startsWith('raftkit_') || /^(process_|nodejs_)/.test(l)),
+      'metrics are namespaced raftkit_',
+    );
     const applied = samples.find((l) => l.startsWith('raftkit_applied_entries_total{group="kv"}'));
     assert.ok(applied, 'raftkit_applied_entries_total for kv');
     assert.ok(Number(applied.split(' ')[1]) > 0);
-    assert.ok(samples.some((l) => l.startsWith('raftkit_api_requests_total{')), 'API request counters');
+    assert.ok(
+      samples.some((l) => l.startsWith('raftkit_api_requests_total{')),
+      'API request counters',
+    );
   }
   // a node that forwarded commands counts them
   const f = c.ids.find((id) => id !== leader)!;
@@ -436,7 +456,10 @@ test('POST /v1/groups creates a second, independent kv group on every member', a
   assert.equal(r.body.group, group);
   for (const id of c.ids) {
     const st = await c.status(id);
-    assert.ok(st.groups.some((g: { group: string }) => g.group === group), `node ${id} has ${group}`);
+    assert.ok(
+      st.groups.some((g: { group: string }) => g.group === group),
+      `node ${id} has ${group}`,
+    );
   }
   // Again, on any member: idempotent (a failed creation can simply be retried).
   assert.equal((await c.req(3, 'POST', '/v1/groups', { body: { group, type: 'kv', members } })).status, 201);
@@ -448,16 +471,23 @@ test('POST /v1/groups creates a second, independent kv group on every member', a
   assertError(await c.req(1, 'POST', '/v1/groups', { body: { group: 'xt', type: 'no-such-type', members } }), 400, 'bad_request', 'type');
 
   const path = `/v1/groups/${group}`;
-  const put = await eventually(async () => {
-    const r = await c.req(2, 'POST', `${path}/commands/put`, { body: { key: 'only-here', value: '1' } });
-    return r.status === 200 ? r : undefined;
-  }, 10_000, `a leader of ${group}`);
+  const put = await eventually(
+    async () => {
+      const r = await c.req(2, 'POST', `${path}/commands/put`, { body: { key: 'only-here', value: '1' } });
+      return r.status === 200 ? r : undefined;
+    },
+    10_000,
+    `a leader of ${group}`,
+  );
   assert.deepEqual(put.body.result, { revision: 1 }, 'a new group starts with its own store');
   const g = await c.req(3, 'POST', `${path}/queries/get`, { body: { key: 'only-here' } });
   assert.deepEqual(g.body.result, { value: '1', revision: 1 });
   assert.equal((await c.query(1, 'get', { key: 'only-here' })).body.result.value, null, 'kv does not see the other group');
   const st = await c.status(1);
-  assert.ok(st.groups.some((x: any) => x.group === group && x.type === 'kv'), 'status lists the new group');
+  assert.ok(
+    st.groups.some((x: any) => x.group === group && x.type === 'kv'),
+    'status lists the new group',
+  );
 });
 
 test('POST .../leader/transfer moves the leader (sent to the leader and through a follower)', async () => {
@@ -476,7 +506,11 @@ test('POST .../leader/transfer moves the leader (sent to the leader and through 
     assert.equal(now, to, `leadership moved to ${to}`);
     assert.ok(Date.now() - t0 < 5000, 'the transfer is quick');
     leader = now;
-    const p = await c.command(c.ids.find((id) => id !== leader)!, 'put', { key: k('after-transfer'), value: via });
+    const p = await c.command(
+      c.ids.find((id) => id !== leader)!,
+      'put',
+      { key: k('after-transfer'), value: via },
+    );
     assert.equal(p.status, 200, p.text);
     assert.equal(p.headers['x-raft-forwarded-to'], String(leader));
   }
@@ -493,7 +527,10 @@ test('bad flags and a port in use: one-line error, non-zero exit', async () => {
     { args: ['--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', `2=127.0.0.1:${port}`, '--data-dir', dir], mentions: /--peers/ },
     { args: ['--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', `1=127.0.0.1:${port}`, '--data-dir', dir, '--bogus'], mentions: /bogus/ },
     // the port of a running node
-    { args: ['--id', '7', '--listen', `127.0.0.1:${c.portOf(1)}`, '--peers', `7=127.0.0.1:${c.portOf(1)}`, '--data-dir', `${dir}-inuse`], mentions: new RegExp(`${c.portOf(1)}.*in use|in use.*${c.portOf(1)}`) },
+    {
+      args: ['--id', '7', '--listen', `127.0.0.1:${c.portOf(1)}`, '--peers', `7=127.0.0.1:${c.portOf(1)}`, '--data-dir', `${dir}-inuse`],
+      mentions: new RegExp(`${c.portOf(1)}.*in use|in use.*${c.portOf(1)}`),
+    },
   ];
   const results = await Promise.all(cases.map((x) => runBin(x.args)));
   results.forEach((r, i) => {
@@ -510,53 +547,57 @@ test('bad flags and a port in use: one-line error, non-zero exit', async () => {
   assert.equal((await c.req(1, 'GET', '/healthz')).status, 200);
 });
 
-test(
-  'a group that has been quiet for a while still fails over when its leader is killed',
-  async (t) => {
-    // Let the quiet group's followers quiesce (20 election timeouts, about 20 s, after its last
-    // entry) while kv stays busy: the quiet group sees only heartbeats.
-    const quietStatus = async (id: number) => c.groupStatus(id, QUIET);
-    const leader = await eventually(async () => ((await quietStatus(1))?.leader || undefined) as number | undefined, 5000, `the leader of ${QUIET}`);
-    const followers = c.ids.filter((id) => id !== leader);
-    await eventually(async () => {
+test('a group that has been quiet for a while still fails over when its leader is killed', async (t) => {
+  // Let the quiet group's followers quiesce (20 election timeouts, about 20 s, after its last
+  // entry) while kv stays busy: the quiet group sees only heartbeats.
+  const quietStatus = async (id: number) => c.groupStatus(id, QUIET);
+  const leader = await eventually(async () => ((await quietStatus(1))?.leader || undefined) as number | undefined, 5000, `the leader of ${QUIET}`);
+  const followers = c.ids.filter((id) => id !== leader);
+  await eventually(
+    async () => {
       await c.ok(followers[0]!, 'put', { key: k('busy'), value: String(Date.now()) });
       if (Date.now() - quietSince < 21_000) return undefined;
       for (const id of followers) if (!((await c.metric(id, 'raftkit_quiesced_groups')) ?? 0)) return undefined;
       return true;
-    }, 40_000, `the followers of ${QUIET} to quiesce`, 1000);
-    t.diagnostic(`${QUIET} idle for ${Date.now() - quietSince} ms; followers quiesced; killing its leader ${leader}`);
-    await c.kill(leader);
-    // Without any request to the quiet group, its survivors stop reporting the dead leader
-    // (status, and so /readyz) and elect a new one: quiet beats every 3 election timeouts, a
-    // follower wakes after 5 of silence (about 5 s here), then an election.
-    const killedAt = Date.now();
-    await eventually(
-      async () => {
-        const sts = await Promise.all(followers.map((id) => quietStatus(id)));
-        return sts.every((g) => g?.leader !== leader) && sts.some((g) => g?.role === 'leader') ? true : undefined;
-      },
-      15_000,
-      `the survivors of ${QUIET} to elect a new leader without being asked`,
-      200,
-    );
-    t.diagnostic(`${QUIET}: new leader elected ${Date.now() - killedAt} ms after the kill, with no request to it`);
-    // kv, which was busy, fails over as usual
-    await c.waitLeader(followers);
-    // the quiet group must too: commands through the survivors succeed within a few election timeouts
-    const t0 = Date.now();
-    let last = '';
-    for (;;) {
-      const r = await c.req(followers[(Date.now() >> 8) % 2]!, 'POST', `/v1/groups/${QUIET}/commands/put`, { body: { key: 'q', value: '2' }, timeoutMs: 3000 }).catch((e: Error) => ({ status: 0, text: e.message }));
-      if (r.status === 200) break;
-      last = `${r.status} ${r.text}`;
-      if (Date.now() - t0 > 5000) {
-        const sts = await Promise.all(followers.map(async (id) => JSON.stringify({ id, ...pick(await quietStatus(id)) })));
-        assert.fail(`no leader of ${QUIET} 5 s after its leader died; last answer ${last}; status ${sts.join(' ')}`);
-      }
-      await sleep(200);
+    },
+    40_000,
+    `the followers of ${QUIET} to quiesce`,
+    1000,
+  );
+  t.diagnostic(`${QUIET} idle for ${Date.now() - quietSince} ms; followers quiesced; killing its leader ${leader}`);
+  await c.kill(leader);
+  // Without any request to the quiet group, its survivors stop reporting the dead leader
+  // (status, and so /readyz) and elect a new one: quiet beats every 3 election timeouts, a
+  // follower wakes after 5 of silence (about 5 s here), then an election.
+  const killedAt = Date.now();
+  await eventually(
+    async () => {
+      const sts = await Promise.all(followers.map((id) => quietStatus(id)));
+      return sts.every((g) => g?.leader !== leader) && sts.some((g) => g?.role === 'leader') ? true : undefined;
+    },
+    15_000,
+    `the survivors of ${QUIET} to elect a new leader without being asked`,
+    200,
+  );
+  t.diagnostic(`${QUIET}: new leader elected ${Date.now() - killedAt} ms after the kill, with no request to it`);
+  // kv, which was busy, fails over as usual
+  await c.waitLeader(followers);
+  // the quiet group must too: commands through the survivors succeed within a few election timeouts
+  const t0 = Date.now();
+  let last = '';
+  for (;;) {
+    const r = await c
+      .req(followers[(Date.now() >> 8) % 2]!, 'POST', `/v1/groups/${QUIET}/commands/put`, { body: { key: 'q', value: '2' }, timeoutMs: 3000 })
+      .catch((e: Error) => ({ status: 0, text: e.message }));
+    if (r.status === 200) break;
+    last = `${r.status} ${r.text}`;
+    if (Date.now() - t0 > 5000) {
+      const sts = await Promise.all(followers.map(async (id) => JSON.stringify({ id, ...pick(await quietStatus(id)) })));
+      assert.fail(`no leader of ${QUIET} 5 s after its leader died; last answer ${last}; status ${sts.join(' ')}`);
     }
-  },
-);
+    await sleep(200);
+  }
+});
 
 function pick(g: any): any {
   return { role: g?.role, leader: g?.leader, term: g?.term };
@@ -586,10 +627,14 @@ test('503 with Retry-After once the quorum is lost (2 of 3 killed)', async () =>
   for (const g of (await c.status(leader)).groups) {
     if (g.group !== 'kv') c.req(leader, 'POST', `/v1/groups/${g.group}/queries/get`, { body: { key: 'x' }, timeoutMs: 8000 }).catch(() => undefined);
   }
-  const rz = await eventually(async () => {
-    const x = await c.req(leader, 'GET', '/readyz');
-    return x.status === 503 ? x : undefined;
-  }, 10_000, 'readyz to answer 503');
+  const rz = await eventually(
+    async () => {
+      const x = await c.req(leader, 'GET', '/readyz');
+      return x.status === 503 ? x : undefined;
+    },
+    10_000,
+    'readyz to answer 503',
+  );
   assert.equal(rz.body.ready, false);
   assert.ok(rz.headers['retry-after']);
   // local reads still answer from what this node applied

@@ -251,7 +251,12 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
   );
   const details = new Map<string, number>();
   for (const o of history) if (o.outcome !== 'ok') details.set(`${o.type} ${o.detail}`, (details.get(`${o.type} ${o.detail}`) ?? 0) + 1);
-  t.diagnostic(`not ok: ${[...details].sort((a, b) => b[1] - a[1]).map(([d, n]) => `${n}x ${d}`).join(', ')}`);
+  t.diagnostic(
+    `not ok: ${[...details]
+      .sort((a, b) => b[1] - a[1])
+      .map(([d, n]) => `${n}x ${d}`)
+      .join(', ')}`,
+  );
   const log = logs[0]!;
   const terms = new Set(log.map((e) => e.term));
   t.diagnostic(`applied log: ${log.length} entries up to index ${barrier}, commands in ${terms.size} terms; term ${termBefore} -> ${termAfter}`);
@@ -265,7 +270,10 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
     const a = log.map(entryLine);
     const b = logs[i]!.map(entryLine);
     const at = a.findIndex((line, j) => line !== b[j]);
-    if (at >= 0 || a.length !== b.length) failures.push(`node ${c.ids[i]} applied a different log than node ${c.ids[0]} (${b.length} vs ${a.length} entries): first difference at position ${at}: ${a[at]} vs ${b[at]}`);
+    if (at >= 0 || a.length !== b.length)
+      failures.push(
+        `node ${c.ids[i]} applied a different log than node ${c.ids[0]} (${b.length} vs ${a.length} entries): first difference at position ${at}: ${a[at]} vs ${b[at]}`,
+      );
   }
 
   // 1. every written value (put or cas) appears at most once in the applied log
@@ -283,7 +291,9 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
   if (dups.length > 0) {
     const lines = dups.slice(0, 20).map(([v, es]) => {
       const o = sent.get(v);
-      const sentBy = o ? `sent as ${o.type} via n${o.node} at ${rel(o.call)}s, outcome ${o.outcome}${o.index !== undefined ? ` index ${o.index}` : ''}${o.detail ? ` (${o.detail})` : ''}` : 'not sent by this test';
+      const sentBy = o
+        ? `sent as ${o.type} via n${o.node} at ${rel(o.call)}s, outcome ${o.outcome}${o.index !== undefined ? ` index ${o.index}` : ''}${o.detail ? ` (${o.detail})` : ''}`
+        : 'not sent by this test';
       const key = es[0]!.args.key;
       const between = log.filter((e) => e.index > es[0]!.index && e.index < es.at(-1)!.index && e.args?.key === key && (e.command === 'put' || e.result?.succeeded)).length;
       return `  ${v}: ${es.map((e) => `index ${e.index} term ${e.term} ${e.command} ${JSON.stringify(e.result)}`).join(' | ')}; ${between} other write(s) of ${key} in between; ${sentBy}`;
@@ -298,7 +308,8 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
     if (o.type === 'get' || o.outcome !== 'ok') continue;
     const e = byIndex.get(o.index!);
     const good = e !== undefined && e.command === o.type && e.args?.key === o.key && e.args?.value === o.value && e.result?.revision === o.revision;
-    if (!good) missing.push(`  ${o.type} ${o.key}=${o.value} acknowledged at index ${o.index} revision ${o.revision} via n${o.node}; the log has ${e ? entryLine(e) : 'nothing there'}`);
+    if (!good)
+      missing.push(`  ${o.type} ${o.key}=${o.value} acknowledged at index ${o.index} revision ${o.revision} via n${o.node}; the log has ${e ? entryLine(e) : 'nothing there'}`);
   }
   if (missing.length > 0) failures.push(`2. ${missing.length} acknowledged command(s) not in the log where they answered:\n${missing.slice(0, 20).join('\n')}`);
   const refusedButApplied = history.filter((o) => o.type !== 'get' && o.outcome === 'fail' && byValue.has(o.value!));
@@ -320,7 +331,8 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
     const keysLeft = KEYS.length - KEYS.indexOf(key);
     const res = checkRegister(ops, { initial: null, maxMs: Math.min(10_000, Math.max(1000, (hardEnd - Date.now()) / keysLeft)) });
     t.diagnostic(`${key}: ${res.ok === true ? explain(res, ops, t0) : res.ok === false ? 'NOT linearizable' : 'undecided'}`);
-    if (res.ok !== true) failures.push(`3. the history of ${key} is ${res.ok === false ? 'not linearizable' : 'undecided'} (times in ms from the start):\n${explain(res, ops, t0)}`);
+    if (res.ok !== true)
+      failures.push(`3. the history of ${key} is ${res.ok === false ? 'not linearizable' : 'undecided'} (times in ms from the start):\n${explain(res, ops, t0)}`);
   }
   t.diagnostic(`linearizability checked in ${Date.now() - checkStart} ms; whole test ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -328,7 +340,8 @@ test('session-less commands apply at most once under leader pauses and kill -9; 
   if (unexpectedExits.length > 0) failures.push(`4. node(s) exited by themselves:\n${unexpectedExits.join('\n')}`);
   if (ackedPuts <= 200) failures.push(`4. only ${ackedPuts} puts were acknowledged`);
   if (count('get', 'ok') <= 100) failures.push(`4. only ${count('get', 'ok')} gets answered`);
-  if (!history.some((o) => o.type === 'cas' && o.succeeded) || !history.some((o) => o.type === 'cas' && o.outcome === 'ok' && !o.succeeded)) failures.push('4. cas did not both swap and mismatch');
+  if (!history.some((o) => o.type === 'cas' && o.succeeded) || !history.some((o) => o.type === 'cas' && o.outcome === 'ok' && !o.succeeded))
+    failures.push('4. cas did not both swap and mismatch');
   if (pauses < 4 || kills < 2 || pauses + kills < 7) failures.push(`4. too few faults: ${pauses} pauses, ${kills} kills`);
   if (termAfter - termBefore < Math.ceil((pauses + kills) / 2)) failures.push(`4. the term moved only from ${termBefore} to ${termAfter} over ${pauses + kills} faults`);
 

@@ -67,9 +67,7 @@ test('a retried command (same client id and sequence) answers the first result a
 test('the same client id and sequence sent concurrently to every node as a first send applies once', async () => {
   const r0 = await bump(await c.waitLeader());
   const h = session('concurrent', 1);
-  const replies = await Promise.all(
-    [...c.ids, ...c.ids].map((id, i) => c.command(id, 'put', { key: k('concurrent'), value: `try-${i}` }, { headers: h })),
-  );
+  const replies = await Promise.all([...c.ids, ...c.ids].map((id, i) => c.command(id, 'put', { key: k('concurrent'), value: `try-${i}` }, { headers: h })));
   for (const r of replies) assert.equal(r.status, 200, r.text);
   const results = replies.map((r) => JSON.stringify(r.body.result));
   assert.equal(new Set(results).size, 1, `every send answers the one result: ${results}`);
@@ -146,7 +144,11 @@ test('across kill -9 of the leader: retry on the survivors until success, the st
   assert.deepEqual(preRetry.result, pre.result, 'the retry of an acknowledged command answers its first result on the new leader');
   // every command applied exactly once: distinct revisions r0+1..r0+n, values as sent
   const revisions = [...results.values()].map((r) => r.result.revision).sort((a, b) => a - b);
-  assert.deepEqual(revisions, clients.map((_, i) => r0.revision + 1 + i), `revisions ${revisions} after ${r0.revision}`);
+  assert.deepEqual(
+    revisions,
+    clients.map((_, i) => r0.revision + 1 + i),
+    `revisions ${revisions} after ${r0.revision}`,
+  );
   for (const cl of clients) {
     for (const id of survivors) {
       const g = await c.query(id, 'get', { key: k(cl) });
@@ -170,23 +172,24 @@ test('across kill -9 of the leader: retry on the survivors until success, the st
   assert.ok(failoverMs < 15_000, `fail-over took ${failoverMs} ms`);
 });
 
-test(
-  'the watch shows a retried command once, and a retry answers the index of the entry that applied it',
-  async () => {
-    const leader = await c.waitLeader();
-    const f = c.ids.find((id) => id !== leader)!;
-    const h = session('watch', 1);
-    const first = await c.ok(leader, 'put', { key: k('w'), value: 'first' }, { headers: h });
-    const retry = await c.ok(f, 'put', { key: k('w'), value: 'first' }, { headers: h });
-    const retryOther = await c.ok(f, 'put', { key: k('w'), value: 'other-args' }, { headers: h });
-    assert.deepEqual(retry.result, first.result);
-    assert.deepEqual(retryOther.result, first.result);
-    const end = await c.ok(leader, 'put', { key: k('w-end'), value: 'x' });
-    const r = await readNdjson(c.portOf(leader), `/v1/groups/kv/watch?from=${first.index}`, end.index);
-    const puts = r.lines.filter((e) => e.index < end.index && e.args?.key === k('w'));
-    // A watcher that replays the stream must see the key set once, never to "other-args".
-    assert.deepEqual(puts.map((e) => e.args.value), ['first'], `watch entries for the key: ${JSON.stringify(puts)}`);
-    // and a retry answers the first command's index (the one the watch shows)
-    assert.equal(retry.index, first.index, 'the retry answers the index of the entry that applied it');
-  },
-);
+test('the watch shows a retried command once, and a retry answers the index of the entry that applied it', async () => {
+  const leader = await c.waitLeader();
+  const f = c.ids.find((id) => id !== leader)!;
+  const h = session('watch', 1);
+  const first = await c.ok(leader, 'put', { key: k('w'), value: 'first' }, { headers: h });
+  const retry = await c.ok(f, 'put', { key: k('w'), value: 'first' }, { headers: h });
+  const retryOther = await c.ok(f, 'put', { key: k('w'), value: 'other-args' }, { headers: h });
+  assert.deepEqual(retry.result, first.result);
+  assert.deepEqual(retryOther.result, first.result);
+  const end = await c.ok(leader, 'put', { key: k('w-end'), value: 'x' });
+  const r = await readNdjson(c.portOf(leader), `/v1/groups/kv/watch?from=${first.index}`, end.index);
+  const puts = r.lines.filter((e) => e.index < end.index && e.args?.key === k('w'));
+  // A watcher that replays the stream must see the key set once, never to "other-args".
+  assert.deepEqual(
+    puts.map((e) => e.args.value),
+    ['first'],
+    `watch entries for the key: ${JSON.stringify(puts)}`,
+  );
+  // and a retry answers the first command's index (the one the watch shows)
+  assert.equal(retry.index, first.index, 'the retry answers the index of the entry that applied it');
+});

@@ -299,15 +299,19 @@ export class KvCluster {
 
   /** Waits until one running node leads and every running node in `among` agrees on it. */
   async waitLeader(among: number[] = this.running(), timeoutMs = 15_000): Promise<number> {
-    return eventually(async () => {
-      const l = await this.leader(among);
-      if (l === undefined) return undefined;
-      for (const id of among) {
-        const g = await this.kvStatus(id);
-        if (g?.leader !== l) return undefined;
-      }
-      return l;
-    }, timeoutMs, `a leader of kv among ${among.join(',')}`);
+    return eventually(
+      async () => {
+        const l = await this.leader(among);
+        if (l === undefined) return undefined;
+        for (const id of among) {
+          const g = await this.kvStatus(id);
+          if (g?.leader !== l) return undefined;
+        }
+        return l;
+      },
+      timeoutMs,
+      `a leader of kv among ${among.join(',')}`,
+    );
   }
 
   async followers(among: number[] = this.running()): Promise<number[]> {
@@ -442,7 +446,13 @@ export function openWatch(port: number, path: string, token?: string): Watch {
  * Reads an NDJSON watch with a plain GET until an entry with index >= `untilIndex` arrived, then
  * drops the connection. Answers the status, content type and the parsed lines.
  */
-export function readNdjson(port: number, path: string, untilIndex: number, token?: string, timeoutMs = 10_000): Promise<{ status: number; contentType: string; lines: any[]; text: string }> {
+export function readNdjson(
+  port: number,
+  path: string,
+  untilIndex: number,
+  token?: string,
+  timeoutMs = 10_000,
+): Promise<{ status: number; contentType: string; lines: any[]; text: string }> {
   const headers: Record<string, string> = {};
   if (token) headers['authorization'] = `Bearer ${token}`;
   return new Promise((resolve, reject) => {

@@ -33,7 +33,12 @@ async function rolesOn(id: number, group: string): Promise<string> {
 }
 
 async function waitRoles(ids: number[], group: string, want: string, timeoutMs = 10_000): Promise<void> {
-  for (const id of ids) await eventually(async () => ((await rolesOn(id, group)) === want ? true : undefined), timeoutMs, `node ${id} to list ${group} members ${want} (has ${await rolesOn(id, group).catch(() => '?')})`);
+  for (const id of ids)
+    await eventually(
+      async () => ((await rolesOn(id, group)) === want ? true : undefined),
+      timeoutMs,
+      `node ${id} to list ${group} members ${want} (has ${await rolesOn(id, group).catch(() => '?')})`,
+    );
 }
 
 /** Puts through `nodes` (exactly-once sessions, retried on 421/503) until stopped; counts the acknowledged ones. */
@@ -82,7 +87,13 @@ function writer(group: string, nodes: () => number[]) {
 test('roles at group creation: voters, a witness and a learner; writes commit through the learner and with a voter down', async () => {
   const bad: [unknown, string][] = [
     [[{ id: 1, address: addr(1), role: 'boss' }], 'members[0].role'],
-    [[{ id: 1, address: addr(1), role: 'witness' }, { id: 2, address: addr(2), role: 'learner' }], 'members'],
+    [
+      [
+        { id: 1, address: addr(1), role: 'witness' },
+        { id: 2, address: addr(2), role: 'learner' },
+      ],
+      'members',
+    ],
   ];
   for (const [members, field] of bad) {
     const r = await c.req(1, 'POST', '/v1/groups', { body: { group: `bad-${run}`, type: 'kv', members } });
@@ -104,10 +115,14 @@ test('roles at group creation: voters, a witness and a learner; writes commit th
   // through the learner (it forwards)
   const p = await c.req(4, 'POST', '/v1/groups/roles/commands/put', { body: { key: 'a', value: '1' } });
   assert.equal(p.status, 200, p.text);
-  await eventually(async () => {
-    const g = await c.req(4, 'POST', '/v1/groups/roles/queries/get?consistency=local', { body: { key: 'a' } });
-    return g.body?.result?.value === '1' ? true : undefined;
-  }, 10_000, 'the learner to hold the data');
+  await eventually(
+    async () => {
+      const g = await c.req(4, 'POST', '/v1/groups/roles/queries/get?consistency=local', { body: { key: 'a' } });
+      return g.body?.result?.value === '1' ? true : undefined;
+    },
+    10_000,
+    'the learner to hold the data',
+  );
   // the witness counts for the quorum: with the other data voter stopped, writes still commit
   const other = leader === 1 ? 2 : 1;
   c.procs.get(other)!.child.kill('SIGSTOP');
@@ -139,7 +154,11 @@ test('a witness is added and removed through POST/DELETE .../members while write
 
 test('several changes at once go through joint consensus: automatic, then explicit with its own leave', async (t) => {
   const created = await c.req(1, 'POST', '/v1/groups', {
-    body: { group: 'joint', type: 'kv', members: [1, 2, 3].map((id) => ({ id, address: addr(id) })).concat([4, 5].map((id) => ({ id, address: addr(id), role: 'learner' } as any))) },
+    body: {
+      group: 'joint',
+      type: 'kv',
+      members: [1, 2, 3].map((id) => ({ id, address: addr(id) })).concat([4, 5].map((id) => ({ id, address: addr(id), role: 'learner' }) as any)),
+    },
   });
   assert.equal(created.status, 201, created.text);
   await waitRoles([1, 2, 3, 4, 5], 'joint', '1:voter,2:voter,3:voter,4:learner,5:learner');
@@ -154,7 +173,16 @@ test('several changes at once go through joint consensus: automatic, then explic
       [{ changes: [{ id: 4, role: 'voter' }], transition: 'sideways' }, 'transition', 400],
       [{ changes: [{ id: 9, role: 'voter' }] }, 'changes[0].address', 400],
       [{ changes: [{ id: 9, role: 'removed' }] }, 'changes[0].id', 404],
-      [{ changes: [{ id: 4, role: 'voter' }, { id: 4, role: 'learner' }] }, 'changes[1].id', 400],
+      [
+        {
+          changes: [
+            { id: 4, role: 'voter' },
+            { id: 4, role: 'learner' },
+          ],
+        },
+        'changes[1].id',
+        400,
+      ],
     ];
     for (const [body, field, status] of bad) {
       const r = await c.req(2, 'POST', '/v1/groups/joint/membership', { body });
@@ -166,7 +194,14 @@ test('several changes at once go through joint consensus: automatic, then explic
 
     // Automatic: 4 and 5 become voters and 1 and 2 leave, in one change (sent to a follower).
     const auto = await c.req(3, 'POST', '/v1/groups/joint/membership', {
-      body: { changes: [{ id: 4, role: 'voter' }, { id: 5, role: 'voter' }, { id: 1, role: 'removed' }, { id: 2, role: 'removed' }] },
+      body: {
+        changes: [
+          { id: 4, role: 'voter' },
+          { id: 5, role: 'voter' },
+          { id: 1, role: 'removed' },
+          { id: 2, role: 'removed' },
+        ],
+      },
     });
     assert.equal(auto.status, 200, auto.text);
     assert.equal(auto.body.jointOutgoing, undefined, 'answered once the joint configuration was left');
@@ -179,7 +214,8 @@ test('several changes at once go through joint consensus: automatic, then explic
     const enter = await c.req(4, 'POST', '/v1/groups/joint/membership', { body: { changes: [{ id: 5, role: 'learner' }], transition: 'explicit' } });
     assert.equal(enter.status, 200, enter.text);
     assert.deepEqual(enter.body.jointOutgoing, [3, 4, 5]);
-    for (const id of [3, 4, 5]) await eventually(async () => ((await groupOf(id, 'joint'))?.jointOutgoing?.join(',') === '3,4,5' ? true : undefined), 10_000, `node ${id} to show the joint configuration`);
+    for (const id of [3, 4, 5])
+      await eventually(async () => ((await groupOf(id, 'joint'))?.jointOutgoing?.join(',') === '3,4,5' ? true : undefined), 10_000, `node ${id} to show the joint configuration`);
     await w.more(5, 'while joint');
     const another = await c.req(4, 'POST', '/v1/groups/joint/membership', { body: { changes: [{ id: 4, role: 'learner' }] } });
     assert.equal(another.status, 409, `no new change while joint: ${another.text}`);

@@ -117,14 +117,18 @@ async function waitMembers(ids: number[], expected: Record<number, string>, time
     .sort()
     .join(',');
   for (const id of ids) {
-    await eventually(async () => {
-      const g = await c.kvStatus(id);
-      const got = g.members
-        .map((m: any) => `${m.id}:${m.role}`)
-        .sort()
-        .join(',');
-      return got === want ? true : undefined;
-    }, timeoutMs, `node ${id} to list members ${want}`);
+    await eventually(
+      async () => {
+        const g = await c.kvStatus(id);
+        const got = g.members
+          .map((m: any) => `${m.id}:${m.role}`)
+          .sort()
+          .join(',');
+        return got === want ? true : undefined;
+      },
+      timeoutMs,
+      `node ${id} to list members ${want}`,
+    );
   }
 }
 
@@ -153,12 +157,17 @@ test('a 4th node joins with --join while writes flow: learner, promoted to voter
     c.start(4, { join: through });
     // watch the membership from the leader's side while it happens
     const seen = new Set<string>();
-    await eventually(async () => {
-      const g = await c.kvStatus(leader);
-      const m = g.members.find((x: any) => x.id === 4);
-      if (m) seen.add(m.role);
-      return m?.role === 'voter' ? true : undefined;
-    }, 20_000, 'node 4 to be promoted to voter', 10);
+    await eventually(
+      async () => {
+        const g = await c.kvStatus(leader);
+        const m = g.members.find((x: any) => x.id === 4);
+        if (m) seen.add(m.role);
+        return m?.role === 'voter' ? true : undefined;
+      },
+      20_000,
+      'node 4 to be promoted to voter',
+      10,
+    );
     t.diagnostic(`node 4 was a voter ${Date.now() - t0} ms after starting; roles seen: ${[...seen].join(' -> ')}`);
     assert.ok(seen.has('learner'), 'node 4 was a learner before it became a voter');
     members = [1, 2, 3, 4];
@@ -177,10 +186,14 @@ test('a 4th node joins with --join while writes flow: learner, promoted to voter
   assert.ok(c.isRunning(4), `node 4 is running: ${c.procs.get(4)!.stderr}`);
   // node 4 serves local reads of everything: the seed data and every write made during the join
   for (let i = 0; i < 20; i++) {
-    const g = await eventually(async () => {
-      const r = await c.query(4, 'get', { key: k(`seed-${i}`) }, 'local');
-      return r.body?.result?.value === `s${i}` ? r : undefined;
-    }, 10_000, `seed-${i} on node 4`);
+    const g = await eventually(
+      async () => {
+        const r = await c.query(4, 'get', { key: k(`seed-${i}`) }, 'local');
+        return r.body?.result?.value === `s${i}` ? r : undefined;
+      },
+      10_000,
+      `seed-${i} on node 4`,
+    );
     assert.equal(g.status, 200);
   }
   await assertServes(4, acked);
@@ -209,10 +222,14 @@ test('demote and promote while writes flow; status shows the roles; errors 404 /
     await w.more(5, 10_000, 'phase 4');
     // a learner still replicates
     const p = await c.ok(leader, 'put', { key: k('learner-sees'), value: 'yes' });
-    await eventually(async () => {
-      const g = await c.query(4, 'get', { key: k('learner-sees') }, 'local');
-      return g.body?.result?.value === 'yes' ? true : undefined;
-    }, 10_000, 'the learner to apply a new write');
+    await eventually(
+      async () => {
+        const g = await c.query(4, 'get', { key: k('learner-sees') }, 'local');
+        return g.body?.result?.value === 'yes' ? true : undefined;
+      },
+      10_000,
+      'the learner to apply a new write',
+    );
     assert.ok((await c.kvStatus(4)).applied >= p.index);
     const again = await c.req(leader, 'POST', '/v1/groups/kv/members/4/demote');
     assert.equal(again.status, 409, again.text);
@@ -303,7 +320,9 @@ test('POST .../members adds a learner; DELETE removes members (node 4, then the 
   } finally {
     acked = await w.stop();
   }
-  t.diagnostic(`writer retries during the membership changes: ${w.retries} (${w.clientTimeouts} after a 3 s client timeout); slowest answered request ${w.slowest.ms} ms (${w.slowest.what})`);
+  t.diagnostic(
+    `writer retries during the membership changes: ${w.retries} (${w.clientTimeouts} after a 3 s client timeout); slowest answered request ${w.slowest.ms} ms (${w.slowest.what})`,
+  );
   for (const id of members) await assertServes(id, acked);
   // the survivors agree on the status
   const sts = await Promise.all(members.map((id) => c.kvStatus(id)));

@@ -84,7 +84,10 @@ test('WebSocket watch from an index streams the applied entries in order; each c
       for (const e of w.entries) assert.deepEqual(Object.keys(e).sort(), ['args', 'command', 'index', 'result', 'term']);
       assertContains(w.entries, sent, `node ${id}`);
       // a single writer and no leader change: nothing but our commands in between
-      assert.deepEqual(w.entries.filter((e) => e.index <= last).map((e) => e.index), sent.map((s) => s.index));
+      assert.deepEqual(
+        w.entries.filter((e) => e.index <= last).map((e) => e.index),
+        sent.map((s) => s.index),
+      );
     } finally {
       await w.close();
     }
@@ -150,7 +153,11 @@ test('reconnect and resume from last index + 1 while writes flow: no gaps, no du
   assert.equal(ref.status, 200);
   const refEntries = ref.lines.filter((e) => e.index <= lastGot);
   assert.deepEqual(got, refEntries, 'the resumed sessions saw exactly the uninterrupted stream');
-  assertContains(got, written.filter((w) => w.index <= lastGot), 'resumed');
+  assertContains(
+    got,
+    written.filter((w) => w.index <= lastGot),
+    'resumed',
+  );
   assert.deepEqual(got[0], { index: start.index, term: got[0]!.term, command: 'put', args: { key: k('resume-start'), value: '0' }, result: start.result });
 });
 
@@ -165,7 +172,10 @@ test('NDJSON via a plain GET: same entries as the WebSocket, on every node', asy
     assert.match(r.contentType, /^application\/x-ndjson/);
     assert.ok(r.text.endsWith('\n'));
     assertStrictlyIncreasing(r.lines, `ndjson on ${id}`);
-    assert.deepEqual(r.lines.map((e) => e.index), sent.map((s) => s.index));
+    assert.deepEqual(
+      r.lines.map((e) => e.index),
+      sent.map((s) => s.index),
+    );
     assertContains(r.lines, sent, `ndjson on ${id}`);
   }
   // an NDJSON stream from the future waits for the entry

@@ -186,7 +186,14 @@ function bruteForce(h: RegisterOp[]): boolean {
       else if (x.output === true) ns = state === x.expected ? x.new! : undefined;
       else ns = state !== x.expected ? state : undefined;
       if (ns === undefined) continue;
-      if (search(left.filter((y) => y !== x), [...done, x], ns)) return true;
+      if (
+        search(
+          left.filter((y) => y !== x),
+          [...done, x],
+          ns,
+        )
+      )
+        return true;
     }
     return false;
   }

@@ -398,7 +398,11 @@ export function checkRegister(history: readonly RegisterOp[], o: CheckOptions = 
     }
     seen.add(key);
     if (++stats.explored >= maxStates || ((stats.explored & 1023) === 0 && Date.now() - t0 > maxMs)) {
-      return { ok: 'unknown', reason: `gave up after ${stats.explored} states in ${Date.now() - t0} ms (best prefix ${best.depth} of ${definiteOps.length} known-outcome operations)`, stats: done() };
+      return {
+        ok: 'unknown',
+        reason: `gave up after ${stats.explored} states in ${Date.now() - t0} ms (best prefix ${best.depth} of ${definiteOps.length} known-outcome operations)`,
+        stats: done(),
+      };
     }
     const prev = state;
     state = ns;
@@ -431,7 +435,8 @@ export function checkIndependent<K>(byKey: Map<K, RegisterOp[]>, o: CheckOptions
  * stuck operations, and every operation overlapping the blocking one (times relative to `origin`).
  */
 export function explain(result: CheckResult, history: readonly RegisterOp[], origin = 0, around = 25): string {
-  if (result.ok === true) return `linearizable (${result.stats.definite} known + ${result.stats.unknown} unknown-outcome ops, ${result.stats.explored} states, ${result.stats.ms} ms)`;
+  if (result.ok === true)
+    return `linearizable (${result.stats.definite} known + ${result.stats.unknown} unknown-outcome ops, ${result.stats.explored} states, ${result.stats.ms} ms)`;
   if (result.ok === 'unknown') return `undecided: ${result.reason}`;
   const lines = [`NOT linearizable: ${result.reason}`];
   lines.push(`  register after the prefix: ${result.stateAfterPrefix === null ? 'nil' : JSON.stringify(result.stateAfterPrefix)}`);

@@ -1,16 +1,4 @@
-import type {
-  CommandArgs,
-  CommandName,
-  CommandResult,
-  Consistency,
-  GroupApi,
-  OperationResponse,
-  QueryArgs,
-  QueryName,
-  QueryResult,
-  UntypedApi,
-  WatchEntry,
-} from './api-types.js';
+import type { CommandArgs, CommandName, CommandResult, Consistency, GroupApi, OperationResponse, QueryArgs, QueryName, QueryResult, UntypedApi, WatchEntry } from './api-types.js';
 import type { ClientCore } from './client-core.js';
 import { type WatchStream, type WatchOptions } from './watch-stream.js';
 

@@ -59,4 +59,3 @@ export class SessionPool {
     return this.created;
   }
 }
-

@@ -113,12 +113,16 @@ export class WatchStream<E> implements AsyncIterableIterator<E> {
       for (;;) {
         if (signal.aborted) return;
         if (failingSince !== undefined && Date.now() - failingSince >= this.opts.deadlineMs) {
-          throw new RaftClientError('deadline_exceeded', `watch of group ${JSON.stringify(this.group)} could not reach any node within ${this.opts.deadlineMs} ms; last error: ${last?.code}: ${last?.message}`, {
-            ...(last?.status !== undefined ? { status: last.status } : {}),
-            details: { ...(next !== undefined ? { from: next } : {}), ...(last ? { lastCode: last.code } : {}) },
-            cause: last,
-            retryable: true,
-          });
+          throw new RaftClientError(
+            'deadline_exceeded',
+            `watch of group ${JSON.stringify(this.group)} could not reach any node within ${this.opts.deadlineMs} ms; last error: ${last?.code}: ${last?.message}`,
+            {
+              ...(last?.status !== undefined ? { status: last.status } : {}),
+              details: { ...(next !== undefined ? { from: next } : {}), ...(last ? { lastCode: last.code } : {}) },
+              cause: last,
+              retryable: true,
+            },
+          );
         }
         let sock: WatchSocket;
         let from: number;

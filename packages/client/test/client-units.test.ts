@@ -37,8 +37,14 @@ test('options are checked in the constructor', () => {
 test('backoff doubles up to the cap, with jitter in [base/2, base]', () => {
   const lo = new Backoff(10, 100, () => 0);
   const hi = new Backoff(10, 100, () => 1);
-  assert.deepEqual(Array.from({ length: 6 }, () => lo.next()), [5, 10, 20, 40, 50, 50]);
-  assert.deepEqual(Array.from({ length: 6 }, () => hi.next()), [10, 20, 40, 80, 100, 100]);
+  assert.deepEqual(
+    Array.from({ length: 6 }, () => lo.next()),
+    [5, 10, 20, 40, 50, 50],
+  );
+  assert.deepEqual(
+    Array.from({ length: 6 }, () => hi.next()),
+    [10, 20, 40, 80, 100, 100],
+  );
   hi.reset();
   assert.equal(hi.next(), 10);
 });

@@ -80,7 +80,19 @@ export class KvCluster {
 
   private spawn(id: number): void {
     const peers = this.ids.map((i) => `${i}=127.0.0.1:${this.ports[this.ids.indexOf(i)]}`).join(',');
-    const args = [KV_BIN, '--id', String(id), '--listen', `127.0.0.1:${this.ports[this.ids.indexOf(id)]}`, '--peers', peers, '--data-dir', join(this.root, `n${id}`), '--log-level', 'warn'];
+    const args = [
+      KV_BIN,
+      '--id',
+      String(id),
+      '--listen',
+      `127.0.0.1:${this.ports[this.ids.indexOf(id)]}`,
+      '--peers',
+      peers,
+      '--data-dir',
+      join(this.root, `n${id}`),
+      '--log-level',
+      'warn',
+    ];
     if (this.token !== undefined) args.push('--token', this.token);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const p: Proc = { child, stderr: '', exited: new Promise((r) => child.once('exit', () => r())) };

@@ -49,10 +49,7 @@ test('resumes on the next node from the last index + 1 and drops entries it alre
     if (e.index === 9) break;
   }
   assert.deepEqual(seen, [5, 6, 7, 8, 9]);
-  assert.deepEqual(
-    [a.watches.map((w) => w.from), b.watches.map((w) => w.from)],
-    [[5], [8]],
-  );
+  assert.deepEqual([a.watches.map((w) => w.from), b.watches.map((w) => w.from)], [[5], [8]]);
 });
 
 test('a slow-consumer close (4408) reconnects and resumes', async () => {
@@ -151,7 +148,10 @@ test('close() ends a pending next() and closing the client ends its watches', as
   await new Promise((r) => setTimeout(r, 50));
   c.close();
   assert.deepEqual(await pending2, { done: true, value: undefined });
-  assert.throws(() => c.group('kv').watch(), (e: unknown) => e instanceof RaftClientError && e.code === 'closed');
+  assert.throws(
+    () => c.group('kv').watch(),
+    (e: unknown) => e instanceof RaftClientError && e.code === 'closed',
+  );
 });
 
 test('no node reachable: deadline_exceeded after the client deadline', async () => {

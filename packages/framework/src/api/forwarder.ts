@@ -205,7 +205,10 @@ export class LeaderForwarder {
         if (settled) return;
         const where = `the leader (node ${leader.id} at ${leader.url})`;
         if (e.code !== undefined && NOT_SENT.has(e.code)) {
-          settle({ kind: 'failed', error: new RaftkitError('unavailable', `${where} is unreachable (${e.code}); the request was not sent`, { leader: { id: leader.id, url: leader.url } }) });
+          settle({
+            kind: 'failed',
+            error: new RaftkitError('unavailable', `${where} is unreachable (${e.code}); the request was not sent`, { leader: { id: leader.id, url: leader.url } }),
+          });
           return;
         }
         settle({

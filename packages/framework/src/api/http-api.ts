@@ -23,18 +23,7 @@ import { RequestKeyAllocator, formatRequestKey } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
 import type { NodeService } from './node-service.js';
 import { ApiStats } from './api-stats.js';
-import {
-  ADDRESS,
-  consistencyOf,
-  exactlyOnce,
-  fromOf,
-  groupCreation,
-  isTrue,
-  membershipChanges,
-  notLeaderOf,
-  requestKeyOf,
-  roleOf,
-} from './request-parsing.js';
+import { ADDRESS, consistencyOf, exactlyOnce, fromOf, groupCreation, isTrue, membershipChanges, notLeaderOf, requestKeyOf, roleOf } from './request-parsing.js';
 import { METHODS, matchRoute, type Match } from './routes.js';
 import { WatchHub, type WatchOptions } from './watch.js';
 
@@ -229,7 +218,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         const once = exactlyOnce(req);
         const a = await args(req);
         if (once.clientId !== undefined) {
-          return onLeader(req, res, group, pathAndQuery, a.raw, () => service.command(group, name, a.value, { ...once, timeoutMs }), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+          return onLeader(
+            req,
+            res,
+            group,
+            pathAndQuery,
+            a.raw,
+            () => service.command(group, name, a.value, { ...once, timeoutMs }),
+            (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
+          );
         }
         // Without a session the command still gets a key, here at its first node, that travels
         // with every forward: a second copy anywhere in the log is not applied.
@@ -263,7 +260,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             return;
           }
         }
-        return onLeader(req, res, group, pathAndQuery, a.raw, () => service.query(group, name, a.value, consistency), (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }));
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          a.raw,
+          () => service.query(group, name, a.value, consistency),
+          (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
+        );
       }
       case 'groups': {
         const { value: b } = await jsonObject(req);
@@ -276,7 +281,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         const id = positiveInt(b['id'], 'id');
         const address = requireString(b['address'], 'address', 256, ADDRESS);
         const role = roleOf(b['role'], 'role', 'learner');
-        return onLeader(req, res, group, pathAndQuery, raw, () => service.addMember(group, id, address, role), () => sendJson(res, 200, { group, id, address, role }));
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          raw,
+          () => service.addMember(group, id, address, role),
+          () => sendJson(res, 200, { group, id, address, role }),
+        );
       }
       case 'membership': {
         const { raw, value: b } = await jsonObject(req);
@@ -293,7 +306,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       }
       case 'member': {
         const id = positiveInt(name, 'id');
-        return onLeader(req, res, group, pathAndQuery, Buffer.alloc(0), () => service.removeMember(group, id), () => sendJson(res, 200, { group, id, removed: true }));
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          Buffer.alloc(0),
+          () => service.removeMember(group, id),
+          () => sendJson(res, 200, { group, id, removed: true }),
+        );
       }
       case 'promote':
       case 'demote': {
@@ -312,7 +333,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       case 'transfer': {
         const { raw, value: b } = await jsonObject(req);
         const to = positiveInt(b['to'], 'to');
-        return onLeader(req, res, group, pathAndQuery, raw, () => service.transferLeader(group, to), () => sendJson(res, 200, { group, to }));
+        return onLeader(
+          req,
+          res,
+          group,
+          pathAndQuery,
+          raw,
+          () => service.transferLeader(group, to),
+          () => sendJson(res, 200, { group, to }),
+        );
       }
       case 'snapshot': {
         const out = await withTimeout(service.snapshot(group), timeoutMs);

@@ -8,7 +8,6 @@ import { silentLogger, type Logger } from '../common/logger.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
-
 /** An error reply: status, JSON body and extra headers (Retry-After for 503s, Allow for 405s). */
 export interface ErrorReply {
   status: number;
@@ -232,9 +231,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(
-        new RaftkitError('timeout', `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`, {
-          outcome: 'unknown',
-        }),
+        new RaftkitError(
+          'timeout',
+          `no answer within ${ms} ms: the outcome is unknown, a command may still commit (retry with the same X-Raft-Client-Id and X-Raft-Sequence to apply it once)`,
+          {
+            outcome: 'unknown',
+          },
+        ),
       );
     }, ms);
     timer.unref();

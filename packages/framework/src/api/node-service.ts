@@ -32,7 +32,6 @@ export interface QueryOutcome {
   index: number;
 }
 
-
 export interface MemberInfo {
   id: NodeId;
   role: 'voter' | 'learner' | 'witness';
@@ -89,7 +88,6 @@ export interface NodeStatus {
   address: string;
   groups: GroupInfo[];
 }
-
 
 /** A live subscription to a group's applied entries, starting at `from`. */
 export interface WatchSubscription {

@@ -91,7 +91,6 @@ export function isTrue(v: string | string[] | undefined): boolean {
   return v === '1' || v === 'true';
 }
 
-
 export function notLeaderOf(e: unknown): { id?: number; url?: string } | undefined {
   if (!(e instanceof Error) || (e as { code?: unknown }).code !== 'not_leader') return undefined;
   const raw = e instanceof RaftkitError ? e.details['leader'] : (e as { leader?: unknown }).leader;

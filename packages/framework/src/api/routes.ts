@@ -46,7 +46,6 @@ export const METHODS: Record<RouteName, readonly string[]> = {
   snapshot: ['POST'],
 };
 
-
 export function matchRoute(s: string[]): Match | undefined {
   const r = (route: RouteName, group = '', name = ''): Match | undefined => (s.some((x) => x === '') ? undefined : { route, group, name });
   if (s.length === 1) {
@@ -86,4 +85,3 @@ export function matchRoute(s: string[]): Match | undefined {
       return undefined;
   }
 }
-

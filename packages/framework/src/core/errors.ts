@@ -14,7 +14,10 @@ export type RaftErrorCode =
   | 'step_peer_not_found';
 
 export class RaftError extends Error {
-  constructor(readonly code: RaftErrorCode, message: string) {
+  constructor(
+    readonly code: RaftErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'RaftError';
   }
@@ -28,10 +31,8 @@ export class NotLeaderError extends RaftError {
   }
 }
 
-export const errCompacted = (index: number): RaftError =>
-  new RaftError('compacted', `log entry ${index} was compacted into a snapshot`);
-export const errUnavailable = (index: number): RaftError =>
-  new RaftError('unavailable', `log entry ${index} is not available yet`);
+export const errCompacted = (index: number): RaftError => new RaftError('compacted', `log entry ${index} was compacted into a snapshot`);
+export const errUnavailable = (index: number): RaftError => new RaftError('unavailable', `log entry ${index} is not available yet`);
 export const errProposalDropped = (why: string): RaftError => new RaftError('proposal_dropped', `proposal dropped: ${why}`);
 
 /** A broken invariant: the core stops at once rather than continue with corrupt state. */

@@ -95,7 +95,10 @@ export class UnstableLog {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    invariant(lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi, `unstable slice [${lo},${hi}) out of [${this.offset},${this.offset + this.entries.length})`);
+    invariant(
+      lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi,
+      `unstable slice [${lo},${hi}) out of [${this.offset},${this.offset + this.entries.length})`,
+    );
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

@@ -17,7 +17,10 @@ export class RaftLog {
   /** Highest index the application has applied. */
   applied: number;
 
-  constructor(readonly storage: Storage, readonly maxApplyingSize: number) {
+  constructor(
+    readonly storage: Storage,
+    readonly maxApplyingSize: number,
+  ) {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.unstable = new UnstableLog(last + 1);

@@ -31,8 +31,7 @@ export function makeMessage(m: Partial<Message> & Pick<Message, 'type'>): Messag
   return { from: NONE, to: NONE, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...m };
 }
 
-const voteResponseOf = (t: MessageType): MessageType =>
-  t === MessageType.Vote ? MessageType.VoteResponse : MessageType.PreVoteResponse;
+const voteResponseOf = (t: MessageType): MessageType => (t === MessageType.Vote ? MessageType.VoteResponse : MessageType.PreVoteResponse);
 
 /**
  * The Raft protocol for one node of one group, as a deterministic state machine. The role is
@@ -370,10 +369,7 @@ export class Raft {
         return;
       case MessageType.Vote:
       case MessageType.PreVote: {
-        const canVote =
-          this.vote === m.from ||
-          (this.vote === NONE && this.lead === NONE) ||
-          (m.type === MessageType.PreVote && m.term > this.term);
+        const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === MessageType.PreVote && m.term > this.term);
         const logOk = this.cfg.testingMutation === 'vote-ignores-log' || this.log.isUpToDate(m.index, m.logTerm);
         if (canVote && logOk) {
           // Answer with the message's term so a pre-candidate can count it for its next term.
@@ -548,9 +544,7 @@ export class Raft {
     }
     // Fast backtracking: tell the leader the last index whose term is <= the probed term.
     const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.send(
-      makeMessage({ type: MessageType.AppendResponse, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }),
-    );
+    this.send(makeMessage({ type: MessageType.AppendResponse, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }));
   }
 
   private handleHeartbeat(m: Message): void {
@@ -900,10 +894,7 @@ export class Raft {
       // Leave an auto-leave joint configuration once everything up to it is applied.
       if (this.trk.config.autoLeave && index >= this.pendingConfIndex) {
         const leave: ConfChange = { transition: ConfChangeTransition.Auto, changes: [] };
-        this.pendingConfIndex = this.appendEntries(
-          [{ term: 0, index: 0, type: EntryType.ConfChange, data: encodeConfChange(leave) }],
-          true,
-        );
+        this.pendingConfIndex = this.appendEntries([{ term: 0, index: 0, type: EntryType.ConfChange, data: encodeConfChange(leave) }], true);
       }
     }
   }

@@ -17,14 +17,7 @@ import {
   type Status,
 } from './types.js';
 
-const LOCAL_TYPES = new Set([
-  MessageType.Hup,
-  MessageType.Beat,
-  MessageType.Propose,
-  MessageType.CheckQuorum,
-  MessageType.Unreachable,
-  MessageType.SnapshotStatus,
-]);
+const LOCAL_TYPES = new Set([MessageType.Hup, MessageType.Beat, MessageType.Propose, MessageType.CheckQuorum, MessageType.Unreachable, MessageType.SnapshotStatus]);
 
 /**
  * The core's public surface for one node of one group: feed it ticks, proposals and messages;

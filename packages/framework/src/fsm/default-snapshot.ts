@@ -43,7 +43,9 @@ function capturedKeys(instance: object): Set<string> {
  */
 export function restoreFields(instance: object, state: unknown): void {
   if (!isPlainObject(state)) {
-    throw new Error(`the default restore of ${instance.constructor.name} expects an object of fields, got ${Array.isArray(state) ? 'an array' : state === null ? 'null' : typeof state}`);
+    throw new Error(
+      `the default restore of ${instance.constructor.name} expects an object of fields, got ${Array.isArray(state) ? 'an array' : state === null ? 'null' : typeof state}`,
+    );
   }
   const cls = instance.constructor as new () => object;
   const restored = plainToInstance(cls, state) as Record<string, unknown>;

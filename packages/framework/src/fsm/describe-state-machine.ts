@@ -117,7 +117,9 @@ export function describeStateMachine<T extends object>(cls: StateMachineClass<T>
     const table = r.kind === 'command' ? commands : queries;
     const clash = table.get(name);
     if (clash) {
-      throw new StateMachineDefinitionError(`${r.kind} "${name}" is declared twice in state machine "${type}": by ${memberName(cls, clash.method)} and ${where}; give one another name`);
+      throw new StateMachineDefinitionError(
+        `${r.kind} "${name}" is declared twice in state machine "${type}": by ${memberName(cls, clash.method)} and ${where}; give one another name`,
+      );
     }
     const paramTypes = Reflect.getMetadata(PARAM_TYPES_METADATA, cls.prototype as object, r.key) as unknown[] | undefined;
     table.set(name, { kind: r.kind, name, method: r.key, ...argKindOf(paramTypes) });

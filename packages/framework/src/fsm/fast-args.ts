@@ -109,7 +109,8 @@ export function fastConvert(cls: new () => object, plain: Record<string, unknown
   // As the slow path's pruneUnsent: declared fields the input did not send are not there.
   for (const k of Object.keys(instance)) {
     if (instance[k] === undefined && !Object.hasOwn(plain, k)) delete instance[k];
-    else if (!plan.known.has(k)) return undefined; // would be refused (whitelist): slow path words it
+    else if (!plan.known.has(k))
+      return undefined; // would be refused (whitelist): slow path words it
     else if (!isPrimitive(instance[k]) && instance[k] !== undefined) return undefined;
   }
   const targetName = cls.name;

@@ -97,7 +97,8 @@ export function describeArgsClass(cls: Function): Record<string, SchemaField> {
   const fields: Record<string, SchemaField> = {};
   for (const [field, list] of byField) {
     const optional = list.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION && m.name === 'isOptional');
-    const nullable = optional || list.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION && (m.context as Record<string, unknown> | undefined)?.[NULLABLE_CONTEXT] === true);
+    const nullable =
+      optional || list.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION && (m.context as Record<string, unknown> | undefined)?.[NULLABLE_CONTEXT] === true);
     let type: string | undefined;
     for (const m of list) type ??= typeOfValidator(m, TYPE_OF_VALIDATOR);
     for (const m of list) type ??= typeOfValidator(m, HINT_OF_VALIDATOR);
@@ -116,9 +117,7 @@ export function describeHandlerArgs(h: HandlerDefinition): Record<string, Schema
 }
 
 function operations(handlers: ReadonlyMap<string, HandlerDefinition>): OperationSchema[] {
-  return [...handlers.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((h) => ({ name: h.name, kind: h.kind, args: describeHandlerArgs(h) }));
+  return [...handlers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((h) => ({ name: h.name, kind: h.kind, args: describeHandlerArgs(h) }));
 }
 
 /** The schema of a group running a state machine of this definition (GET /v1/groups/{group}/schema). */

@@ -5,7 +5,12 @@ import type { TransportStats } from '../transport/transport.js';
 export class HostMetrics {
   readonly registry = new Registry();
   readonly proposals = new Counter({ name: 'raftkit_proposals_total', help: 'Proposals accepted by a leader on this host', labelNames: ['group'], registers: [this.registry] });
-  readonly proposalsFailed = new Counter({ name: 'raftkit_proposals_failed_total', help: 'Proposals refused or dropped', labelNames: ['group', 'code'], registers: [this.registry] });
+  readonly proposalsFailed = new Counter({
+    name: 'raftkit_proposals_failed_total',
+    help: 'Proposals refused or dropped',
+    labelNames: ['group', 'code'],
+    registers: [this.registry],
+  });
   readonly applied = new Counter({ name: 'raftkit_applied_entries_total', help: 'Committed entries applied to state machines', labelNames: ['group'], registers: [this.registry] });
   readonly elections = new Counter({ name: 'raftkit_elections_total', help: 'Elections this host started (became candidate)', labelNames: ['group'], registers: [this.registry] });
   readonly leaderChanges = new Counter({ name: 'raftkit_leader_changes_total', help: 'Leader changes seen by this host', labelNames: ['group'], registers: [this.registry] });

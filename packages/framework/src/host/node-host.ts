@@ -16,7 +16,6 @@ import { Snapshotter } from './snapshotter.js';
 import type { StateMachineFactory } from './state-machine.js';
 import { isNodeId } from '../core/node-id.js';
 
-
 export interface NodeHostOptions {
   id: NodeId;
   logStore: LogStore;
@@ -60,7 +59,6 @@ export interface GroupStatus {
   members: { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[]; outgoing: NodeId[] };
   quiesced: boolean;
 }
-
 
 /**
  * Owns this process's raft groups: one tick timer for all of them, and a round loop that takes
@@ -502,4 +500,3 @@ export class NodeHost {
     await this.pipeline.run(work, writes);
   }
 }
-

@@ -174,7 +174,12 @@ export class RoundPipeline {
     if (role !== Role.Leader) {
       // Waiting callers learn now instead of at their deadline; the outcome is unknown, as for
       // a timeout: retrying with the same client id and sequence is exactly-once.
-      g.failPending(new HostError('timeout', `node ${self} lost the leadership of group "${g.name}" before the request completed; it may still commit: retry (with the same client id and sequence)`));
+      g.failPending(
+        new HostError(
+          'timeout',
+          `node ${self} lost the leadership of group "${g.name}" before the request completed; it may still commit: retry (with the same client id and sequence)`,
+        ),
+      );
     }
     if (role === Role.Candidate) metrics.elections.inc({ group: g.name });
     if (lead !== 0) metrics.leaderChanges.inc({ group: g.name });

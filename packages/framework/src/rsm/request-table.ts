@@ -186,7 +186,8 @@ export class RequestTable {
         let value = result;
         if (failed === 1) {
           const body = result as Partial<CommandErrorBody> | null;
-          if (typeof body !== 'object' || body === null || typeof body.code !== 'string' || typeof body.message !== 'string') throw bad(`record #${j} has a malformed error result`);
+          if (typeof body !== 'object' || body === null || typeof body.code !== 'string' || typeof body.message !== 'string')
+            throw bad(`record #${j} has a malformed error result`);
           value = new CommandErrorResult(body.code, body.message, body.details);
         }
         w.applied.set(seq, { index, result: value });

@@ -124,7 +124,17 @@ export function parseServerFlags(
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const token = str('token') ?? env.RAFTKIT_TOKEN;
   if (token !== undefined && token.length === 0) throw new FlagError('--token must not be empty');
-  const flags: ServerFlags = { id, listen, peers, join, dataDir: str('data-dir')!, token: token || undefined, logLevel, repairTornTail: values['repair-torn-tail'] === true, help: false };
+  const flags: ServerFlags = {
+    id,
+    listen,
+    peers,
+    join,
+    dataDir: str('data-dir')!,
+    token: token || undefined,
+    logLevel,
+    repairTornTail: values['repair-torn-tail'] === true,
+    help: false,
+  };
   const snap = str('snapshot-entries');
   if (snap !== undefined) {
     if (!/^\d+$/.test(snap) || Number(snap) < 1 || Number(snap) > 100_000_000) throw new FlagError(`--snapshot-entries must be an integer from 1 to 100000000, got "${snap}"`);

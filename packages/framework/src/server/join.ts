@@ -42,7 +42,8 @@ export async function joinCluster(o: JoinOptions): Promise<void> {
     if (member?.role === 'voter') continue;
     await waitCaughtUp(o, g.group, async () => (await call('GET', '/v1/status')).json as NodeStatus);
     const promote = await call('POST', `${path}/members/${o.host.id}/promote`);
-    if (promote.status !== 200 && promote.status !== 409) throw new Error(`promoting node ${o.host.id} in "${g.group}" answered ${promote.status}: ${JSON.stringify(promote.json)}`);
+    if (promote.status !== 200 && promote.status !== 409)
+      throw new Error(`promoting node ${o.host.id} in "${g.group}" answered ${promote.status}: ${JSON.stringify(promote.json)}`);
     o.logger.info({ group: g.group }, 'promoted to voter');
   }
 }

@@ -222,9 +222,14 @@ export class NodeRaftService implements NodeService {
       ids.add(m.id);
     }
     if (!ids.has(this.nodeId)) throw new RaftkitError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
-    const byRole = (role: MemberRole) => members.filter((m) => (m.role ?? 'voter') === role).map((m) => m.id).sort((a, b) => a - b);
+    const byRole = (role: MemberRole) =>
+      members
+        .filter((m) => (m.role ?? 'voter') === role)
+        .map((m) => m.id)
+        .sort((a, b) => a - b);
     const roles = { voters: byRole('voter'), learners: byRole('learner'), witnesses: byRole('witness') };
-    if (roles.voters.length === 0) throw new RaftkitError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
+    if (roles.voters.length === 0)
+      throw new RaftkitError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
     for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
     if (this.host.hasGroup(group)) {
       if (this.host.groupType(group) !== type) throw new RaftkitError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
@@ -242,7 +247,12 @@ export class NodeRaftService implements NodeService {
         .filter((m) => m.id !== this.nodeId)
         .map(async (m) => {
           try {
-            const res = await this.peers.call(m.address, '/v1/groups', { method: 'POST', headers: { 'x-raft-local': '1' }, body: { group, type, members }, timeoutMs: this.timeoutMs });
+            const res = await this.peers.call(m.address, '/v1/groups', {
+              method: 'POST',
+              headers: { 'x-raft-local': '1' },
+              body: { group, type, members },
+              timeoutMs: this.timeoutMs,
+            });
             if (res.status !== 201) failed.push(`node ${m.id}: ${res.status} ${res.text.slice(0, 200)}`);
           } catch (e) {
             failed.push(`node ${m.id}: ${(e as Error).message}`);

@@ -122,7 +122,10 @@ export class Checker {
     // A data voter that applied its own removal may still lead, only to hand off (see
     // Raft.promotable); a node that never was one may not.
     if (!cs.voters.includes(n.id) && !cs.votersOutgoing.includes(n.id) && !this.everDataVoter.has(n.id)) {
-      this.fail('role-safety', `node ${n.id} became leader of term ${term} but is not a voter (voters ${fmt(cs.voters)}, outgoing ${fmt(cs.votersOutgoing)}, learners ${fmt(cs.learners)})`);
+      this.fail(
+        'role-safety',
+        `node ${n.id} became leader of term ${term} but is not a voter (voters ${fmt(cs.voters)}, outgoing ${fmt(cs.votersOutgoing)}, learners ${fmt(cs.learners)})`,
+      );
     }
 
     if (log.lastIndex < this.globalCommit) {

@@ -76,7 +76,11 @@ function main(): void {
       );
       console.log(`  network: delay ${sc.minDelay}-${sc.maxDelay}, loss ${sc.lossRate}, dup ${sc.dupRate}; profile ${sc.profile}`);
       console.log(`  ${r.steps} steps, ${r.ticks} ticks; after the final heal: committed in ${r.commitTicks} ticks, converged in ${r.convergeTicks}`);
-      console.log(`  ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log(
+        `  ${Object.entries(r.stats)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     } catch (e) {
       if (!(e instanceof SimViolation)) throw e;
       console.error(e.message);
@@ -101,7 +105,11 @@ function main(): void {
   const passed = summary.runs - summary.failures.length;
   console.log(`\n${summary.runs} seeds (${start}..${start + summary.runs - 1}): ${passed} passed, ${summary.failures.length} failed in ${secs.toFixed(1)} s`);
   console.log(`${summary.totalSteps} steps in passing runs (${Math.round(summary.totalSteps / secs)} steps/s)`);
-  console.log(`runs covering: ${Object.entries(summary.coverage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `runs covering: ${Object.entries(summary.coverage)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (summary.failures.length > 0) {
     console.log('\nfailing seeds:');
     for (const f of summary.failures) console.log(`  ${f.violation.invariant}: ${f.violation.replay}`);

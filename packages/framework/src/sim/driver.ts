@@ -121,7 +121,9 @@ export class ChaosDriver implements Actor {
   private isolateLeader(sim: Simulation): void {
     const leader = sim.leader();
     if (!leader) return;
-    const others = this.live(sim).filter((n) => n !== leader).map((n) => n.id);
+    const others = this.live(sim)
+      .filter((n) => n !== leader)
+      .map((n) => n.id);
     if (others.length > 0) sim.partition([[leader.id], others], this.partitionTicks());
   }
 

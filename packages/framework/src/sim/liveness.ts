@@ -31,9 +31,7 @@ function diagnose(sim: Simulation): string {
   const raft = leader?.raft;
   if (!raft) return '';
   const last = raft.inspectLog().lastIndex;
-  const stalled = raft
-    .status()
-    .progress.filter((p) => p.id !== leader.id && p.state === ProgressState.Replicate && p.inflight >= sim.scenario.maxInflightMsgs && p.match < last);
+  const stalled = raft.status().progress.filter((p) => p.id !== leader.id && p.state === ProgressState.Replicate && p.inflight >= sim.scenario.maxInflightMsgs && p.match < last);
   if (stalled.length === 0) return '';
   return ` Diagnosis: ${STALLED_WINDOW} for ${stalled.map((p) => `n${p.id}`).join(', ')} (inflight ${sim.scenario.maxInflightMsgs} of ${sim.scenario.maxInflightMsgs}): its Appends were lost and the leader sends it nothing more.`;
 }
@@ -63,10 +61,7 @@ export function healAndCheckLiveness(sim: Simulation): LivenessResult {
       if (sim.write(leader.id, 1, (index) => (acked ??= index)) === 'proposed') probe = attempt;
     }
     if (sim.now - start > boundTicks * TICK) {
-      sim.checker.fail(
-        'liveness',
-        `no proposal committed within ${boundTicks} ticks of the final heal (backlog ${backlog} entries).${diagnose(sim)} ${sim.describeNodes()}`,
-      );
+      sim.checker.fail('liveness', `no proposal committed within ${boundTicks} ticks of the final heal (backlog ${backlog} entries).${diagnose(sim)} ${sim.describeNodes()}`);
     }
     sim.stepOnce();
   }

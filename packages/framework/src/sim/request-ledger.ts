@@ -77,11 +77,15 @@ export class RequestLedger {
         break;
       case 'duplicate':
         if (at !== verdict.index || verdict.result !== id) {
-          this.fail('at-most-once', `node ${n} refused entry ${index} (c${id}) as a duplicate of index ${verdict.index} with result ${String(verdict.result)}, but c${id} was applied at ${at ?? 'no index'}`);
+          this.fail(
+            'at-most-once',
+            `node ${n} refused entry ${index} (c${id}) as a duplicate of index ${verdict.index} with result ${String(verdict.result)}, but c${id} was applied at ${at ?? 'no index'}`,
+          );
         }
         break;
       case 'expired':
-        if (!this.released.has(id)) this.fail('at-most-once', `node ${n} refused entry ${index} (c${id}, request ${key}) as expired (floor ${verdict.floor}) while its origin still waits for it`);
+        if (!this.released.has(id))
+          this.fail('at-most-once', `node ${n} refused entry ${index} (c${id}, request ${key}) as expired (floor ${verdict.floor}) while its origin still waits for it`);
         break;
     }
     if (!first) return;

@@ -50,16 +50,18 @@ function fold64(crc: number, v: number): number {
   const t = TABLE;
   const c = ~crc ^ (v >>> 0);
   const hi = Math.floor(v / 4294967296);
-  return ~(
-    t[1792 + (c & 0xff)]! ^
-    t[1536 + ((c >>> 8) & 0xff)]! ^
-    t[1280 + ((c >>> 16) & 0xff)]! ^
-    t[1024 + (c >>> 24)]! ^
-    t[768 + (hi & 0xff)]! ^
-    t[512 + ((hi >>> 8) & 0xff)]! ^
-    t[256 + ((hi >>> 16) & 0xff)]! ^
-    t[(hi >>> 24) & 0xff]!
-  ) >>> 0;
+  return (
+    ~(
+      t[1792 + (c & 0xff)]! ^
+      t[1536 + ((c >>> 8) & 0xff)]! ^
+      t[1280 + ((c >>> 16) & 0xff)]! ^
+      t[1024 + (c >>> 24)]! ^
+      t[768 + (hi & 0xff)]! ^
+      t[512 + ((hi >>> 8) & 0xff)]! ^
+      t[256 + ((hi >>> 16) & 0xff)]! ^
+      t[(hi >>> 24) & 0xff]!
+    ) >>> 0
+  );
 }
 
 /** Continues a finished CRC-32 over one byte. */

@@ -1,7 +1,12 @@
 /** A record on disk failed its checksum or the log has a hole: the node must not serve. */
 export class CorruptLogError extends Error {
   readonly code = 'corrupt_log';
-  constructor(readonly file: string, readonly group: string | undefined, readonly index: number | undefined, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly group: string | undefined,
+    readonly index: number | undefined,
+    readonly detail: string,
+  ) {
     super(
       `corrupt raft log in ${file}` +
         (group !== undefined ? ` (group "${group}"` + (index !== undefined ? `, index ${index})` : ')') : '') +
@@ -18,7 +23,10 @@ export class CorruptLogError extends Error {
  * store accepts no further writes (restart the node).
  */
 export class StorageError extends Error {
-  constructor(readonly code: 'storage_failed' | 'storage_closed' | 'invalid_write', message: string) {
+  constructor(
+    readonly code: 'storage_failed' | 'storage_closed' | 'invalid_write',
+    message: string,
+  ) {
     super(message);
     this.name = 'StorageError';
   }

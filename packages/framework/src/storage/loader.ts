@@ -192,7 +192,7 @@ export class LogLoader {
     const offs: number[] = [];
     let sorted = true;
     let prevIdx = -1;
-    for (let off = 0; off < len; ) {
+    for (let off = 0; off < len;) {
       if (off + FULL_HEADER > len) return this.framingError(g, 'an entry page ends inside a record header');
       const idx = dv.getUint32(off) * TWO32 + dv.getUint32(off + 4);
       const rest = dv.getUint8(off + 25) + dv.getUint32(off + 26);
@@ -287,17 +287,15 @@ export class LogLoader {
       }
       if (op.deleteFrom !== undefined || op.hardState) repairs.push(op);
     }
-    const groups = this.order.map(
-      (g): RecoveredGroup => ({
-        group: g.name,
-        type: g.type,
-        hardState: g.hardState,
-        snapshot: g.snapshot,
-        confState: g.confState,
-        membershipIndex: g.membershipIndex,
-        entries: g.entries,
-      }),
-    );
+    const groups = this.order.map((g): RecoveredGroup => ({
+      group: g.name,
+      type: g.type,
+      hardState: g.hardState,
+      snapshot: g.snapshot,
+      confState: g.confState,
+      membershipIndex: g.membershipIndex,
+      entries: g.entries,
+    }));
     return { groups, repairs, warnings, lastBatch: max };
   }
 }

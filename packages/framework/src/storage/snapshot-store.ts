@@ -22,7 +22,11 @@ const TMP_PREFIX = '.tmp-';
 /** Thrown by load() when no snapshot file exists for (group, index, term). */
 export class SnapshotNotFoundError extends Error {
   readonly code = 'snapshot_not_found';
-  constructor(readonly group: string, readonly index: number, readonly term: number) {
+  constructor(
+    readonly group: string,
+    readonly index: number,
+    readonly term: number,
+  ) {
     super(`no snapshot ${index}-${term} of group "${group}" on disk`);
     this.name = 'SnapshotNotFoundError';
   }
@@ -263,7 +267,14 @@ export class SnapshotStore {
     } catch {
       throw new CorruptLogError(file, group, index, 'the snapshot header is not valid');
     }
-    if (h.v !== 1 || typeof h.group !== 'string' || !Number.isSafeInteger(h.index) || !Number.isSafeInteger(h.term) || !Number.isSafeInteger(h.dataLength) || !Number.isSafeInteger(h.dataCrc)) {
+    if (
+      h.v !== 1 ||
+      typeof h.group !== 'string' ||
+      !Number.isSafeInteger(h.index) ||
+      !Number.isSafeInteger(h.term) ||
+      !Number.isSafeInteger(h.dataLength) ||
+      !Number.isSafeInteger(h.dataCrc)
+    ) {
       throw new CorruptLogError(file, group, index, 'the snapshot header is not valid');
     }
     return h;

@@ -185,24 +185,26 @@ export class SqliteLogStore implements LogStore {
       this.warn({ code: 'slow_write', message: `a log write of ${packed.entries} entries has been running for ${ms} ms (${this.file}); the disk may be stalled` });
     }, slowMs);
     watchdog.unref();
-    this.request(req, undefined, [p.terms.buffer as ArrayBuffer, p.types.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer, p.data]).finally(() => clearInterval(watchdog)).then(
-      () => {
-        this.inflight = null;
-        const c = this.counters;
-        c.transactions++;
-        c.writes += items.length;
-        c.entries += packed.entries;
-        c.bytes += packed.bytes;
-        if (items.length > c.maxCoalesced) c.maxCoalesced = items.length;
-        for (const q of items) q.resolve();
-        if (this.queue.length > 0) this.pump();
-        else this.notifyDrained();
-      },
-      (e: Error) => {
-        // A failed transaction leaves the store's state unknown to the writers queued behind it.
-        this.fail(e instanceof StorageError && e.code === 'storage_failed' ? e : new StorageError('storage_failed', `log write failed: ${e.message}`));
-      },
-    );
+    this.request(req, undefined, [p.terms.buffer as ArrayBuffer, p.types.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer, p.data])
+      .finally(() => clearInterval(watchdog))
+      .then(
+        () => {
+          this.inflight = null;
+          const c = this.counters;
+          c.transactions++;
+          c.writes += items.length;
+          c.entries += packed.entries;
+          c.bytes += packed.bytes;
+          if (items.length > c.maxCoalesced) c.maxCoalesced = items.length;
+          for (const q of items) q.resolve();
+          if (this.queue.length > 0) this.pump();
+          else this.notifyDrained();
+        },
+        (e: Error) => {
+          // A failed transaction leaves the store's state unknown to the writers queued behind it.
+          this.fail(e instanceof StorageError && e.code === 'storage_failed' ? e : new StorageError('storage_failed', `log write failed: ${e.message}`));
+        },
+      );
   }
 
   /** Runs pending maintenance now: vacuums every free page and truncates the WAL. */

@@ -5,16 +5,7 @@
 import { groupCrc, rowCrc } from './checksum.js';
 import { StorageError } from './errors.js';
 import type { RepairOp } from './loader.js';
-import {
-  CRC_BYTES,
-  hsText,
-  type EntryPage,
-  type RawGroupRow,
-  type RawHardStateRow,
-  type RawMembershipRow,
-  type RawMeta,
-  type RawSnapshotRow,
-} from './records.js';
+import { CRC_BYTES, hsText, type EntryPage, type RawGroupRow, type RawHardStateRow, type RawMembershipRow, type RawMeta, type RawSnapshotRow } from './records.js';
 import type { Maintenance } from './sqlite-maintenance.js';
 import { isSqlite, type Db, type GroupRow, type Statements } from './sqlite-schema.js';
 import type { WorkerReply } from './wire.js';

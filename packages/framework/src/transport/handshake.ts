@@ -117,5 +117,3 @@ export class Handshake {
     return new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }
-
-

@@ -73,7 +73,14 @@ export class OutboundPeer implements SnapshotLink {
   }
 
   stats(): PeerStats {
-    return { id: this.id, address: this.address, connected: this.state === 'open', queuedFrames: this.queue.length, queuedBytes: this.queue.bytes, pendingSnapshots: this.snapshots.streams.length };
+    return {
+      id: this.id,
+      address: this.address,
+      connected: this.state === 'open',
+      queuedFrames: this.queue.length,
+      queuedBytes: this.queue.bytes,
+      pendingSnapshots: this.snapshots.streams.length,
+    };
   }
 
   /** Queues one round's messages to this peer and starts moving them. */

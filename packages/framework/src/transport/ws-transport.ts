@@ -132,7 +132,7 @@ export class WsTransport implements PeerTransport {
 
   setPeer(id: NodeId, address: string): void {
     if (!isNodeId(id)) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
-    if (id === this.selfId) throw new TypeError('setPeer: a peer cannot have this node\'s own id');
+    if (id === this.selfId) throw new TypeError("setPeer: a peer cannot have this node's own id");
     const url = peerUrl(address, this.o.path);
     const peer = this.peers.get(id);
     if (!peer) this.peers.set(id, new OutboundPeer(id, address, url, this.peerContext));

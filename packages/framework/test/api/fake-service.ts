@@ -57,13 +57,26 @@ export class FakeService implements NodeService {
   leader: { id: number; url?: string } | undefined;
   isReady = true;
 
-  constructor(readonly nodeId: number, groups: string[] = ['kv']) {
+  constructor(
+    readonly nodeId: number,
+    groups: string[] = ['kv'],
+  ) {
     this.leader = { id: nodeId };
     for (const g of groups) this.addGroup(g, 'kv');
   }
 
   addGroup(name: string, type: string): FakeGroup {
-    const g: FakeGroup = { name, type, log: [], firstIndex: 1, kv: new Map(), revision: 0, sessions: new Map(), watchers: new Set(), members: [{ id: this.nodeId, role: 'voter' }] };
+    const g: FakeGroup = {
+      name,
+      type,
+      log: [],
+      firstIndex: 1,
+      kv: new Map(),
+      revision: 0,
+      sessions: new Map(),
+      watchers: new Set(),
+      members: [{ id: this.nodeId, role: 'voter' }],
+    };
     this.groups.set(name, g);
     return g;
   }
@@ -123,7 +136,8 @@ export class FakeService implements NodeService {
     switch (name) {
       case 'put': {
         const a = args as { key?: unknown; value?: unknown };
-        if (typeof a !== 'object' || a === null || typeof a.key !== 'string' || a.key === '') throw new RaftkitError('bad_request', 'key must be a non-empty string', { field: 'key' });
+        if (typeof a !== 'object' || a === null || typeof a.key !== 'string' || a.key === '')
+          throw new RaftkitError('bad_request', 'key must be a non-empty string', { field: 'key' });
         if (typeof a.value !== 'string') throw new RaftkitError('bad_request', 'value must be a string', { field: 'value' });
         g.revision++;
         g.kv.set(a.key, { value: a.value, revision: g.revision });

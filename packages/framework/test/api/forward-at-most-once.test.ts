@@ -56,10 +56,13 @@ function postAndGiveUp(base: string, path: string, body: unknown, ms: number): P
   return new Promise((resolve) => {
     const u = new URL(base);
     const data = Buffer.from(JSON.stringify(body));
-    const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/json', 'content-length': String(data.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/json', 'content-length': String(data.length) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve('gave up'));
     setTimeout(() => req.destroy(), ms);
     req.end(data);
@@ -104,7 +107,10 @@ test('a forward reset after the leader read it is not re-sent: the client going 
 
 test('every forwarded session-less command carries the request key its first node gave it', () => {
   const keys = stalled.received.map((r) => r.requestId);
-  assert.ok(keys.every((k) => k !== undefined && parseRequestKey(k) !== undefined), JSON.stringify(keys));
+  assert.ok(
+    keys.every((k) => k !== undefined && parseRequestKey(k) !== undefined),
+    JSON.stringify(keys),
+  );
   const [a, b] = keys.map((k) => parseRequestKey(k!)!);
   assert.equal(a!.origin, b!.origin, 'one origin per node process');
   assert.match(a!.origin, /^2\.[0-9a-f]{12}$/);

@@ -26,7 +26,12 @@ describe('leader forwarding', () => {
   });
 
   test('a follower forwards a command to the leader with the exactly-once headers and the token', async () => {
-    const r = await post(follower.url, '/v1/groups/kv/commands/put', { key: 'f', value: '1' }, { token: TOKEN, headers: { 'X-Raft-Client-Id': 'fw-client', 'X-Raft-Sequence': '5', 'X-Custom': 'kept' } });
+    const r = await post(
+      follower.url,
+      '/v1/groups/kv/commands/put',
+      { key: 'f', value: '1' },
+      { token: TOKEN, headers: { 'X-Raft-Client-Id': 'fw-client', 'X-Raft-Sequence': '5', 'X-Custom': 'kept' } },
+    );
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['x-raft-forwarded-to'], '1');
     assert.deepEqual(r.json.result, { revision: 1 });
@@ -41,7 +46,12 @@ describe('leader forwarding', () => {
     assert.equal(seen.headers['authorization'], `Bearer ${TOKEN}`);
     assert.equal(seen.headers['x-custom'], 'kept');
     // A retry through the follower answers the first result (the leader's session).
-    const again = await post(follower.url, '/v1/groups/kv/commands/put', { key: 'f', value: '1' }, { token: TOKEN, headers: { 'X-Raft-Client-Id': 'fw-client', 'X-Raft-Sequence': '5' } });
+    const again = await post(
+      follower.url,
+      '/v1/groups/kv/commands/put',
+      { key: 'f', value: '1' },
+      { token: TOKEN, headers: { 'X-Raft-Client-Id': 'fw-client', 'X-Raft-Sequence': '5' } },
+    );
     assert.deepEqual(again.json, r.json);
     assert.equal(leader.service.groups.get('kv')!.revision, 1);
   });

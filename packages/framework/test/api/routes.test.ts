@@ -201,11 +201,14 @@ describe('api routes', () => {
     const u = new URL(s.url);
     let sent = 0;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/groups/kv/commands/put', agent: false, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
+      const req = http.request(
+        { host: u.hostname, port: u.port, method: 'POST', path: '/v1/groups/kv/commands/put', agent: false, headers: { authorization: `Bearer ${TOKEN}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
       req.on('error', (e) => (sent > 0 ? undefined : reject(e)));
       const chunk = Buffer.alloc(512, 0x20);
       const pump = () => {
@@ -224,11 +227,21 @@ describe('api routes', () => {
   test('408 when the body does not arrive in time', async () => {
     const u = new URL(s.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/groups/kv/commands/put', agent: false, headers: { authorization: `Bearer ${TOKEN}`, 'content-length': '100' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'POST',
+          path: '/v1/groups/kv/commands/put',
+          agent: false,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-length': '100' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
       req.on('error', reject);
       req.write('{"key":');
     });
@@ -246,7 +259,14 @@ describe('api routes', () => {
   });
 
   test('create a group: 201; validation names the field', async () => {
-    const ok = await postT('/v1/groups', { group: 'g2', type: 'kv', members: [{ id: 1, address: '127.0.0.1:1' }, { id: 2, address: '127.0.0.1:2' }] });
+    const ok = await postT('/v1/groups', {
+      group: 'g2',
+      type: 'kv',
+      members: [
+        { id: 1, address: '127.0.0.1:1' },
+        { id: 2, address: '127.0.0.1:2' },
+      ],
+    });
     assert.equal(ok.status, 201);
     assert.equal(ok.json.group, 'g2');
     // A member's role defaults to voter.
@@ -271,7 +291,17 @@ describe('api routes', () => {
       [{ group: 'g3', type: 'kv', members: [{ id: 0, address: 'h:1' }] }, 'members[0].id'],
       [{ group: 'g3', type: 'kv', members: [{ id: 1, address: 'h:1', role: 'boss' }] }, 'members[0].role'],
       [{ group: 'g3', type: 'kv', members: [{ id: 1.5, address: 'h:1' }] }, 'members[0].id'],
-      [{ group: 'g3', type: 'kv', members: [{ id: 1, address: 'h:1' }, { id: 1, address: 'h:2' }] }, 'members[1].id'],
+      [
+        {
+          group: 'g3',
+          type: 'kv',
+          members: [
+            { id: 1, address: 'h:1' },
+            { id: 1, address: 'h:2' },
+          ],
+        },
+        'members[1].id',
+      ],
       [{ group: 'g3', type: 'kv', members: [{ id: 1 }] }, 'members[0].address'],
     ];
     for (const [body, field] of cases) {

@@ -94,7 +94,10 @@ describe('watch', () => {
     const c = await openWs(s.url, '/v1/groups/kv/watch?from=1');
     await waitFor(() => c.messages.length === 4, 2000, '4 entries');
     assert.deepEqual(c.messages[0], { index: 1, term: 3, command: 'put', args: { key: 'init0', value: '0' }, result: { revision: 1 } });
-    assert.deepEqual(c.messages.map((m) => m.index), [1, 2, 3, 4]);
+    assert.deepEqual(
+      c.messages.map((m) => m.index),
+      [1, 2, 3, 4],
+    );
     const [idx] = await put(svc, 1, 'live');
     await waitFor(() => c.messages.length === 5, 2000, 'the live entry');
     assert.equal(c.messages[4].index, idx);
@@ -110,8 +113,14 @@ describe('watch', () => {
     await waitFor(() => resume.messages.length === 2, 2000, 'resumed entries');
     const [idx] = await put(svc, 1, 'new');
     await waitFor(() => resume.messages.length === 3 && fresh.messages.length === 1, 2000, 'the new entry');
-    assert.deepEqual(resume.messages.map((m) => m.index), [last - 1, last, idx]);
-    assert.deepEqual(fresh.messages.map((m) => m.index), [idx]);
+    assert.deepEqual(
+      resume.messages.map((m) => m.index),
+      [last - 1, last, idx],
+    );
+    assert.deepEqual(
+      fresh.messages.map((m) => m.index),
+      [idx],
+    );
     resume.ws.close();
     fresh.ws.close();
   });

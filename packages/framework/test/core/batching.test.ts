@@ -25,13 +25,19 @@ test('several proposals before a Ready become one Append per follower and one st
   for (const to of [2, 3]) {
     const apps = c.sent.filter((m) => m.type === MessageType.Append && m.to === to && m.entries.length > 0);
     assert.equal(apps.length, 1, `Appends with entries to ${to}`);
-    assert.deepEqual(apps[0]!.entries.map((e) => e.index), [first, first + 1, first + 2, first + 3, first + 4]);
+    assert.deepEqual(
+      apps[0]!.entries.map((e) => e.index),
+      [first, first + 1, first + 2, first + 3, first + 4],
+    );
   }
   const leaderWrites = c.readies.filter((r) => r.id === 1 && r.rd.entries.length > 0);
   assert.equal(leaderWrites.length, 1);
   assert.equal(leaderWrites[0]!.rd.entries.length, 5);
   // The follower acknowledges the batch as a whole, never entry by entry.
-  assert.equal(c.countSent(MessageType.AppendResponse, (m) => m.from === 2 && m.index >= first && m.index < first + 4), 0);
+  assert.equal(
+    c.countSent(MessageType.AppendResponse, (m) => m.from === 2 && m.index >= first && m.index < first + 4),
+    0,
+  );
   assert.ok(c.countSent(MessageType.AppendResponse, (m) => m.from === 2 && m.index === first + 4) >= 1);
   assert.deepEqual(c.data(3), ['warm-up', 'p0', 'p1', 'p2', 'p3', 'p4']);
 });
@@ -44,9 +50,15 @@ test('proposeBatch appends all entries at once and returns the first index', () 
   assert.equal(first, last + 1);
   assert.equal(c.lastIndex(1), last + 3);
   c.stabilize();
-  assert.equal(c.countSent(MessageType.Append, (m) => m.to === 2 && m.entries.length > 0), 1);
+  assert.equal(
+    c.countSent(MessageType.Append, (m) => m.to === 2 && m.entries.length > 0),
+    1,
+  );
   assert.deepEqual(c.data(2), ['warm-up', 'x', 'y', 'z']);
-  assert.throws(() => c.get(1).node.proposeBatch([]), (e: unknown) => e instanceof RaftError && e.code === 'proposal_dropped');
+  assert.throws(
+    () => c.get(1).node.proposeBatch([]),
+    (e: unknown) => e instanceof RaftError && e.code === 'proposal_dropped',
+  );
 });
 
 test('a follower hands out many committed entries in one Ready', () => {
@@ -75,7 +87,10 @@ test('maxCommittedSizePerReady bounds the committed entries of one Ready (at lea
   c.readies = [];
   c.propose(1, 'x'.repeat(200));
   const big = c.readies.filter((r) => r.id === 2 && r.rd.committedEntries.length > 0);
-  assert.deepEqual(big.map((r) => r.rd.committedEntries.length), [1]);
+  assert.deepEqual(
+    big.map((r) => r.rd.committedEntries.length),
+    [1],
+  );
 });
 
 test('acknowledgements are batched too: many Appends in flight, the commit advances in one step', () => {

@@ -80,14 +80,27 @@ test('a corrupt membership entry in the log is skipped on apply, without a crash
   const entries: Entry[] = [
     { term: 1, index: base + 1, type: EntryType.ConfChange, data: enc('garbage') },
     // Decodes, but removing the only voter is not allowed: skipped as well.
-    { term: 1, index: base + 2, type: EntryType.ConfChange, data: encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: 1 }] }) },
-    { term: 1, index: base + 3, type: EntryType.ConfChange, data: encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: 2 }] }) },
+    {
+      term: 1,
+      index: base + 2,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: 1 }] }),
+    },
+    {
+      term: 1,
+      index: base + 3,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: 2 }] }),
+    },
   ];
   s.append(entries);
   s.setHardState({ term: 1, vote: 0, commit: base + 3 });
   const n = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage: s, applied: base, random: () => 0 });
   const rd = n.ready();
-  assert.deepEqual(rd.committedEntries.map((e) => e.index), [base + 1, base + 2, base + 3]);
+  assert.deepEqual(
+    rd.committedEntries.map((e) => e.index),
+    [base + 1, base + 2, base + 3],
+  );
   n.advance(rd);
   const cs = n.confState();
   assert.deepEqual(cs.voters, [1]);

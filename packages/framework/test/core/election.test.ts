@@ -21,9 +21,18 @@ function ticksToFirstCampaign(random: () => number): number {
 }
 
 test('the election timeout is electionTick + floor(random * electionTick)', () => {
-  assert.equal(ticksToFirstCampaign(() => 0), 10);
-  assert.equal(ticksToFirstCampaign(() => 0.5), 15);
-  assert.equal(ticksToFirstCampaign(() => 0.999), 19);
+  assert.equal(
+    ticksToFirstCampaign(() => 0),
+    10,
+  );
+  assert.equal(
+    ticksToFirstCampaign(() => 0.5),
+    15,
+  );
+  assert.equal(
+    ticksToFirstCampaign(() => 0.999),
+    19,
+  );
 });
 
 test('seeded random sources spread the first timeouts over [electionTick, 2*electionTick)', () => {
@@ -128,25 +137,36 @@ function drain(n: RawNode): Message[] {
   return out;
 }
 
-const vote = (from: number, to: number, term: number, index: number, logTerm: number): Message =>
-  makeMessage({ type: MessageType.Vote, from, to, term, index, logTerm });
+const vote = (from: number, to: number, term: number, index: number, logTerm: number): Message => makeMessage({ type: MessageType.Vote, from, to, term, index, logTerm });
 
 test('a node grants at most one vote per term', () => {
   const n = loneNode(2);
   n.step(vote(1, 2, 5, 1, 1));
   let out = drain(n);
-  assert.deepEqual(out.map((m) => [m.type, m.to, m.term, m.reject]), [[MessageType.VoteResponse, 1, 5, false]]);
+  assert.deepEqual(
+    out.map((m) => [m.type, m.to, m.term, m.reject]),
+    [[MessageType.VoteResponse, 1, 5, false]],
+  );
   n.step(vote(3, 2, 5, 1, 1));
   out = drain(n);
-  assert.deepEqual(out.map((m) => [m.type, m.to, m.reject]), [[MessageType.VoteResponse, 3, true]]);
+  assert.deepEqual(
+    out.map((m) => [m.type, m.to, m.reject]),
+    [[MessageType.VoteResponse, 3, true]],
+  );
   // The same candidate asking again (a retransmission) gets the vote again.
   n.step(vote(1, 2, 5, 1, 1));
   out = drain(n);
-  assert.deepEqual(out.map((m) => [m.type, m.to, m.reject]), [[MessageType.VoteResponse, 1, false]]);
+  assert.deepEqual(
+    out.map((m) => [m.type, m.to, m.reject]),
+    [[MessageType.VoteResponse, 1, false]],
+  );
   // A new term frees the vote.
   n.step(vote(3, 2, 6, 1, 1));
   out = drain(n);
-  assert.deepEqual(out.map((m) => [m.type, m.to, m.term, m.reject]), [[MessageType.VoteResponse, 3, 6, false]]);
+  assert.deepEqual(
+    out.map((m) => [m.type, m.to, m.term, m.reject]),
+    [[MessageType.VoteResponse, 3, 6, false]],
+  );
 });
 
 test('a node refuses a candidate whose log is less up to date', () => {

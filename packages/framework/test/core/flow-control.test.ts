@@ -100,7 +100,10 @@ test('a rejected Append sends a replicating follower back to probe, then it reco
   c.clearSent();
   c.propose(1, 'next');
   c.onReady = undefined;
-  assert.equal(c.countSent(MessageType.AppendResponse, (m) => m.from === 2 && m.reject), 1);
+  assert.equal(
+    c.countSent(MessageType.AppendResponse, (m) => m.from === 2 && m.reject),
+    1,
+  );
   assert.ok(states.includes(ProgressState.Probe), `expected a probe phase, saw ${states.join(',')}`);
   assert.equal(progressOf(c, 2).state, ProgressState.Replicate);
   assert.deepEqual(c.data(2), ['warm-up', 'lost', 'next']);
@@ -121,7 +124,9 @@ test('maxSizePerMsg splits a backlog into several Appends (always at least one e
   c.clearSent();
   c.get(1).node.proposeBatch(Array.from({ length: 12 }, () => enc('0123456789')));
   c.stabilize();
-  const sizes = appendsTo(c.sent, 2).filter((m) => m.entries.length > 0).map((m) => m.entries.length);
+  const sizes = appendsTo(c.sent, 2)
+    .filter((m) => m.entries.length > 0)
+    .map((m) => m.entries.length);
   assert.deepEqual(sizes, [3, 3, 3, 3]);
   // An entry larger than the limit still goes out, alone.
   c.clearSent();

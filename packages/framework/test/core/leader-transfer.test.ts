@@ -23,7 +23,10 @@ test('transfer to an up-to-date follower: one TimeoutNow, the target leads the n
   c.clearSent();
   c.get(1).node.transferLeader(2);
   c.stabilize(); // no ticks needed
-  assert.equal(c.countSent(MessageType.TimeoutNow, (m) => m.from === 1 && m.to === 2), 1);
+  assert.equal(
+    c.countSent(MessageType.TimeoutNow, (m) => m.from === 1 && m.to === 2),
+    1,
+  );
   assert.equal(c.get(2).node.role, Role.Leader);
   assert.equal(c.get(2).node.term, term + 1);
   for (const id of [1, 3]) {
@@ -54,7 +57,10 @@ test('a lagging target is caught up first; TimeoutNow only once it has the whole
   c.holdFilter = undefined;
   c.release();
   c.stabilize();
-  assert.equal(c.countSent(MessageType.TimeoutNow, (m) => m.to === 3), 1);
+  assert.equal(
+    c.countSent(MessageType.TimeoutNow, (m) => m.to === 3),
+    1,
+  );
   assert.equal(c.get(3).node.role, Role.Leader);
   assert.deepEqual(c.data(3), ['a', 'b', 'c']);
 });

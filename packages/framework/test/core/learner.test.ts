@@ -48,8 +48,14 @@ test('a learner never campaigns, even when every voter is gone', () => {
 test('candidates never ask a learner for its vote', () => {
   const c = new Cluster({ voters: [1, 2, 3], learners: [4] });
   c.tickUntil(() => c.leader() !== undefined, 100);
-  assert.equal(c.countSent(MessageType.PreVote, (m) => m.to === 4), 0);
-  assert.equal(c.countSent(MessageType.Vote, (m) => m.to === 4), 0);
+  assert.equal(
+    c.countSent(MessageType.PreVote, (m) => m.to === 4),
+    0,
+  );
+  assert.equal(
+    c.countSent(MessageType.Vote, (m) => m.to === 4),
+    0,
+  );
   assert.ok(c.countSent(MessageType.PreVote) > 0);
 });
 
@@ -107,7 +113,10 @@ test('a voter demoted to learner keeps receiving the log but stops voting', () =
   c.tickAll(100);
   assert.equal(c.leader(), undefined);
   assert.ok(c.countSent(MessageType.PreVote, (m) => m.from === 2 && m.to === 1) > 0);
-  assert.equal(c.countSent(MessageType.PreVote, (m) => m.to === 3), 0);
+  assert.equal(
+    c.countSent(MessageType.PreVote, (m) => m.to === 3),
+    0,
+  );
   assert.equal(c.countSent(MessageType.VoteResponse, (m) => m.to === 3 && !m.reject) <= 1, true, 'node 3 can collect at most node 2');
   assert.notEqual(c.get(3).node.role, 'leader');
 });

@@ -73,10 +73,16 @@ test('an expired lease falls back to ReadIndex: a heartbeat round, answered only
   out.length = 0;
   c.readIndex(1, 'late');
   assert.deepEqual(c.reads(1), [], 'no answer without a quorum once the lease expired');
-  assert.ok(out.some((m) => m.type === MessageType.Heartbeat && m.context !== undefined), 'a ReadIndex heartbeat was sent');
+  assert.ok(
+    out.some((m) => m.type === MessageType.Heartbeat && m.context !== undefined),
+    'a ReadIndex heartbeat was sent',
+  );
   c.heal();
   c.tick(1);
-  assert.deepEqual(c.reads(1).map((r) => r.ctx), ['late']);
+  assert.deepEqual(
+    c.reads(1).map((r) => r.ctx),
+    ['late'],
+  );
 });
 
 test('the lease is still valid one tick before it expires', () => {
@@ -84,7 +90,10 @@ test('the lease is still valid one tick before it expires', () => {
   c.isolate(1);
   c.tick(1, 7);
   c.readIndex(1, 'edge');
-  assert.deepEqual(c.reads(1).map((r) => r.ctx), ['edge']);
+  assert.deepEqual(
+    c.reads(1).map((r) => r.ctx),
+    ['edge'],
+  );
 });
 
 test('no lease reads during a leadership transfer', () => {
@@ -96,7 +105,11 @@ test('no lease reads during a leadership transfer', () => {
   c.clearSent();
   c.readIndex(1, 't');
   assert.ok(heartbeats(c.sent) > 0, 'the read went through a heartbeat round');
-  assert.deepEqual(c.reads(1).map((r) => r.ctx), ['t'], 'node 2 acknowledged: answered through ReadIndex');
+  assert.deepEqual(
+    c.reads(1).map((r) => r.ctx),
+    ['t'],
+    'node 2 acknowledged: answered through ReadIndex',
+  );
 });
 
 test('a new lease-read leader answers only after its no-op commits', () => {
@@ -180,10 +193,18 @@ test('a restarted lease-read node keeps the promise it may have made: no vote fo
   c.isolate(1); // node 3 hears nothing from the leader after its restart
   n3.step(voteReq());
   c.stabilize();
-  assert.equal(c.countSent(MessageType.VoteResponse, (m) => m.from === 3), 0, 'ignored right after the restart');
+  assert.equal(
+    c.countSent(MessageType.VoteResponse, (m) => m.from === 3),
+    0,
+    'ignored right after the restart',
+  );
   assert.equal(n3.term, term);
   c.tick(3, 10);
   n3.step(voteReq());
   c.stabilize();
-  assert.equal(c.countSent(MessageType.VoteResponse, (m) => m.from === 3 && !m.reject), 1, 'granted after an election timeout');
+  assert.equal(
+    c.countSent(MessageType.VoteResponse, (m) => m.from === 3 && !m.reject),
+    1,
+    'granted after an election timeout',
+  );
 });

@@ -3,17 +3,7 @@
 // itself, and validation of bad changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Cluster,
-  addLearner,
-  addVoter,
-  autoChange,
-  enc,
-  jointExplicit,
-  jointImplicit,
-  leaveJoint,
-  removeNode,
-} from './harness.js';
+import { Cluster, addLearner, addVoter, autoChange, enc, jointExplicit, jointImplicit, leaveJoint, removeNode } from './harness.js';
 import { decodeConfChange } from '../../src/core/confchange/codec.js';
 import { RaftError } from '../../src/core/errors.js';
 import { EntryType, MessageType, Role, type ConfState } from '../../src/core/types.js';
@@ -61,8 +51,14 @@ test('single-server change: removing a follower; it is no longer contacted and c
   c.clearSent();
   c.propose(1, 'b');
   c.tickAll(50);
-  assert.equal(c.countSent(MessageType.Append, (m) => m.to === 3), 0);
-  assert.equal(c.countSent(MessageType.Heartbeat, (m) => m.to === 3), 0);
+  assert.equal(
+    c.countSent(MessageType.Append, (m) => m.to === 3),
+    0,
+  );
+  assert.equal(
+    c.countSent(MessageType.Heartbeat, (m) => m.to === 3),
+    0,
+  );
   assert.equal(c.get(1).node.role, Role.Leader);
   assert.equal(c.get(1).node.term, term);
   assert.deepEqual(c.data(2), ['a', 'b']);
@@ -83,7 +79,10 @@ test('a new leader accepts a membership change only once it applied its whole in
   const c = leaderOf3();
   // Only node 2 gets 'b', and node 1 never hears that it did: 'b' is not committed (so no vote
   // answer can tell node 2 it is), and node 1 fails.
-  c.filters.push((m) => m.from === 1 && m.to === 3, (m) => m.type === MessageType.AppendResponse && m.to === 1);
+  c.filters.push(
+    (m) => m.from === 1 && m.to === 3,
+    (m) => m.type === MessageType.AppendResponse && m.to === 1,
+  );
   c.propose(1, 'b');
   assert.ok(c.committed(2) < c.lastIndex(2));
   c.crash(1);
@@ -126,7 +125,10 @@ test('joint consensus: several changes enter a joint configuration that is left 
     assert.equal(cs.autoLeave, false);
   }
   // The leader appended the leave entry itself: an empty change.
-  const ccs = c.get(1).applied.filter((e) => e.type === EntryType.ConfChange).map((e) => decodeConfChange(e.data));
+  const ccs = c
+    .get(1)
+    .applied.filter((e) => e.type === EntryType.ConfChange)
+    .map((e) => decodeConfChange(e.data));
   assert.equal(ccs.length, 2);
   assert.deepEqual(ccs[1]!.changes, []);
   c.propose(1, 'b');
@@ -164,7 +166,10 @@ test('explicit joint consensus: stays joint, needs both majorities, left by an e
   cs = c.get(1).node.confState();
   assert.deepEqual(cs.voters, [1, 4, 5]);
   assert.deepEqual(cs.votersOutgoing, []);
-  assert.deepEqual(c.status(1).progress.map((p) => p.id), [1, 4, 5]);
+  assert.deepEqual(
+    c.status(1).progress.map((p) => p.id),
+    [1, 4, 5],
+  );
 });
 
 test('joint-implicit with one change still goes through a joint configuration', () => {
@@ -190,7 +195,10 @@ test('removing the leader itself: it steps down and hands off without an electio
   c.proposeConfChange(1, autoChange(removeNode(1)));
   // No ticks: the handoff (TimeoutNow to the most caught-up voter) elects a successor at once.
   assert.equal(c.get(1).node.role, Role.Follower);
-  assert.equal(c.countSent(MessageType.TimeoutNow, (m) => m.from === 1), 1);
+  assert.equal(
+    c.countSent(MessageType.TimeoutNow, (m) => m.from === 1),
+    1,
+  );
   const lead = c.leader();
   assert.ok(lead, 'no successor: the TimeoutNow handoff did not lead to an election');
   assert.ok([2, 3].includes(lead.id));
@@ -209,8 +217,14 @@ test('removing the leader itself: the remaining voters carry on and the removed 
   for (const id of [2, 3]) assert.deepEqual(c.data(id), ['a', 'b']);
   c.clearSent();
   c.tickAll(50);
-  assert.equal(c.countSent(MessageType.PreVote, (m) => m.from === 1), 0);
-  assert.equal(c.countSent(MessageType.Append, (m) => m.to === 1), 0);
+  assert.equal(
+    c.countSent(MessageType.PreVote, (m) => m.from === 1),
+    0,
+  );
+  assert.equal(
+    c.countSent(MessageType.Append, (m) => m.to === 1),
+    0,
+  );
   assert.equal(c.leader()!.id, lead.id);
 });
 
@@ -249,7 +263,10 @@ test('invalid membership changes are refused when proposed and leave nothing beh
   assert.throws(() => c.get(1).node.proposeConfChange(leaveJoint()), invalid);
   assert.throws(() => c.get(1).node.proposeConfChange(autoChange(addVoter(0))), invalid);
   assert.equal(c.lastIndex(1), last);
-  assert.deepEqual(c.status(1).progress.map((p) => p.id), [1, 2, 3]);
+  assert.deepEqual(
+    c.status(1).progress.map((p) => p.id),
+    [1, 2, 3],
+  );
   // Entering a joint configuration while in one is refused.
   joiners(c, 4);
   c.proposeConfChange(1, jointExplicit(addVoter(4)));

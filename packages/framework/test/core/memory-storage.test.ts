@@ -13,7 +13,12 @@ const isCode = (code: string) => (e: unknown) => e instanceof RaftError && e.cod
 
 function filled(n: number): MemoryStorage {
   const s = new MemoryStorage();
-  s.append(ents(1, Array.from({ length: n }, (_, i) => 1 + Math.floor(i / 3))));
+  s.append(
+    ents(
+      1,
+      Array.from({ length: n }, (_, i) => 1 + Math.floor(i / 3)),
+    ),
+  );
   return s;
 }
 
@@ -50,9 +55,19 @@ test('a founding member starts from a snapshot holding the configuration; a join
 
 test('entries(lo, hi, maxSize): a half-open range, size-limited but at least one entry', () => {
   const s = filled(6);
-  assert.deepEqual(s.entries(2, 5, Infinity).map((e) => e.index), [2, 3, 4]);
-  assert.deepEqual(s.entries(2, 5, 34).map((e) => e.index), [2, 3], 'entries weigh 17 bytes each');
-  assert.deepEqual(s.entries(2, 5, 0).map((e) => e.index), [2]);
+  assert.deepEqual(
+    s.entries(2, 5, Infinity).map((e) => e.index),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    s.entries(2, 5, 34).map((e) => e.index),
+    [2, 3],
+    'entries weigh 17 bytes each',
+  );
+  assert.deepEqual(
+    s.entries(2, 5, 0).map((e) => e.index),
+    [2],
+  );
   assert.throws(() => s.entries(0, 2, Infinity), isCode('compacted'));
   assert.throws(() => s.entries(5, 8, Infinity), isCode('unavailable'));
 });
@@ -61,7 +76,10 @@ test('append truncates a conflicting tail and may extend the log', () => {
   const s = filled(5);
   s.append(ents(4, [9, 9, 9]));
   assert.equal(s.lastIndex(), 6);
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((i) => s.term(i)), [1, 1, 1, 9, 9, 9]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((i) => s.term(i)),
+    [1, 1, 1, 9, 9, 9],
+  );
   s.append(ents(2, [7]));
   assert.equal(s.lastIndex(), 2, 'everything after an overwritten entry goes');
   assert.throws(() => s.append(ents(5, [7])), /missing log entry/);
@@ -75,7 +93,10 @@ test('compaction drops a prefix; appends of compacted entries are skipped', () =
   assert.equal(s.term(4), 2, 'the compaction point keeps its term');
   assert.throws(() => s.term(3), isCode('compacted'));
   assert.throws(() => s.entries(4, 6, Infinity), isCode('compacted'));
-  assert.deepEqual(s.entries(5, 7, Infinity).map((e) => e.index), [5, 6]);
+  assert.deepEqual(
+    s.entries(5, 7, Infinity).map((e) => e.index),
+    [5, 6],
+  );
   s.compact(2); // older than the current point: nothing happens
   assert.equal(s.firstIndex(), 5);
   s.append(ents(3, [2, 2, 2, 3])); // 3 and 4 are compacted (skipped); 5 and 6 are rewritten

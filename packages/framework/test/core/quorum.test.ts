@@ -31,10 +31,22 @@ test('majorityVoteResult: won, lost, pending', () => {
 });
 
 test('majorityActive', () => {
-  assert.equal(majorityActive(ids(1, 2, 3), (id) => id !== 3), true);
-  assert.equal(majorityActive(ids(1, 2, 3), (id) => id === 1), false);
-  assert.equal(majorityActive(ids(1, 2, 3, 4), (id) => id <= 2), false);
-  assert.equal(majorityActive(ids(), () => false), true);
+  assert.equal(
+    majorityActive(ids(1, 2, 3), (id) => id !== 3),
+    true,
+  );
+  assert.equal(
+    majorityActive(ids(1, 2, 3), (id) => id === 1),
+    false,
+  );
+  assert.equal(
+    majorityActive(ids(1, 2, 3, 4), (id) => id <= 2),
+    false,
+  );
+  assert.equal(
+    majorityActive(ids(), () => false),
+    true,
+  );
 });
 
 test('joint: commit index is the minimum of both halves; a simple config ignores the empty half', () => {
@@ -58,8 +70,14 @@ test('joint: a vote needs both majorities; losing either loses', () => {
 
 test('joint: quorumActive needs both halves', () => {
   const j = new JointConfig(ids(1, 2, 3), ids(1, 4, 5));
-  assert.equal(j.quorumActive((id) => [1, 2].includes(id)), false);
-  assert.equal(j.quorumActive((id) => [1, 2, 4].includes(id)), true);
+  assert.equal(
+    j.quorumActive((id) => [1, 2].includes(id)),
+    false,
+  );
+  assert.equal(
+    j.quorumActive((id) => [1, 2, 4].includes(id)),
+    true,
+  );
   assert.equal(j.has(5), true);
   assert.equal(j.has(6), false);
 });

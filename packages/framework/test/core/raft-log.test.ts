@@ -128,12 +128,28 @@ test('slice across storage and the unstable tail, within a byte budget, at least
   s.append([ent(1, 1, 'aaaa'), ent(2, 1, 'bbbb')]);
   const log = new RaftLog(s, Infinity);
   log.append([ent(3, 2, 'cccc'), ent(4, 2, 'dddd')]);
-  assert.deepEqual(log.slice(1, 5, Infinity).map((e) => e.index), [1, 2, 3, 4]);
-  assert.deepEqual(log.slice(2, 4, Infinity).map((e) => e.index), [2, 3]);
+  assert.deepEqual(
+    log.slice(1, 5, Infinity).map((e) => e.index),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    log.slice(2, 4, Infinity).map((e) => e.index),
+    [2, 3],
+  );
   // Each entry weighs 4 + 16 bytes.
-  assert.deepEqual(log.slice(1, 5, 40).map((e) => e.index), [1, 2]);
-  assert.deepEqual(log.slice(2, 5, 45).map((e) => e.index), [2, 3]);
-  assert.deepEqual(log.slice(1, 5, 1).map((e) => e.index), [1], 'always at least one');
+  assert.deepEqual(
+    log.slice(1, 5, 40).map((e) => e.index),
+    [1, 2],
+  );
+  assert.deepEqual(
+    log.slice(2, 5, 45).map((e) => e.index),
+    [2, 3],
+  );
+  assert.deepEqual(
+    log.slice(1, 5, 1).map((e) => e.index),
+    [1],
+    'always at least one',
+  );
   assert.deepEqual(log.slice(3, 3, Infinity), []);
   assert.throws(() => log.slice(1, 6, Infinity), /beyond last index/);
   assert.deepEqual(log.entriesFrom(5, Infinity), []);
@@ -146,9 +162,15 @@ test('committed entries are handed out once, in order, within maxApplyingSize', 
   assert.equal(log.hasNextCommittedEnts(), false);
   log.commitTo(3);
   const first = log.nextCommittedEnts();
-  assert.deepEqual(first.map((e) => e.index), [1, 2]);
+  assert.deepEqual(
+    first.map((e) => e.index),
+    [1, 2],
+  );
   log.acceptApplying(2);
-  assert.deepEqual(log.nextCommittedEnts().map((e) => e.index), [3]);
+  assert.deepEqual(
+    log.nextCommittedEnts().map((e) => e.index),
+    [3],
+  );
   log.acceptApplying(3);
   assert.equal(log.hasNextCommittedEnts(), false);
   log.appliedTo(3);
@@ -176,12 +198,32 @@ test('unstable: append at the end, replace from before the offset, truncate in t
   u.truncateAndAppend(ents(5, [1, 1, 1]));
   assert.equal(u.maybeLastIndex(), 7);
   u.truncateAndAppend(ents(8, [2]));
-  assert.deepEqual(u.entries.map((e) => [e.index, e.term]), [[5, 1], [6, 1], [7, 1], [8, 2]]);
+  assert.deepEqual(
+    u.entries.map((e) => [e.index, e.term]),
+    [
+      [5, 1],
+      [6, 1],
+      [7, 1],
+      [8, 2],
+    ],
+  );
   u.truncateAndAppend(ents(6, [3]));
-  assert.deepEqual(u.entries.map((e) => [e.index, e.term]), [[5, 1], [6, 3]]);
+  assert.deepEqual(
+    u.entries.map((e) => [e.index, e.term]),
+    [
+      [5, 1],
+      [6, 3],
+    ],
+  );
   u.truncateAndAppend(ents(4, [4, 4]));
   assert.equal(u.offset, 4);
-  assert.deepEqual(u.entries.map((e) => [e.index, e.term]), [[4, 4], [5, 4]]);
+  assert.deepEqual(
+    u.entries.map((e) => [e.index, e.term]),
+    [
+      [4, 4],
+      [5, 4],
+    ],
+  );
 });
 
 test('unstable: entries handed out are not handed out again, unless overwritten', () => {
@@ -191,11 +233,17 @@ test('unstable: entries handed out are not handed out again, unless overwritten'
   u.acceptInProgress();
   assert.equal(u.nextEntries().length, 0);
   u.truncateAndAppend(ents(4, [1]));
-  assert.deepEqual(u.nextEntries().map((e) => e.index), [4]);
+  assert.deepEqual(
+    u.nextEntries().map((e) => e.index),
+    [4],
+  );
   u.acceptInProgress();
   // A conflict at 2 makes 2.. go out again.
   u.truncateAndAppend(ents(2, [2]));
-  assert.deepEqual(u.nextEntries().map((e) => [e.index, e.term]), [[2, 2]]);
+  assert.deepEqual(
+    u.nextEntries().map((e) => [e.index, e.term]),
+    [[2, 2]],
+  );
 });
 
 test('unstable: stableTo forgets persisted entries, but not ones overwritten meanwhile', () => {
@@ -204,11 +252,18 @@ test('unstable: stableTo forgets persisted entries, but not ones overwritten mea
   u.acceptInProgress();
   u.stableTo(2, 1);
   assert.equal(u.offset, 3);
-  assert.deepEqual(u.entries.map((e) => e.index), [3]);
+  assert.deepEqual(
+    u.entries.map((e) => e.index),
+    [3],
+  );
   // Entry 3 was rewritten in term 2 before the write of (3, term 1) completed.
   u.truncateAndAppend(ents(3, [2]));
   u.stableTo(3, 1);
-  assert.deepEqual(u.entries.map((e) => [e.index, e.term]), [[3, 2]], 'the newer entry is still unstable');
+  assert.deepEqual(
+    u.entries.map((e) => [e.index, e.term]),
+    [[3, 2]],
+    'the newer entry is still unstable',
+  );
   u.stableTo(3, 2);
   assert.deepEqual(u.entries, []);
 });

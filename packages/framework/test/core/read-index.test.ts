@@ -90,8 +90,14 @@ test('a follower read is forwarded to the leader and answered at the leader comm
   c.readIndex(2, 'f');
   assert.deepEqual(c.reads(2), [{ index: c.committed(1), ctx: 'f' }]);
   assert.deepEqual(c.reads(1), []);
-  assert.equal(c.countSent(MessageType.ReadIndex, (m) => m.from === 2 && m.to === 1), 1);
-  assert.equal(c.countSent(MessageType.ReadIndexResponse, (m) => m.from === 1 && m.to === 2), 1);
+  assert.equal(
+    c.countSent(MessageType.ReadIndex, (m) => m.from === 2 && m.to === 1),
+    1,
+  );
+  assert.equal(
+    c.countSent(MessageType.ReadIndexResponse, (m) => m.from === 1 && m.to === 2),
+    1,
+  );
 });
 
 test('a follower read includes every write committed before it', () => {
@@ -131,7 +137,10 @@ test('reads queued behind each other are all answered, in order, by one quorum r
   c.readIndex(1, 'r3');
   c.heal();
   c.tick(1);
-  assert.deepEqual(c.reads(1).map((r) => r.ctx), ['r1', 'r2', 'r3']);
+  assert.deepEqual(
+    c.reads(1).map((r) => r.ctx),
+    ['r1', 'r2', 'r3'],
+  );
 });
 
 test('a single-voter leader answers at once', () => {

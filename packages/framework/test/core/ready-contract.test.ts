@@ -38,7 +38,7 @@ function watchContract(c: Cluster): string[] {
     if (hs.commit > durableLast) v(`hard state commit ${hs.commit} beyond the durable log ${durableLast}`);
     for (const m of rd.messages) {
       if (m.from !== n.id) v(`message from ${m.from}`);
-      if ((m.type === MessageType.VoteResponse) && !m.reject && (hs.vote !== m.to || hs.term !== m.term)) {
+      if (m.type === MessageType.VoteResponse && !m.reject && (hs.vote !== m.to || hs.term !== m.term)) {
         v(`vote for ${m.to} in term ${m.term} sent before it is durable (hard state ${JSON.stringify(hs)})`);
       }
       if (m.type === MessageType.Vote && (hs.vote !== n.id || hs.term !== m.term)) v('campaign before its own vote is durable');
@@ -77,7 +77,7 @@ test('a randomized run with partitions, crashes and compaction never breaks the 
   const c = new Cluster({ voters: ids });
   const violations = watchContract(c);
   const rnd = seeded(2024);
-  const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   let writes = 0;
   for (let step = 0; step < 600; step++) {
     const r = rnd();
@@ -198,7 +198,10 @@ test('a restarted node that voted in a term does not vote for someone else in th
 test('RawNode.step refuses local message types', () => {
   const c = new Cluster({ voters: [1, 2, 3] });
   for (const type of [MessageType.Hup, MessageType.Beat, MessageType.Propose, MessageType.CheckQuorum, MessageType.Unreachable, MessageType.SnapshotStatus]) {
-    assert.throws(() => c.get(1).node.step(makeMessage({ type, from: 2, to: 1 })), (e: unknown) => e instanceof RaftError && e.code === 'step_local_message');
+    assert.throws(
+      () => c.get(1).node.step(makeMessage({ type, from: 2, to: 1 })),
+      (e: unknown) => e instanceof RaftError && e.code === 'step_local_message',
+    );
   }
   assert.equal(c.get(1).node.role, Role.Follower);
 });
@@ -217,7 +220,11 @@ test('bad configurations are refused', () => {
   const storage = MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1] });
   const base = { id: 1, electionTick: 10, heartbeatTick: 1, storage, random: () => 0 };
   const bad = (over: object) =>
-    assert.throws(() => new RawNode({ ...base, ...over }), (e: unknown) => e instanceof RaftError && e.code === 'config_invalid', JSON.stringify(over));
+    assert.throws(
+      () => new RawNode({ ...base, ...over }),
+      (e: unknown) => e instanceof RaftError && e.code === 'config_invalid',
+      JSON.stringify(over),
+    );
   bad({ id: 0 });
   bad({ id: 1.5 });
   bad({ heartbeatTick: 0 });

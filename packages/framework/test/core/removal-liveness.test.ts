@@ -120,7 +120,10 @@ test('a transfer target that learns from the vote answers of an unapplied member
   c.stabilize();
   // Its first campaign (in the configuration without learner 4) stopped when the answers told it
   // the change committed; it applied the change and ran the transfer's campaign again.
-  assert.equal(c.countSent(MessageType.Vote, (m) => m.from === 2 && m.to === 1), 2);
+  assert.equal(
+    c.countSent(MessageType.Vote, (m) => m.from === 2 && m.to === 1),
+    2,
+  );
   assert.equal(c.leader()?.id, 2);
   assert.deepEqual(c.get(2).node.confState().learners, [4]);
 });

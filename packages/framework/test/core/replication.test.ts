@@ -36,7 +36,10 @@ test('propose on a follower throws NotLeaderError naming the leader', () => {
     (e: unknown) => e instanceof NotLeaderError && e.leader === 1 && e.code === 'not_leader',
   );
   const fresh = new Cluster({ voters: [1, 2, 3] });
-  assert.throws(() => fresh.get(2).node.propose(enc('x')), (e: unknown) => e instanceof NotLeaderError && e.leader === 0);
+  assert.throws(
+    () => fresh.get(2).node.propose(enc('x')),
+    (e: unknown) => e instanceof NotLeaderError && e.leader === 0,
+  );
 });
 
 test('pipelining: in replicate state several Appends are in flight before any response', () => {
@@ -48,7 +51,10 @@ test('pipelining: in replicate state several Appends are in flight before any re
   const held2 = appendsTo(c.held, 2);
   assert.equal(held2.length, 5, 'one Append per proposal, all outstanding at once');
   // Each Append follows the previous one optimistically (prevIndex = the warm-up's index, ...).
-  assert.deepEqual(held2.map((m) => m.index), [w, w + 1, w + 2, w + 3, w + 4]);
+  assert.deepEqual(
+    held2.map((m) => m.index),
+    [w, w + 1, w + 2, w + 3, w + 4],
+  );
   assert.equal(c.status(1).progress.find((p) => p.id === 2)!.inflight, 5);
   assert.equal(c.committed(1), w, 'nothing new commits without acknowledgements');
   c.holdFilter = undefined;

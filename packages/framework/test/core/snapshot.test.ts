@@ -31,7 +31,10 @@ test('a follower that needs compacted entries gets a Snapshot and restores from 
   };
   c.clearSent();
   c.propose(1, 'f'); // the Append is rejected; the leader finds the entries compacted
-  assert.equal(c.countSent(MessageType.Snapshot, (m) => m.from === 1 && m.to === 3), 1);
+  assert.equal(
+    c.countSent(MessageType.Snapshot, (m) => m.from === 1 && m.to === 3),
+    1,
+  );
   assert.equal(received.length, 1);
   assert.equal(received[0]!.metadata.index, snapIndex);
   assert.equal(c.get(3).storage.snapshot().metadata.index, snapIndex);
@@ -40,7 +43,10 @@ test('a follower that needs compacted entries gets a Snapshot and restores from 
   assert.equal(c.committed(3), c.committed(1));
   assert.equal(c.status(1).progress.find((p) => p.id === 3)!.state, ProgressState.Replicate);
   // Followers that were not behind never get a snapshot.
-  assert.equal(c.countSent(MessageType.Snapshot, (m) => m.to === 2), 0);
+  assert.equal(
+    c.countSent(MessageType.Snapshot, (m) => m.to === 2),
+    0,
+  );
 });
 
 test('the snapshot carries the configuration to the follower', () => {
@@ -89,8 +95,14 @@ test('compaction: entries at or below the snapshot are gone from storage and fro
   const s = c.get(1).storage;
   assert.equal(s.snapshot().metadata.index, ic);
   assert.equal(s.firstIndex(), ib + 1);
-  assert.throws(() => s.term(ia), (e: unknown) => e instanceof RaftError && e.code === 'compacted');
-  assert.throws(() => s.entries(ib, ic + 1, Infinity), (e: unknown) => e instanceof RaftError && e.code === 'compacted');
+  assert.throws(
+    () => s.term(ia),
+    (e: unknown) => e instanceof RaftError && e.code === 'compacted',
+  );
+  assert.throws(
+    () => s.entries(ib, ic + 1, Infinity),
+    (e: unknown) => e instanceof RaftError && e.code === 'compacted',
+  );
   assert.equal(s.term(ib), c.get(1).node.term); // the compaction point keeps its term
   assert.equal(s.entries(ic, ic + 1, Infinity).length, 1, 'entries above the compaction point stay readable');
   assert.equal(c.get(1).node.inspectLog().firstIndex, ib + 1);
@@ -166,7 +178,10 @@ test('a learner that needs compacted entries gets a snapshot too', () => {
   c.heal();
   c.clearSent();
   c.propose(1, 'c');
-  assert.equal(c.countSent(MessageType.Snapshot, (m) => m.to === 4), 1);
+  assert.equal(
+    c.countSent(MessageType.Snapshot, (m) => m.to === 4),
+    1,
+  );
   assert.deepEqual(c.data(4), ['a', 'b', 'c']);
 });
 

@@ -80,7 +80,16 @@ test('nested argument classes report the dotted path of the bad field', () => {
   const h = describeStateMachine(Nested).commands.get('batch')!;
   const ok = convertArgs(h, { items: [{ key: 'a', n: 1 }] }) as Batch;
   assert.ok(ok.items[0] instanceof Pair);
-  assert.throws(() => convertArgs(h, { items: [{ key: 'a', n: 1 }, { key: 'b', n: 'x' }] }), badRequest('items.1.n', /bad argument "items\.1\.n"/));
+  assert.throws(
+    () =>
+      convertArgs(h, {
+        items: [
+          { key: 'a', n: 1 },
+          { key: 'b', n: 'x' },
+        ],
+      }),
+    badRequest('items.1.n', /bad argument "items\.1\.n"/),
+  );
   assert.throws(() => convertArgs(h, { items: [{ key: 'a', n: 1, bad: true }] }), badRequest('items.0.bad', /should not exist/));
 });
 

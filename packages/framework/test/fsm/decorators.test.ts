@@ -214,5 +214,8 @@ test('undecorated DTO fields are not arguments: the schema skips them and valida
   assert.deepEqual(Object.keys(registry.schema('g', 'loose').commands[0]!.args), ['a']);
   const go = describeStateMachine(LooseMachine).commands.get('go')!;
   assert.doesNotThrow(() => convertArgs(go, { a: 'x' }));
-  assert.throws(() => convertArgs(go, { a: 'x', b: 'y' }), (e: unknown) => e instanceof RaftkitError && e.details.field === 'b');
+  assert.throws(
+    () => convertArgs(go, { a: 'x', b: 'y' }),
+    (e: unknown) => e instanceof RaftkitError && e.details.field === 'b',
+  );
 });

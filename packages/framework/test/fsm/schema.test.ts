@@ -11,23 +11,35 @@ test('the KV schema lists commands and queries with their argument shapes', () =
     group: 'kv',
     type: 'kv',
     commands: [
-      { name: 'cas', kind: 'command', args: {
-        key: { type: 'string', optional: false, nullable: false },
-        expected: { type: 'string', optional: false, nullable: true },
-        value: { type: 'string', optional: false, nullable: false },
-      } },
+      {
+        name: 'cas',
+        kind: 'command',
+        args: {
+          key: { type: 'string', optional: false, nullable: false },
+          expected: { type: 'string', optional: false, nullable: true },
+          value: { type: 'string', optional: false, nullable: false },
+        },
+      },
       { name: 'delete', kind: 'command', args: { key: { type: 'string', optional: false, nullable: false } } },
-      { name: 'put', kind: 'command', args: {
-        key: { type: 'string', optional: false, nullable: false },
-        value: { type: 'string', optional: false, nullable: false },
-      } },
+      {
+        name: 'put',
+        kind: 'command',
+        args: {
+          key: { type: 'string', optional: false, nullable: false },
+          value: { type: 'string', optional: false, nullable: false },
+        },
+      },
     ],
     queries: [
       { name: 'get', kind: 'query', args: { key: { type: 'string', optional: false, nullable: false } } },
-      { name: 'range', kind: 'query', args: {
-        prefix: { type: 'string', optional: false, nullable: false },
-        limit: { type: 'integer', optional: true, nullable: true },
-      } },
+      {
+        name: 'range',
+        kind: 'query',
+        args: {
+          prefix: { type: 'string', optional: false, nullable: false },
+          limit: { type: 'integer', optional: true, nullable: true },
+        },
+      },
     ],
   });
   assert.deepEqual(new StateMachineRegistry([KvMachine]).schema('my-kv', 'kv').group, 'my-kv');
@@ -81,8 +93,11 @@ test('types come from validators, then hints, then the TypeScript type, else any
     maybe: 'any',
   });
   assert.deepEqual(schema.commands[0]!.args.maybe, { type: 'any', optional: true, nullable: true });
-  assert.deepEqual(schema.queries.map((q) => [q.name, q.args]), [
-    ['free', {}],
-    ['none', {}],
-  ]);
+  assert.deepEqual(
+    schema.queries.map((q) => [q.name, q.args]),
+    [
+      ['free', {}],
+      ['none', {}],
+    ],
+  );
 });

@@ -49,7 +49,10 @@ test('unknown groups and bad group names are clear errors', async () => {
   const c = new HostCluster([1]);
   await c.startAll();
   try {
-    await assert.rejects(async () => c.get(1).host.propose('nope', enc('x')), (e: unknown) => e instanceof HostError && e.code === 'unknown_group');
+    await assert.rejects(
+      async () => c.get(1).host.propose('nope', enc('x')),
+      (e: unknown) => e instanceof HostError && e.code === 'unknown_group',
+    );
     await assert.rejects(c.get(1).host.createGroup('bad name', { type: 'list', voters: [1] }), (e: unknown) => e instanceof HostError && e.code === 'bad_request');
     await c.createGroup('g');
     await assert.rejects(c.get(1).host.createGroup('g', { type: 'list', voters: [1] }), (e: unknown) => e instanceof HostError && e.code === 'group_exists');
@@ -84,10 +87,17 @@ test('a follower that missed compacted entries is caught up by a snapshot', asyn
     await c.createGroup('g');
     const leader = await c.waitLeader('g');
     const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
-    c.hub.isolate(lagging, [1, 2, 3].filter((id) => id !== lagging));
+    c.hub.isolate(
+      lagging,
+      [1, 2, 3].filter((id) => id !== lagging),
+    );
     for (let i = 0; i < 100; i++) await leader.host.propose('g', enc(`v${i}`));
     assert.ok(leader.host.groupStatus('g').firstIndex > 50, 'the leader compacted its log');
-    c.hub.isolate(lagging, [1, 2, 3].filter((id) => id !== lagging), false);
+    c.hub.isolate(
+      lagging,
+      [1, 2, 3].filter((id) => id !== lagging),
+      false,
+    );
     await waitFor(() => c.get(lagging).machines.get('g')!.items.length === 100, 5000, 'the lagging follower to catch up');
     assert.deepEqual(c.get(lagging).machines.get('g')!.items, leader.machines.get('g')!.items);
   } finally {
@@ -102,7 +112,17 @@ test('idle groups quiesce and wake on a proposal', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `q${i}`);
     for (const n of names) await c.createGroup(n);
     for (const n of names) await c.waitLeader(n);
-    await waitFor(() => [1, 2, 3].every((id) => c.get(id).host.status().groups.every((g) => g.quiesced)), 5000, 'every group to quiesce');
+    await waitFor(
+      () =>
+        [1, 2, 3].every((id) =>
+          c
+            .get(id)
+            .host.status()
+            .groups.every((g) => g.quiesced),
+        ),
+      5000,
+      'every group to quiesce',
+    );
     const leader = c.leaderOf('q7')!;
     const r = await leader.host.propose('q7', enc('wake'));
     assert.equal(r.result, 1);
@@ -127,7 +147,10 @@ test('a quiesced group keeps a live leader without waking, and notices a dead on
     // Quiet beats from a live leader (every QUIET_BEAT_ELECTIONS election timeouts) keep the
     // followers asleep: nobody wakes or campaigns over many beat intervals.
     await new Promise((r) => setTimeout(r, 12 * QUIET_BEAT_ELECTIONS * 10 * 5));
-    assert.ok(all().every((g) => g.quiesced && g.term === term && g.leader === leader.id), JSON.stringify(all()));
+    assert.ok(
+      all().every((g) => g.quiesced && g.term === term && g.leader === leader.id),
+      JSON.stringify(all()),
+    );
 
     // The leader dies (cut off from everyone) while the group is quiet; no request reaches it.
     const others = c.ids.filter((id) => id !== leader.id);
@@ -265,11 +288,22 @@ test('a commit index alone is not written on its own: it goes with the next writ
     let last = 0;
     for (let i = 0; i < 20; i++) last = (await leader.host.propose('g', enc(`v${i}`))).index;
     const commitOnly = (id: number, from: number) =>
-      stores.get(id)!.batches.slice(from).filter((b) => b.every((w) => w.entries.length === 0 && !w.snapshot && !w.compact && w.hardState)).length;
+      stores
+        .get(id)!
+        .batches.slice(from)
+        .filter((b) => b.every((w) => w.entries.length === 0 && !w.snapshot && !w.compact && w.hardState)).length;
     // Each proposal moves the commit index on every member; none of that is a transaction of its own.
     for (const [i, id] of [...stores.keys()].entries()) assert.ok(commitOnly(id, marks[i]!) <= 3, `node ${id} wrote ${commitOnly(id, marks[i]!)} commit-only batches`);
     // The idle flush (every election timeout: 10 ticks of 5 ms here) saves the latest commit.
-    const savedCommit = (id: number) => Math.max(0, ...stores.get(id)!.batches.flat().filter((w) => w.group === 'g' && w.hardState).map((w) => w.hardState!.commit));
+    const savedCommit = (id: number) =>
+      Math.max(
+        0,
+        ...stores
+          .get(id)!
+          .batches.flat()
+          .filter((w) => w.group === 'g' && w.hardState)
+          .map((w) => w.hardState!.commit),
+      );
     await waitFor(() => savedCommit(follower) >= last && savedCommit(leader.id) >= last, 2000, 'the deferred commit index to be saved');
     for (let i = 0; i < 3; i++) last = (await leader.host.propose('g', enc(`w${i}`))).index;
     await leader.host.stop();

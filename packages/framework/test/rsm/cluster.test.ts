@@ -117,9 +117,16 @@ test('a follower caught up by snapshot gets the state and the sessions', async (
     const lagging = other(c, leader);
     const restored: number[] = [];
     lagging.managers.get('kv')!.onRestored((i) => restored.push(i));
-    c.hub.isolate(lagging.id, c.ids.filter((id) => id !== lagging.id));
+    c.hub.isolate(
+      lagging.id,
+      c.ids.filter((id) => id !== lagging.id),
+    );
     for (let i = 1; i <= 60; i++) await c.command('kv', 'put', { key: `k${i % 5}`, value: `v${i}` }, { clientId: `c${i % 3}`, sequence: i });
-    c.hub.isolate(lagging.id, c.ids.filter((id) => id !== lagging.id), false);
+    c.hub.isolate(
+      lagging.id,
+      c.ids.filter((id) => id !== lagging.id),
+      false,
+    );
     const states = await c.converged('kv');
     assert.equal(new Set(states).size, 1);
     assert.ok(restored.length > 0, 'the lagging follower restored a snapshot');

@@ -17,7 +17,10 @@ test('a command round-trips through its compact encoding', () => {
 
 test('the encoder refuses malformed payloads before anything is proposed', () => {
   const bad = (p: Parameters<typeof encodeCommand>[0], pattern: RegExp) =>
-    assert.throws(() => encodeCommand(p), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && pattern.test(e.message));
+    assert.throws(
+      () => encodeCommand(p),
+      (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && pattern.test(e.message),
+    );
   bad({ command: '', args: {}, timestamp: 1 }, /command name/);
   bad({ command: 'x', args: {}, timestamp: Number.NaN }, /timestamp/);
   bad({ command: 'x', args: {}, timestamp: 1, clientId: 'c' }, /both or neither/);
@@ -30,7 +33,10 @@ test('the encoder refuses malformed payloads before anything is proposed', () =>
 
 test('the decoder refuses anything that is not a well-formed command, saying why', () => {
   const bad = (data: Uint8Array, pattern: RegExp) =>
-    assert.throws(() => decodeCommand(data), (e: unknown) => e instanceof RsmError && e.code === 'bad_entry' && pattern.test(e.message));
+    assert.throws(
+      () => decodeCommand(data),
+      (e: unknown) => e instanceof RsmError && e.code === 'bad_entry' && pattern.test(e.message),
+    );
   bad(enc('hello'), /not UTF-8 JSON/);
   bad(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), /not UTF-8 JSON/);
   bad(enc('[1,2]'), /not a JSON object/);

@@ -5,7 +5,12 @@ import type { RequestKey } from '../../src/rsm/request-table.js';
 export const T0 = 1_700_000_000_000;
 
 /** A command entry as the host hands it to apply(). */
-export function entry(index: number, command: string, args?: unknown, opts: { clientId?: string; sequence?: number; request?: RequestKey; timestamp?: number; term?: number } = {}): Entry {
+export function entry(
+  index: number,
+  command: string,
+  args?: unknown,
+  opts: { clientId?: string; sequence?: number; request?: RequestKey; timestamp?: number; term?: number } = {},
+): Entry {
   const payload: Parameters<typeof encodeCommand>[0] = { command, args, timestamp: opts.timestamp ?? T0 + index };
   if (opts.clientId !== undefined) payload.clientId = opts.clientId;
   if (opts.sequence !== undefined) payload.sequence = opts.sequence;

@@ -109,8 +109,22 @@ test('the table survives a snapshot round trip and refuses malformed tuples', ()
   assert.equal(dup.kind, 'duplicate');
   assert.ok(dup.kind === 'duplicate' && isCommandError(dup.result));
   assert.equal(RequestTable.fromTuples(1, undefined).size, 0, 'snapshots from before request keys');
-  for (const bad of [{}, [[1, 2]], [['o', -1, 0, []]], [['o', 0, 0, [[1, 1, null, 2]]]], [['o', 0, 0, [[1, 1, 'x', 1]]]], [['o', 0, 0, []], ['o', 0, 0, []]]]) {
-    assert.throws(() => RequestTable.fromTuples(1, bad), (e: unknown) => e instanceof RsmError && e.code === 'bad_snapshot', JSON.stringify(bad));
+  for (const bad of [
+    {},
+    [[1, 2]],
+    [['o', -1, 0, []]],
+    [['o', 0, 0, [[1, 1, null, 2]]]],
+    [['o', 0, 0, [[1, 1, 'x', 1]]]],
+    [
+      ['o', 0, 0, []],
+      ['o', 0, 0, []],
+    ],
+  ]) {
+    assert.throws(
+      () => RequestTable.fromTuples(1, bad),
+      (e: unknown) => e instanceof RsmError && e.code === 'bad_snapshot',
+      JSON.stringify(bad),
+    );
   }
 });
 

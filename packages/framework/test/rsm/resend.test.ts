@@ -61,11 +61,7 @@ test('a keyed command appended by a stalled leader and re-sent to the new one ap
     assert.ok(resent.index <= lastA, `the first copy's index (${resent.index}), not the re-sent one's`);
     const after = await serviceOf(newLeader).command('kv', 'put', { key: 'next', value: 'x' });
     assert.deepEqual(after.result, { revision: revisionBefore + 2 }, 'the store moved once for the two copies');
-    assert.deepEqual(
-      seen.filter((e) => e.command === 'put' && (e.args as { key: string }).key === 'k').length,
-      1,
-      'watchers see the command once',
-    );
+    assert.deepEqual(seen.filter((e) => e.command === 'put' && (e.args as { key: string }).key === 'k').length, 1, 'watchers see the command once');
 
     // The stalled leader's caller: its fate was unknown when A lost the leadership. It is answered
     // 503 saying so, never not_leader (which the API would follow to the new leader: a re-send).

@@ -36,15 +36,13 @@ test('sync commands apply in order and answer their results synchronously', () =
 
 test('async handlers are awaited in order, mixed with sync ones', async () => {
   const { counter, m } = counterManager();
-  const r = m.apply([
-    entry(2, 'add', { by: 1 }),
-    entry(3, 'addLater', { by: 10 }),
-    entry(4, 'add', { by: 100 }),
-    entry(5, 'addLater', { by: 1000 }),
-  ]);
+  const r = m.apply([entry(2, 'add', { by: 1 }), entry(3, 'addLater', { by: 10 }), entry(4, 'add', { by: 100 }), entry(5, 'addLater', { by: 1000 })]);
   assert.ok(r instanceof Promise);
   const results = (await r) as { value: number }[];
-  assert.deepEqual(results.map((x) => x.value), [1, 11, 111, 1111]);
+  assert.deepEqual(
+    results.map((x) => x.value),
+    [1, 11, 111, 1111],
+  );
   assert.deepEqual(counter.log, [2, 3, 4, 5]);
   // A second apply while one is running queues behind it.
   const first = m.apply([entry(6, 'addLater', { by: 1 })]);
@@ -56,10 +54,11 @@ test('async handlers are awaited in order, mixed with sync ones', async () => {
 
 test('a command gets its entry index, term and the leader-assigned timestamp, which never goes back', async () => {
   const { m } = counterManager();
-  const [a, b] = (await applyAll(m, [
-    entry(5, 'add', { by: 1 }, { term: 3, timestamp: T0 + 500 }),
-    entry(6, 'add', { by: 1 }, { term: 4, timestamp: T0 + 100 }),
-  ])) as { index: number; term: number; timestamp: number }[];
+  const [a, b] = (await applyAll(m, [entry(5, 'add', { by: 1 }, { term: 3, timestamp: T0 + 500 }), entry(6, 'add', { by: 1 }, { term: 4, timestamp: T0 + 100 })])) as {
+    index: number;
+    term: number;
+    timestamp: number;
+  }[];
   assert.deepEqual({ index: a!.index, term: a!.term, timestamp: a!.timestamp }, { index: 5, term: 3, timestamp: T0 + 500 });
   assert.deepEqual({ index: b!.index, term: b!.term, timestamp: b!.timestamp }, { index: 6, term: 4, timestamp: T0 + 500 });
   assert.equal(m.entryClock, T0 + 500);
@@ -89,7 +88,10 @@ test('error results map to RaftkitErrors for the proposer', () => {
   assert.deepEqual(failed.details, { reason: 'command_failed' });
   assert.equal(commandErrorToError(new CommandErrorResult('stale_sequence', 'old')).code, 'conflict');
   assert.deepEqual(unwrapCommandResult({ revision: 1 }), { revision: 1 });
-  assert.throws(() => unwrapCommandResult(new CommandErrorResult('bad_request', 'x', { field: 'k' })), (e: unknown) => e instanceof RaftkitError && e.details.field === 'k');
+  assert.throws(
+    () => unwrapCommandResult(new CommandErrorResult('bad_request', 'x', { field: 'k' })),
+    (e: unknown) => e instanceof RaftkitError && e.details.field === 'k',
+  );
 });
 
 test('results travel as plain JSON copies: undefined is null, later changes do not leak in', () => {
@@ -146,7 +148,10 @@ test('the proposer checks the entry as replicas will decode it, and applies its 
 test('corrupt entries apply as deterministic error results and never throw', () => {
   const m = kvManager();
   const results = m.apply([rawEntry(2, 'not json'), rawEntry(3, '{"c":"put"}'), rawEntry(4, new Uint8Array([0xff])), entry(5, 'put', { key: 'k', value: 'v' })]) as unknown[];
-  assert.deepEqual(results.slice(0, 3).map((r) => errorOf(r).code), ['bad_entry', 'bad_entry', 'bad_entry']);
+  assert.deepEqual(
+    results.slice(0, 3).map((r) => errorOf(r).code),
+    ['bad_entry', 'bad_entry', 'bad_entry'],
+  );
   assert.match(errorOf(results[1]).message, /timestamp/);
   assert.deepEqual(results[3], { revision: 1 });
   assert.equal(m.appliedIndex, 5);
@@ -167,7 +172,10 @@ test('sessions: a duplicate sequence answers the first result and applies once',
     entry(7, 'add', { by: 1 }),
     entry(8, 'add', { by: 1 }),
   ])) as { value: number; index: number }[];
-  assert.deepEqual(results.map((r) => answer(r).value), [1, 1, 6, 7, 7, 8, 9]);
+  assert.deepEqual(
+    results.map((r) => answer(r).value),
+    [1, 1, 6, 7, 7, 8, 9],
+  );
   assert.ok(results[1] instanceof DuplicateCommand);
   assert.equal((results[1] as unknown as DuplicateCommand).index, 2, 'the duplicate answers the index of the entry that applied it');
   assert.equal(answer(results[1]).index, 2, 'and its first result');
@@ -223,8 +231,14 @@ test('sessions expire by entry time, not wall time', async () => {
 });
 
 test('manager options are checked', () => {
-  assert.throws(() => kvManager({ sessionTtlMs: 0 }), (e: unknown) => e instanceof RsmError && e.code === 'bad_option' && /sessionTtlMs must be a positive/.test(e.message));
-  assert.throws(() => kvManager({ recentEntries: -1 }), (e: unknown) => e instanceof RsmError && /recentEntries must be an integer >= 0/.test(e.message));
+  assert.throws(
+    () => kvManager({ sessionTtlMs: 0 }),
+    (e: unknown) => e instanceof RsmError && e.code === 'bad_option' && /sessionTtlMs must be a positive/.test(e.message),
+  );
+  assert.throws(
+    () => kvManager({ recentEntries: -1 }),
+    (e: unknown) => e instanceof RsmError && /recentEntries must be an integer >= 0/.test(e.message),
+  );
 });
 
 test('the default snapshot carries fields (a Map too) and sessions; restore brings both back', async () => {
@@ -253,7 +267,11 @@ test('the default snapshot carries fields (a Map too) and sessions; restore brin
     entry(8, 'fail-unknown', {}, { clientId: 'e', sequence: 1 }),
   ]) as unknown[];
   assert.deepEqual(retried.slice(0, 2).map(answer), [{ revision: 1 }, { succeeded: true, revision: 3 }]);
-  assert.deepEqual(retried.slice(0, 2).map((r) => (r as DuplicateCommand).index), [2, 4], 'each answers the index that applied it');
+  assert.deepEqual(
+    retried.slice(0, 2).map((r) => (r as DuplicateCommand).index),
+    [2, 4],
+    'each answers the index that applied it',
+  );
   assert.ok(isCommandError(answer(retried[2])), 'a restored error result is still an error result');
   assert.equal(errorOf(answer(retried[2])).code, 'unknown_command');
   assert.equal(kv.revision, 3);
@@ -295,7 +313,10 @@ test('a custom @Snapshot/@Restore pair is used, and async restore is awaited', a
   await applyAll(m, [entry(4, 'add', { by: 100 })]);
   const bytes = await captured.serialize();
   const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { version: number; type: string; index: number; state: unknown };
-  assert.deepEqual({ version: parsed.version, type: parsed.type, index: parsed.index, state: parsed.state }, { version: 1, type: 'counter', index: 3, state: { v: 7, log: [2, 3] } });
+  assert.deepEqual(
+    { version: parsed.version, type: parsed.type, index: parsed.index, state: parsed.state },
+    { version: 1, type: 'counter', index: 3, state: { v: 7, log: [2, 3] } },
+  );
   const other = counterManager();
   await other.m.restore(bytes);
   assert.equal(other.counter.value, 7, 'the capture is the state at its index, not at serialisation');
@@ -305,7 +326,10 @@ test('a custom @Snapshot/@Restore pair is used, and async restore is awaited', a
 test('a snapshot cannot be captured mid-apply; snapshot() waits for the apply', async () => {
   const { m } = counterManager();
   const applying = m.apply([entry(2, 'addLater', { by: 5 })]);
-  assert.throws(() => m.captureSnapshot(), (e: unknown) => e instanceof RsmError && e.code === 'busy');
+  assert.throws(
+    () => m.captureSnapshot(),
+    (e: unknown) => e instanceof RsmError && e.code === 'busy',
+  );
   const bytes = await m.snapshot();
   await applying;
   assert.equal((JSON.parse(new TextDecoder().decode(bytes)) as { state: { v: number } }).state.v, 5);
@@ -315,17 +339,26 @@ test('snapshot hooks that misbehave give clear errors', async () => {
   const { m } = counterManager();
   const counter = (m.machine as unknown as { instance: CounterMachine }).instance;
   counter.save = (() => Promise.resolve({ v: 1, log: [] })) as never;
-  assert.throws(() => m.captureSnapshot(), (e: unknown) => e instanceof RsmError && e.code === 'snapshot_failed' && /returned a promise/.test(e.message));
+  assert.throws(
+    () => m.captureSnapshot(),
+    (e: unknown) => e instanceof RsmError && e.code === 'snapshot_failed' && /returned a promise/.test(e.message),
+  );
   counter.save = (() => {
     throw new Error('disk on fire');
   }) as never;
-  assert.throws(() => m.captureSnapshot(), (e: unknown) => e instanceof RsmError && /could not capture its state: disk on fire/.test(e.message));
+  assert.throws(
+    () => m.captureSnapshot(),
+    (e: unknown) => e instanceof RsmError && /could not capture its state: disk on fire/.test(e.message),
+  );
   counter.save = (() => ({ v: 10n })) as never;
   await assert.rejects(m.captureSnapshot().serialize(), (e: unknown) => e instanceof RsmError && /not JSON-serialisable/.test(e.message));
 
   const kv = new KvMachine();
   (kv as unknown as { data: Map<unknown, unknown> }).data.set(1, { value: 'v', revision: 1 });
-  assert.throws(() => createStateMachineManager(kv).captureSnapshot(), (e: unknown) => e instanceof RsmError && /field "data" of KvMachine is a Map with a number key/.test(e.message));
+  assert.throws(
+    () => createStateMachineManager(kv).captureSnapshot(),
+    (e: unknown) => e instanceof RsmError && /field "data" of KvMachine is a Map with a number key/.test(e.message),
+  );
 });
 
 test('restore refuses bad data with a clear error and changes nothing', async () => {
@@ -380,13 +413,22 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
   // The ring holds the last 3: index 2 was evicted, so from <= 2 cannot resume.
   assert.equal(m.recent(2), undefined);
   assert.equal(m.recentFrom, 3);
-  assert.deepEqual(m.recent(3)!.map((e) => e.index), [4, 5, 8]);
-  assert.deepEqual(m.recent(6)!.map((e) => e.index), [8]);
+  assert.deepEqual(
+    m.recent(3)!.map((e) => e.index),
+    [4, 5, 8],
+  );
+  assert.deepEqual(
+    m.recent(6)!.map((e) => e.index),
+    [8],
+  );
   assert.deepEqual(m.recent(9), []);
   off();
   void m.apply([entry(9, 'put', { key: 'b', value: '3' })]);
   assert.equal(seen.length, 4, 'unsubscribed');
-  assert.deepEqual(m.recent(5)!.map((e) => e.index), [5, 8, 9]);
+  assert.deepEqual(
+    m.recent(5)!.map((e) => e.index),
+    [5, 8, 9],
+  );
   // Decoding the same entry again gives the same args the watch showed.
   assert.deepEqual(decodeCommand(entry(2, 'put', { key: 'a', value: '1' }).data).args, seen[0]!.args);
 });
@@ -404,7 +446,10 @@ test('a restore restarts the ring after the snapshot and tells restore listeners
   assert.equal(b.recent(3), undefined);
   assert.deepEqual(b.recent(4), []);
   void b.apply([entry(6, 'put', { key: 'c', value: '3' })]);
-  assert.deepEqual(b.recent(4)!.map((e) => e.index), [6]);
+  assert.deepEqual(
+    b.recent(4)!.map((e) => e.index),
+    [6],
+  );
 });
 
 test('queries run on the current state with validated args; unknown queries are 404s', async () => {
@@ -425,9 +470,18 @@ test('prepareCommand validates before encoding, so nothing bad is proposed', () 
   const m = kvManager();
   const bytes = m.prepareCommand('put', { key: 'k', value: 'v' }, { clientId: 'c', sequence: 3 }, 42);
   assert.deepEqual(decodeCommand(bytes), { command: 'put', args: { key: 'k', value: 'v' }, clientId: 'c', sequence: 3, timestamp: 42 });
-  assert.throws(() => m.prepareCommand('put', { key: 'k' }), (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && e.details.field === 'value');
-  assert.throws(() => m.prepareCommand('nope', {}), (e: unknown) => e instanceof RaftkitError && e.code === 'unknown_command');
-  assert.throws(() => m.prepareCommand('put', { key: 'k', value: 'v' }, { sequence: 1 }), (e: unknown) => e instanceof RaftkitError && /both or neither/.test(e.message));
+  assert.throws(
+    () => m.prepareCommand('put', { key: 'k' }),
+    (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && e.details.field === 'value',
+  );
+  assert.throws(
+    () => m.prepareCommand('nope', {}),
+    (e: unknown) => e instanceof RaftkitError && e.code === 'unknown_command',
+  );
+  assert.throws(
+    () => m.prepareCommand('put', { key: 'k', value: 'v' }, { sequence: 1 }),
+    (e: unknown) => e instanceof RaftkitError && /both or neither/.test(e.message),
+  );
   const now = Date.now();
   assert.ok(decodeCommand(m.prepareCommand('put', { key: 'k', value: 'v' })).timestamp >= now);
 });

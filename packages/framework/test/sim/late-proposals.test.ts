@@ -82,7 +82,10 @@ describe('late and re-sent proposals', () => {
     const b = run();
     assert.equal(a.hash, b.hash);
     assert.deepEqual(a.stats, b.stats);
-    assert.ok(a.lines.some((l) => / send \d+ n\d+->n\d+/.test(l)), 'the trace shows the front end');
+    assert.ok(
+      a.lines.some((l) => / send \d+ n\d+->n\d+/.test(l)),
+      'the trace shows the front end',
+    );
     assert.ok((a.stats.resends ?? 0) > 0 && (a.stats.proposals ?? 0) > 0);
   });
 

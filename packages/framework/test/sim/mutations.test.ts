@@ -22,7 +22,10 @@ describe('mutation checks', () => {
       assert.ok(violation.replay.includes(`--seed ${seed}`) && violation.replay.includes(`--mutation ${mutation}`), violation.replay);
 
       // Replaying gives the very same violation.
-      assert.throws(() => runSeed({ seed, steps: STEPS, profile: 'figure8', mutation }), (e: Error) => e.message === violation.message);
+      assert.throws(
+        () => runSeed({ seed, steps: STEPS, profile: 'figure8', mutation }),
+        (e: Error) => e.message === violation.message,
+      );
 
       // Without the mutation, every seed searched passes.
       const clean = sweep({ start: 1, count: seed, steps: STEPS, profile: 'figure8' });

@@ -75,7 +75,10 @@ for (const seed of [1, 2, 3]) {
       const old = awaitLeader(sim);
       const oldTerm = sim.node(old)!.raft!.term;
       sim.oneWay([1, 2, 3], [old]);
-      assert.ok(sim.runUntil(() => sim.node(old)!.raft!.role !== Role.Leader, 3 * ELECTION), 'check-quorum steps it down');
+      assert.ok(
+        sim.runUntil(() => sim.node(old)!.raft!.role !== Role.Leader, 3 * ELECTION),
+        'check-quorum steps it down',
+      );
       const next = awaitLeader(sim, 8 * ELECTION, (id) => id !== old);
       assert.ok(sim.node(next)!.raft!.term > oldTerm);
       const acked = sim.workload.stats.writesAcked;
@@ -101,7 +104,10 @@ for (const seed of [1, 2, 3]) {
       const w = sim.node(witness)!;
       const st = w.storage;
       const ents = st.lastIndex() >= st.firstIndex() ? st.entries(st.firstIndex(), st.lastIndex() + 1, Number.MAX_SAFE_INTEGER) : [];
-      assert.ok(ents.some((e) => e.type === EntryType.Metadata), 'the witness holds Metadata entries');
+      assert.ok(
+        ents.some((e) => e.type === EntryType.Metadata),
+        'the witness holds Metadata entries',
+      );
       assert.ok(ents.every((e) => !(e.type === EntryType.Normal && e.data.length > 0)));
       // Losing the other data node too leaves the witness alone: it must not lead.
       sim.crash(survivor);
@@ -160,7 +166,10 @@ for (const seed of [1, 2, 3]) {
       const follower = leader === 1 ? 2 : 1;
       sim.crash(follower);
       sim.runTicks(6 * ELECTION);
-      assert.ok(sim.runUntil(() => sim.snapshot(leader, 0), 10), 'the leader snapshots and compacts its whole log');
+      assert.ok(
+        sim.runUntil(() => sim.snapshot(leader, 0), 10),
+        'the leader snapshots and compacts its whole log',
+      );
       const installed = sim.stats.snapshotsInstalled;
       sim.restart(follower);
       healAndCheckLiveness(sim);

@@ -104,7 +104,10 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
       assert.deepEqual(b.hardState, { term: 3, vote: 0, commit: 2 });
       assert.deepEqual(b.confState, cs([4, 5, 6]));
       assert.equal(b.membershipIndex, 0);
-      assert.deepEqual(b.entries.map((e) => e.type), [EntryType.ConfChange, EntryType.ConfChange]);
+      assert.deepEqual(
+        b.entries.map((e) => e.type),
+        [EntryType.ConfChange, EntryType.ConfChange],
+      );
       const u = byName(groups, unicode);
       assert.equal(u.type, '');
       assert.deepEqual(u.hardState, { term: 0, vote: 0, commit: 0 });
@@ -226,7 +229,10 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
       await s.write([{ group: 'never-existed', entries: [], remove: true }]);
     });
     await withStore(h, async (s, groups) => {
-      assert.deepEqual(groups.map((g) => g.group), ['keep']);
+      assert.deepEqual(
+        groups.map((g) => g.group),
+        ['keep'],
+      );
       await s.write([{ group: 'drop', type: 'u', entries: ents(1, 1, 5) }]);
       // Removed and re-created in one batch: the new incarnation starts from nothing.
       await s.write([
@@ -263,7 +269,13 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
         ['compactTo beyond the snapshot', [{ group: 'g', entries: [], compact: { snapshot: snap(2, 2), compactTo: 3 } }]],
         ['bad membership', [{ group: 'g', entries: [], membership: { confState: { voters: [0] } as ConfState, appliedIndex: 1 } }]],
         // The whole batch is refused, including the valid part before the bad one.
-        ['a good write followed by a bad one', [{ group: 'other', entries: ents(1, 1, 1) }, { group: 'g', entries: ents(9, 9, 2) }]],
+        [
+          'a good write followed by a bad one',
+          [
+            { group: 'other', entries: ents(1, 1, 1) },
+            { group: 'g', entries: ents(9, 9, 2) },
+          ],
+        ],
       ];
       for (const [what, batch] of bad) await assert.rejects(s.write(batch), isInvalid, what);
       await s.write([{ group: 'g', entries: [], compact: { snapshot: snap(3, 2), compactTo: 3 } }]);
@@ -273,7 +285,10 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
       await s.write([{ group: 'g', entries: ents(6, 6, 2) }]);
     });
     await withStore(h, async (_s, groups) => {
-      assert.deepEqual(groups.map((g) => g.group), ['g']);
+      assert.deepEqual(
+        groups.map((g) => g.group),
+        ['g'],
+      );
       const g = byName(groups, 'g');
       assert.deepEqual(indexes(g), [4, 5, 6]);
       assert.deepEqual(g.hardState, { term: 2, vote: 1, commit: 3 });
@@ -284,13 +299,20 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
     await withStore(h, async (s) => {
       const order: number[] = [];
       const ps: Promise<void>[] = [];
-      for (let i = 1; i <= 100; i++) ps.push(s.write([{ group: `g${i % 7}`, entries: ents(Math.floor((i - 1) / 7) + 1, Math.floor((i - 1) / 7) + 1, 1) }]).then(() => void order.push(i)));
+      for (let i = 1; i <= 100; i++)
+        ps.push(s.write([{ group: `g${i % 7}`, entries: ents(Math.floor((i - 1) / 7) + 1, Math.floor((i - 1) / 7) + 1, 1) }]).then(() => void order.push(i)));
       await Promise.all(ps);
-      assert.deepEqual(order, Array.from({ length: 100 }, (_, i) => i + 1));
+      assert.deepEqual(
+        order,
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
     });
     await withStore(h, async (_s, groups) => {
       assert.equal(groups.length, 7);
-      assert.equal(groups.reduce((n, g) => n + g.entries.length, 0), 100);
+      assert.equal(
+        groups.reduce((n, g) => n + g.entries.length, 0),
+        100,
+      );
     });
   });
 

@@ -41,7 +41,7 @@ async function writeAndClose(dir: string, batches: GroupWrite[][], opts: SqliteL
 function raw(dir: string, fn: (db: Database.Database, gid: (name: string) => number) => void): void {
   const db = new Database(join(dir, 'raft.db'));
   try {
-    fn(db, (name) => (db.prepare('SELECT gid FROM groups WHERE name = ?').pluck().get(name) as number));
+    fn(db, (name) => db.prepare('SELECT gid FROM groups WHERE name = ?').pluck().get(name) as number);
   } finally {
     db.close();
   }
@@ -81,7 +81,12 @@ test('SqliteLogStore: restart recovers many writes across groups', async () => {
     await s.open();
     for (let round = 0; round < 50; round++) {
       const batch: GroupWrite[] = [];
-      for (let g = 0; g < 5; g++) batch.push({ group: `g${g}`, entries: ents(round * 4 + 1, round * 4 + 4, 1 + (round >> 4), `r${round}`), hardState: { term: 1 + (round >> 4), vote: 1, commit: round * 4 } });
+      for (let g = 0; g < 5; g++)
+        batch.push({
+          group: `g${g}`,
+          entries: ents(round * 4 + 1, round * 4 + 4, 1 + (round >> 4), `r${round}`),
+          hardState: { term: 1 + (round >> 4), vote: 1, commit: round * 4 },
+        });
       await s.write(batch);
     }
     await s.close();
@@ -112,7 +117,9 @@ test('SqliteLogStore: a raw UPDATE of an entry (bypassing the checksum) makes op
 test('SqliteLogStore: a flipped byte inside the database file is caught by the entry checksum', async () => {
   await withDir(async (dir) => {
     const marker = 'MARKER-' + 'x'.repeat(40) + '-END';
-    await writeAndClose(dir, [[{ group: 'files', entries: [...ents(1, 2, 1), { index: 3, term: 1, type: EntryType.Normal, data: new TextEncoder().encode(marker) }, ...ents(4, 5, 1)] }]]);
+    await writeAndClose(dir, [
+      [{ group: 'files', entries: [...ents(1, 2, 1), { index: 3, term: 1, type: EntryType.Normal, data: new TextEncoder().encode(marker) }, ...ents(4, 5, 1)] }],
+    ]);
     const file = join(dir, 'raft.db');
     const bytes = await readFile(file);
     const at = bytes.indexOf(Buffer.from(marker));
@@ -137,7 +144,11 @@ test('SqliteLogStore: long logs load in pages, in both page layouts, and damage 
     const { s, groups } = await openWith(dir);
     for (const name of ['one-term', 'mixed']) {
       const g = byName(groups, name);
-      assert.deepEqual(g.entries.map((e) => e.index), Array.from({ length: 6000 }, (_, i) => i + 1), name);
+      assert.deepEqual(
+        g.entries.map((e) => e.index),
+        Array.from({ length: 6000 }, (_, i) => i + 1),
+        name,
+      );
       assert.equal(new TextDecoder().decode(g.entries[4321]!.data), `e:4322:${name === 'mixed' ? 3 : 1}`);
     }
     assert.equal(byName(groups, 'mixed').entries[2499]!.type, EntryType.ConfChange);
@@ -172,12 +183,20 @@ test('SqliteLogStore: a torn tail of the last batch is refused, or repaired with
     assert.equal(a.entries.length, 14);
     assert.equal(a.hardState.commit, 12);
     assert.equal(byName(groups, 'b').entries.length, 5);
-    assert.deepEqual(warnings.map((w) => [w.code, w.group, w.index]), [['torn_tail_repaired', 'a', 15]]);
+    assert.deepEqual(
+      warnings.map((w) => [w.code, w.group, w.index]),
+      [['torn_tail_repaired', 'a', 15]],
+    );
     // The log goes on from the repaired tail.
     await s.write([{ group: 'a', entries: ents(15, 16, 3) }]);
     await s.close();
     const again = await openWith(dir);
-    assert.deepEqual(byName(again.groups, 'a').entries.map((e) => e.term).slice(-3), [2, 3, 3]);
+    assert.deepEqual(
+      byName(again.groups, 'a')
+        .entries.map((e) => e.term)
+        .slice(-3),
+      [2, 3, 3],
+    );
     assert.deepEqual(again.warnings, []);
     await again.s.close();
   });
@@ -192,7 +211,13 @@ test('SqliteLogStore: repairing a torn tail below the commit index lowers it; a 
     const a = byName(groups, 'a');
     assert.equal(a.entries.length, 10);
     assert.equal(a.hardState.commit, 10);
-    assert.deepEqual(warnings.map((w) => [w.code, w.index]), [['torn_tail_repaired', 11], ['torn_tail_repaired', 11]]);
+    assert.deepEqual(
+      warnings.map((w) => [w.code, w.index]),
+      [
+        ['torn_tail_repaired', 11],
+        ['torn_tail_repaired', 11],
+      ],
+    );
     await s.close();
   });
   await withDir(async (dir) => {
@@ -210,7 +235,10 @@ test('SqliteLogStore: a commit index beyond the log is refused', async () => {
     await writeAndClose(dir, tornSetup);
     raw(dir, (db, gid) => db.prepare('DELETE FROM entries WHERE gid = ? AND idx > 4').run(gid('a')));
     // Entries 5..10 came from batch 1, so this is not a torn tail of the last batch.
-    await assert.rejects(openWith(dir, { repairTornTail: true }), (e: unknown) => e instanceof CorruptLogError && e.group === 'a' && /commit index 12 is beyond the last index 4/.test(e.message));
+    await assert.rejects(
+      openWith(dir, { repairTornTail: true }),
+      (e: unknown) => e instanceof CorruptLogError && e.group === 'a' && /commit index 12 is beyond the last index 4/.test(e.message),
+    );
   });
 });
 
@@ -220,7 +248,11 @@ test('SqliteLogStore: concurrent writes are coalesced into few transactions', as
     await s.open();
     const n = 256;
     const data = new Uint8Array(256).fill(7);
-    await Promise.all(Array.from({ length: n }, (_, i) => s.write([{ group: `w${i}`, entries: [{ index: 1, term: 1, type: EntryType.Normal, data }], hardState: { term: 1, vote: 1, commit: 1 } }])));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        s.write([{ group: `w${i}`, entries: [{ index: 1, term: 1, type: EntryType.Normal, data }], hardState: { term: 1, vote: 1, commit: 1 } }]),
+      ),
+    );
     const st = s.stats();
     assert.equal(st.writes, n);
     assert.equal(st.entries, n);
@@ -240,7 +272,13 @@ test('SqliteLogStore: after compaction the file shrinks (incremental vacuum + WA
     const data = new Uint8Array(4000).fill(1);
     const total = 4096; // ~16 MiB
     for (let i = 1; i <= total; i += 512) {
-      await s.write([{ group: 'big', entries: Array.from({ length: 512 }, (_, k) => ({ index: i + k, term: 1, type: EntryType.Normal, data })), hardState: { term: 1, vote: 1, commit: i + 511 } }]);
+      await s.write([
+        {
+          group: 'big',
+          entries: Array.from({ length: 512 }, (_, k) => ({ index: i + k, term: 1, type: EntryType.Normal, data })),
+          hardState: { term: 1, vote: 1, commit: i + 511 },
+        },
+      ]);
     }
     const written = await s.sizeOnDisk();
     assert.ok(written > 16_000_000, `wrote ${written} bytes`);
@@ -338,7 +376,10 @@ test('SqliteLogStore: a crashed worker rejects every pending and later write, ne
     const { s: s2, groups } = await openWith(dir);
     const g = byName(groups, 'g');
     assert.ok(g.entries.length >= 1);
-    assert.deepEqual(g.entries.map((e) => e.index), Array.from({ length: g.entries.length }, (_, i) => i + 1));
+    assert.deepEqual(
+      g.entries.map((e) => e.index),
+      Array.from({ length: g.entries.length }, (_, i) => i + 1),
+    );
     await s2.close();
   });
 });
@@ -361,7 +402,10 @@ test('SqliteLogStore: quick_check is skipped (with a warning) above quickCheckMa
     await writeAndClose(dir, tornSetup);
     const { s, warnings } = await openWith(dir, { quickCheckMaxBytes: 0 });
     assert.equal(s.openInfo!.quickCheckMs, null);
-    assert.deepEqual(warnings.map((w) => w.code), ['integrity_check_skipped']);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['integrity_check_skipped'],
+    );
     await s.close();
   });
 });

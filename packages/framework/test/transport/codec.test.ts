@@ -110,14 +110,48 @@ test('optional fields: absent stays absent, present-but-zero stays present', () 
 test('an empty snapshot and an empty conf state round-trip', () => {
   const m = msg({
     type: MessageType.Snapshot,
-    snapshot: { metadata: { index: 0, term: 0, confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(0) },
+    snapshot: {
+      metadata: { index: 0, term: 0, confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } },
+      data: new Uint8Array(0),
+    },
   });
   assert.deepEqual(roundTrip([{ group: 'g', message: m }]), [{ group: 'g', message: m }]);
 });
 
 test('numbers round-trip exactly at every varint width up to 2^53-1', () => {
-  const values: number[] = [0, 1, 127, 128, 255, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 35, 2 ** 42, 2 ** 49 - 1, 2 ** 49, MAX - 1, MAX];
-  const envs = values.map((v) => ({ group: 'n', message: msg({ type: MessageType.Append, term: v, logTerm: v, index: v, commit: v, rejectHint: v, entries: [{ term: v, index: v, type: EntryType.Normal, data: new Uint8Array(0) }] }) }));
+  const values: number[] = [
+    0,
+    1,
+    127,
+    128,
+    255,
+    16383,
+    16384,
+    2 ** 21 - 1,
+    2 ** 21,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 35,
+    2 ** 42,
+    2 ** 49 - 1,
+    2 ** 49,
+    MAX - 1,
+    MAX,
+  ];
+  const envs = values.map((v) => ({
+    group: 'n',
+    message: msg({
+      type: MessageType.Append,
+      term: v,
+      logTerm: v,
+      index: v,
+      commit: v,
+      rejectHint: v,
+      entries: [{ term: v, index: v, type: EntryType.Normal, data: new Uint8Array(0) }],
+    }),
+  }));
   assert.deepEqual(roundTrip(envs), envs);
 });
 
@@ -171,10 +205,24 @@ test('encode rejects values that cannot be represented', () => {
     ['entry data not bytes', { group: 'g', message: msg({ type: MessageType.Append, entries: [{ term: 1, index: 1, type: 0, data: [1] as unknown as Uint8Array }] }) }],
     ['snapshot without snapshot', { group: 'g', message: msg({ type: MessageType.Snapshot }) }],
     ['snapshot on a heartbeat', { group: 'g', message: { ...fullMessage(MessageType.Snapshot, 1), type: MessageType.Heartbeat } }],
-    ['zero voter id', { group: 'g', message: (() => { const m = fullMessage(MessageType.Snapshot, 1); m.snapshot!.metadata.confState.voters = [0]; return m; })() }],
+    [
+      'zero voter id',
+      {
+        group: 'g',
+        message: (() => {
+          const m = fullMessage(MessageType.Snapshot, 1);
+          m.snapshot!.metadata.confState.voters = [0];
+          return m;
+        })(),
+      },
+    ],
   ];
   for (const [what, env] of bad) {
-    assert.equal(errorCode(() => encodeMessages([env])), 'invalid_input', what);
+    assert.equal(
+      errorCode(() => encodeMessages([env])),
+      'invalid_input',
+      what,
+    );
     assert.notEqual(envelopeProblem(env), null, what);
   }
   assert.equal(envelopeProblem({ group: 'g', message: fullMessage(MessageType.Append, 2) }), null);
@@ -190,39 +238,108 @@ test('decode rejects malformed frames with specific codes', () => {
     c[i] = v;
     return c;
   };
-  assert.equal(errorCode(() => decodeFrame(new Uint8Array(0))), 'truncated');
-  assert.equal(errorCode(() => decodeFrame(with_(0, 2))), 'bad_version');
-  assert.equal(errorCode(() => decodeFrame(with_(1, 99))), 'bad_kind');
-  assert.equal(errorCode(() => decodeFrame(bytes(...good, 0))), 'trailing_bytes');
+  assert.equal(
+    errorCode(() => decodeFrame(new Uint8Array(0))),
+    'truncated',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(with_(0, 2))),
+    'bad_version',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(with_(1, 99))),
+    'bad_kind',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(...good, 0))),
+    'trailing_bytes',
+  );
   assert.ok(['truncated', 'bad_count'].includes(errorCode(() => decodeFrame(good.subarray(0, good.length - 1)))));
   for (let n = 0; n < good.length; n++) assert.ok(['truncated', 'bad_count'].includes(errorCode(() => decodeFrame(good.subarray(0, n)))));
   // Layout: [1][1][groups=1][len=1]['g'][msgs=1][gi=0][type][flags][from][to]...
-  assert.equal(errorCode(() => decodeFrame(with_(7, MessageType.CheckQuorum))), 'bad_enum'); // a local type
-  assert.equal(errorCode(() => decodeFrame(with_(7, 23))), 'bad_enum');
-  assert.equal(errorCode(() => decodeFrame(with_(8, 128))), 'reserved_bits');
-  assert.equal(errorCode(() => decodeFrame(with_(8, 32))), 'reserved_bits'); // transfer value without flag
-  assert.equal(errorCode(() => decodeFrame(with_(9, 0))), 'bad_id'); // from = 0
-  assert.equal(errorCode(() => decodeFrame(with_(6, 1))), 'bad_group'); // group index out of the table
-  assert.equal(errorCode(() => decodeFrame(with_(4, 0xff))), 'bad_utf8');
-  assert.equal(errorCode(() => decodeFrame(with_(8, 2))), 'inconsistent'); // snapshot flag on a heartbeat
+  assert.equal(
+    errorCode(() => decodeFrame(with_(7, MessageType.CheckQuorum))),
+    'bad_enum',
+  ); // a local type
+  assert.equal(
+    errorCode(() => decodeFrame(with_(7, 23))),
+    'bad_enum',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(with_(8, 128))),
+    'reserved_bits',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(with_(8, 32))),
+    'reserved_bits',
+  ); // transfer value without flag
+  assert.equal(
+    errorCode(() => decodeFrame(with_(9, 0))),
+    'bad_id',
+  ); // from = 0
+  assert.equal(
+    errorCode(() => decodeFrame(with_(6, 1))),
+    'bad_group',
+  ); // group index out of the table
+  assert.equal(
+    errorCode(() => decodeFrame(with_(4, 0xff))),
+    'bad_utf8',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(with_(8, 2))),
+    'inconsistent',
+  ); // snapshot flag on a heartbeat
   // Overlong varint (0x80 0x00), and one above 2^53-1.
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0x81, 0x00, 0))), 'bad_varint');
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10, 0))), 'out_of_range');
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0))), 'bad_varint');
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0x81, 0x00, 0))),
+    'bad_varint',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10, 0))),
+    'out_of_range',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAbort, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0))),
+    'bad_varint',
+  );
   // Counts far beyond the frame are refused before allocating anything.
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f))), 'bad_count');
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 0, 0xff, 0xff, 0xff, 0x7f))), 'bad_count');
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f))),
+    'bad_count',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 0, 0xff, 0xff, 0xff, 0x7f))),
+    'bad_count',
+  );
   // Duplicate names in the group table.
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 2, 1, 103, 1, 103, 0))), 'bad_group');
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.Messages, 2, 1, 103, 1, 103, 0))),
+    'bad_group',
+  );
   // Stream id 0, empty chunk, bad ack status.
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotChunk, 0, 0, 1))), 'bad_id');
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotChunk, 1, 0))), 'truncated');
-  assert.equal(errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAck, 1, 2, 0))), 'bad_enum');
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotChunk, 0, 0, 1))),
+    'bad_id',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotChunk, 1, 0))),
+    'truncated',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(bytes(1, FrameKind.SnapshotAck, 1, 2, 0))),
+    'bad_enum',
+  );
   // A snapshot stream header may not carry inline data.
   const begin = encodeSnapshotBegin(1, 10, { group: 'g', message: fullMessage(MessageType.Snapshot, 0) });
   const inline = bytes(...begin.subarray(0, begin.length - 3), 1, 9, ...begin.subarray(begin.length - 2));
-  assert.equal(errorCode(() => decodeFrame(inline)), 'inconsistent');
-  assert.equal(errorCode(() => decodeFrame('x' as unknown as Uint8Array)), 'invalid_input');
+  assert.equal(
+    errorCode(() => decodeFrame(inline)),
+    'inconsistent',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame('x' as unknown as Uint8Array)),
+    'invalid_input',
+  );
 });
 
 // --- fuzz ---------------------------------------------------------------------------------
@@ -282,11 +399,16 @@ test('fuzz: mutated and truncated frames decode to valid values or throw FrameEr
     for (let k = 0; k < ops; k++) {
       const op = Math.floor(rnd() * 6);
       const at = Math.floor(rnd() * Math.max(1, f.length));
-      if (op === 0 && f.length > 0) f[at] = Math.floor(rnd() * 256); // random byte
-      else if (op === 1 && f.length > 0) f[at]! ^= 1 << Math.floor(rnd() * 8); // bit flip
-      else if (op === 2) f = f.slice(0, at); // truncate
-      else if (op === 3) f = bytes(...f.subarray(0, at), ...f.subarray(at + 1)); // delete a byte
-      else if (op === 4) f = bytes(...f.subarray(0, at), Math.floor(rnd() * 256), ...f.subarray(at)); // insert
+      if (op === 0 && f.length > 0)
+        f[at] = Math.floor(rnd() * 256); // random byte
+      else if (op === 1 && f.length > 0)
+        f[at]! ^= 1 << Math.floor(rnd() * 8); // bit flip
+      else if (op === 2)
+        f = f.slice(0, at); // truncate
+      else if (op === 3)
+        f = bytes(...f.subarray(0, at), ...f.subarray(at + 1)); // delete a byte
+      else if (op === 4)
+        f = bytes(...f.subarray(0, at), Math.floor(rnd() * 256), ...f.subarray(at)); // insert
       else if (f.length > 0) f[at] = [0, 0x7f, 0x80, 0xff][Math.floor(rnd() * 4)]!; // boundary byte
     }
     let out: Frame;

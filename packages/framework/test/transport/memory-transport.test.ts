@@ -18,7 +18,15 @@ async function cluster(ids: number[], opts: { maxQueueFrames?: number; serialize
 }
 
 const snapshotMsg = (from: number, to: number, size: number) =>
-  msg({ type: MessageType.Snapshot, from, to, snapshot: { metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(size).fill(9) } });
+  msg({
+    type: MessageType.Snapshot,
+    from,
+    to,
+    snapshot: {
+      metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } },
+      data: new Uint8Array(size).fill(9),
+    },
+  });
 
 test('memory transport delivers rounds asynchronously, in order, as copies', async () => {
   const c = await cluster([1, 2, 3]);
@@ -32,7 +40,10 @@ test('memory transport delivers rounds asynchronously, in order, as copies', asy
     }
     assert.equal(c.n(2).ev.received.length, 0); // not synchronous
     await waitFor(() => c.n(2).ev.received.length === 100 && c.n(3).ev.received.length === 100, 5000, 'delivery');
-    assert.deepEqual(c.n(2).ev.received.map((x) => x.env.message.commit), Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.deepEqual(
+      c.n(2).ev.received.map((x) => x.env.message.commit),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     assert.ok(c.n(2).ev.received.every((x) => x.from === 1 && x.env.group === 'a'));
     const got = c.n(2).ev.received[0]!.env.message.entries[0]!.data;
     assert.deepEqual(got, data);
@@ -49,7 +60,10 @@ test('memory transport: unknown peers, cut links and closed peers are unreachabl
   try {
     c.n(1).t.send([{ group: 'g', message: msg({ from: 1, to: 9 }) }]);
     c.hub.setLink(1, 2, false);
-    c.n(1).t.send([{ group: 'h', message: msg({ from: 1, to: 2 }) }, { group: 's', message: snapshotMsg(1, 2, 10) }]);
+    c.n(1).t.send([
+      { group: 'h', message: msg({ from: 1, to: 2 }) },
+      { group: 's', message: snapshotMsg(1, 2, 10) },
+    ]);
     assert.equal(c.n(1).ev.unreachable.length, 0);
     await Promise.resolve();
     assert.deepEqual(c.n(1).ev.unreachable, [
@@ -86,7 +100,10 @@ test('memory transport: the per-link queue is bounded and invalid messages are d
     await waitFor(() => c.n(2).ev.received.length === 3, 5000, 'three deliveries');
     assert.equal(c.n(1).t.stats().messagesDropped, 8);
     assert.equal(c.n(1).ev.unreachable.length, 8);
-    assert.deepEqual(c.n(2).ev.received.map((x) => x.env.message.commit), [0, 1, 2]);
+    assert.deepEqual(
+      c.n(2).ev.received.map((x) => x.env.message.commit),
+      [0, 1, 2],
+    );
   } finally {
     await c.close();
   }

@@ -22,7 +22,7 @@ class Host {
     readonly net: TestNode,
   ) {
     let seed = id * 7919;
-    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     for (const g of GROUPS) {
       const storage = MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1, 2, 3] });
       this.groups.set(g, { node: new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, random }), storage, applied: [], snapshotData: null });
@@ -103,7 +103,10 @@ test('raft groups elect, replicate and catch a late node up by snapshot over Web
     }
     await waitFor(() => h1.snapshotStatuses.filter((s) => s.ok).length === GROUPS.length, 5000, 'both snapshot acks');
     assert.deepEqual(
-      h1.snapshotStatuses.filter((s) => s.ok).map((s) => s.group).sort(),
+      h1.snapshotStatuses
+        .filter((s) => s.ok)
+        .map((s) => s.group)
+        .sort(),
       [...GROUPS].sort(),
     );
     // And it keeps replicating afterwards.

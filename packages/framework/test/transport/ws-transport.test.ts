@@ -28,7 +28,15 @@ test('two transports exchange batched rounds in order, every group on one connec
         seq++;
         batch.push({
           group: groups[k % 3]!,
-          message: msg({ type: MessageType.Append, from: 1, to: 2, term: 3, index: seq, commit: seq, entries: [{ term: 3, index: seq + 1, type: EntryType.Normal, data: new Uint8Array([seq & 0xff, r & 0xff]) }] }),
+          message: msg({
+            type: MessageType.Append,
+            from: 1,
+            to: 2,
+            term: 3,
+            index: seq,
+            commit: seq,
+            entries: [{ term: 3, index: seq + 1, type: EntryType.Normal, data: new Uint8Array([seq & 0xff, r & 0xff]) }],
+          }),
         });
       }
       a.transport.send(batch);
@@ -41,10 +49,7 @@ test('two transports exchange batched rounds in order, every group on one connec
       Array.from({ length: seq }, (_, i) => i + 1),
     );
     assert.ok(b.events.received.every((x) => x.from === 1 && x.env.group === groups[(x.env.message.commit - 1) % 3]));
-    assert.deepEqual(
-      b.events.received[10]!.env.message.entries[0]!.data,
-      new Uint8Array([11, 1]),
-    );
+    assert.deepEqual(b.events.received[10]!.env.message.entries[0]!.data, new Uint8Array([11, 1]));
     assert.deepEqual(
       a.events.received.map((x) => x.env.message.index),
       Array.from({ length: rounds }, (_, i) => i + 1),
@@ -58,7 +63,10 @@ test('two transports exchange batched rounds in order, every group on one connec
     assert.equal(sa.dials, 1);
     assert.equal(sb.inboundAccepted, 1);
     assert.equal(sa.bytesSent >= sb.bytesReceived, true);
-    assert.deepEqual(sa.peers.map((p) => [p.id, p.connected]), [[2, true]]);
+    assert.deepEqual(
+      sa.peers.map((p) => [p.id, p.connected]),
+      [[2, true]],
+    );
   } finally {
     await a.close();
     await b.close();
@@ -72,7 +80,17 @@ test('events are never raised synchronously inside send(); unknown peers and sel
       { group: 'g', message: msg({ to: 9 }) },
       { group: 'g', message: msg({ to: 9 }) },
       { group: 'h', message: msg({ to: 1 }) },
-      { group: 's', message: msg({ to: 9, type: MessageType.Snapshot, snapshot: { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(3) } }) },
+      {
+        group: 's',
+        message: msg({
+          to: 9,
+          type: MessageType.Snapshot,
+          snapshot: {
+            metadata: { index: 1, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } },
+            data: new Uint8Array(3),
+          },
+        }),
+      },
     ]);
     assert.equal(a.events.unreachable.length, 0);
     await Promise.resolve();
@@ -158,12 +176,19 @@ test('reconnects after the peer restarts on the same port', async () => {
     await waitFor(() => a.events.unreachable.length > 0, 5000, 'an unreachable report');
     b = await startNode(2, {}, port);
     let n = 3;
-    await waitFor(() => {
-      a.transport.send([{ group: 'g', message: msg({ commit: n++ }) }]);
-      return b.events.received.length > 0;
-    }, 5000, 'a message after the restart');
+    await waitFor(
+      () => {
+        a.transport.send([{ group: 'g', message: msg({ commit: n++ }) }]);
+        return b.events.received.length > 0;
+      },
+      5000,
+      'a message after the restart',
+    );
     const commits = b.events.received.map((x) => x.env.message.commit);
-    assert.deepEqual(commits, [...commits].sort((x, y) => x - y));
+    assert.deepEqual(
+      commits,
+      [...commits].sort((x, y) => x - y),
+    );
     const s = a.transport.stats();
     assert.ok(s.reconnects >= 1, `reconnects ${s.reconnects}`);
     assert.ok(s.dials >= 2);
@@ -178,7 +203,11 @@ test('the send queue is bounded: when the peer is down messages are dropped and 
   const a = await startNode(1, { maxQueueFrames: 4, maxQueueBytes: 1 << 20 });
   try {
     a.transport.setPeer(2, `127.0.0.1:${await deadPort()}`);
-    for (let r = 0; r < 50; r++) a.transport.send([{ group: `g${r % 5}`, message: msg({ commit: r }) }, { group: 'all', message: msg({ commit: r }) }]);
+    for (let r = 0; r < 50; r++)
+      a.transport.send([
+        { group: `g${r % 5}`, message: msg({ commit: r }) },
+        { group: 'all', message: msg({ commit: r }) },
+      ]);
     const s = a.transport.stats();
     assert.equal(s.peers[0]!.queuedFrames, 4);
     assert.equal(s.messagesDropped, 46 * 2);
@@ -243,7 +272,10 @@ test('a 20 MB snapshot streams in chunks while another group keeps flowing, and 
     assert.ok(during.length >= 3, `small messages during the stream: ${during.length} (chunk counts seen: ${chunksAtSmall.slice(0, 40).join(',')}...)`);
     // The small group's order is intact.
     const small = b.events.received.filter((x) => x.env.group === 'small').map((x) => x.env.message.commit);
-    assert.deepEqual(small, Array.from({ length: small.length }, (_, k) => k));
+    assert.deepEqual(
+      small,
+      Array.from({ length: small.length }, (_, k) => k),
+    );
   } finally {
     await a.close();
     await b.close();
@@ -253,7 +285,10 @@ test('a 20 MB snapshot streams in chunks while another group keeps flowing, and 
 test('a snapshot above the receiver limit is refused and reported as failed; so is one cut by a disconnect', async () => {
   const [a, b] = await pair({}, { maxSnapshotBytes: 4096 });
   try {
-    const snapshot = (n: number) => ({ metadata: { index: 10, term: 2, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(n) });
+    const snapshot = (n: number) => ({
+      metadata: { index: 10, term: 2, confState: { voters: [1, 2], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } },
+      data: new Uint8Array(n),
+    });
     a.transport.send([{ group: 's', message: msg({ type: MessageType.Snapshot, snapshot: snapshot(5000) }) }]);
     await waitFor(() => a.events.statuses.length === 1, 5000, 'status');
     assert.deepEqual(a.events.statuses, [{ group: 's', to: 2, ok: false }]);
@@ -332,10 +367,14 @@ test('a peer that stops answering pings is dropped and redialled', async () => {
   try {
     a.transport.setPeer(2, fake.address);
     // Dials are lazy: keep a Raft-like trickle of sends going.
-    await waitFor(() => {
-      a.transport.send([{ group: 'g', message: msg() }]);
-      return accepted >= 2;
-    }, 3000, 'a redial after the dead connection was dropped');
+    await waitFor(
+      () => {
+        a.transport.send([{ group: 'g', message: msg() }]);
+        return accepted >= 2;
+      },
+      3000,
+      'a redial after the dead connection was dropped',
+    );
     assert.ok(a.transport.stats().reconnects >= 1);
     assert.ok(a.logs.some((l) => (l.obj as { error?: string }).error === 'no pong from the peer'));
   } finally {
@@ -356,12 +395,18 @@ test('setPeer with a new address moves the connection; removePeer fails pending 
     await waitFor(() => b.events.received.length > 0, 5000, 'delivery at the new address');
     assert.equal(b.events.received.at(-1)!.env.message.commit, 2);
     a.transport.setPeer(3, `127.0.0.1:${await deadPort()}`);
-    const snapshot = { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } }, data: new Uint8Array(10) };
+    const snapshot = {
+      metadata: { index: 1, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false } },
+      data: new Uint8Array(10),
+    };
     a.transport.send([{ group: 's', message: msg({ to: 3, type: MessageType.Snapshot, snapshot }) }]);
     a.transport.removePeer(3);
     await Promise.resolve();
     assert.deepEqual(a.events.statuses, [{ group: 's', to: 3, ok: false }]);
-    assert.deepEqual(a.transport.stats().peers.map((p) => p.id), [2]);
+    assert.deepEqual(
+      a.transport.stats().peers.map((p) => p.id),
+      [2],
+    );
   } finally {
     await a.close();
     await b.close();

@@ -18,7 +18,10 @@ const invalid = (msg: string) => new RaftError('conf_change_invalid', msg);
  * Throws 'conf_change_invalid' and changes nothing if the change is not allowed.
  */
 export class Changer {
-  constructor(private readonly tracker: ProgressTracker, private readonly lastIndex: number) {}
+  constructor(
+    private readonly tracker: ProgressTracker,
+    private readonly lastIndex: number,
+  ) {}
 
   apply(cc: ConfChange): ChangeResult {
     if (isLeaveJoint(cc)) return this.leaveJoint();

@@ -6,7 +6,10 @@ import { majorityActive, majorityCommitted, majorityVoteResult, VoteResult } fro
  * joint, of `outgoing` too.
  */
 export class JointConfig {
-  constructor(readonly incoming: ReadonlySet<NodeId>, readonly outgoing: ReadonlySet<NodeId>) {}
+  constructor(
+    readonly incoming: ReadonlySet<NodeId>,
+    readonly outgoing: ReadonlySet<NodeId>,
+  ) {}
 
   get joint(): boolean {
     return this.outgoing.size > 0;

@@ -16,7 +16,7 @@ export function majorityCommitted(voters: ReadonlySet<NodeId>, matchOf: (id: Nod
   const matches: number[] = [];
   for (const id of voters) matches.push(matchOf(id) ?? 0);
   matches.sort((a, b) => b - a);
-  return matches[(n >> 1)]!;
+  return matches[n >> 1]!;
 }
 
 export function majorityVoteResult(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {

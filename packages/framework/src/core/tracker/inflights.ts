@@ -9,7 +9,10 @@ export class Inflights {
   private readonly indexes: number[];
   private readonly sizes: number[];
 
-  constructor(readonly maxCount: number, readonly maxBytes: number) {
+  constructor(
+    readonly maxCount: number,
+    readonly maxBytes: number,
+  ) {
     this.indexes = new Array<number>(maxCount).fill(0);
     this.sizes = new Array<number>(maxCount).fill(0);
   }

@@ -35,7 +35,10 @@ export class ProgressTracker {
   progress = new Map<NodeId, Progress>();
   votes = new Map<NodeId, boolean>();
 
-  constructor(readonly maxInflight: number, readonly maxInflightBytes: number) {}
+  constructor(
+    readonly maxInflight: number,
+    readonly maxInflightBytes: number,
+  ) {}
 
   isSingleton(): boolean {
     return this.config.voters.incoming.size === 1 && !this.config.voters.joint;
@@ -56,7 +59,7 @@ export class ProgressTracker {
 
   /** The latest tick that a quorum has acknowledged as a lease start, or -1. */
   quorumLeaseTick(self: NodeId, now: number): number {
-    return this.config.voters.committedIndex((id) => (id === self ? now : this.progress.get(id)?.leaseAckTick ?? -1));
+    return this.config.voters.committedIndex((id) => (id === self ? now : (this.progress.get(id)?.leaseAckTick ?? -1)));
   }
 
   forEach(f: (id: NodeId, pr: Progress) => void): void {

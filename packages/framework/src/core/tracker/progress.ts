@@ -23,7 +23,13 @@ export class Progress {
   leaseAckTick = -1;
   readonly inflights: Inflights;
 
-  constructor(next: number, maxInflight: number, maxInflightBytes: number, public isLearner: boolean, public isWitness: boolean) {
+  constructor(
+    next: number,
+    maxInflight: number,
+    maxInflightBytes: number,
+    public isLearner: boolean,
+    public isWitness: boolean,
+  ) {
     this.next = next;
     this.inflights = new Inflights(maxInflight, maxInflightBytes);
   }
