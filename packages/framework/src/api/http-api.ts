@@ -135,7 +135,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     raw: Buffer,
     run: () => Promise<T>,
     reply: (v: T) => void,
-    forwardHeaders?: Record<string, string>,
+    forwardHeaders?: () => Record<string, string>,
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let value: T;
@@ -159,7 +159,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     hint: { id?: number; url?: string },
     message: string,
     deadline: number,
-    forwardHeaders?: Record<string, string>,
+    forwardHeaders?: () => Record<string, string>,
   ): Promise<void> {
     let { id, url } = hint;
     if (id !== undefined && url === undefined) {
@@ -180,7 +180,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     }
     if (url === undefined) throw new RaftkitError('unavailable', `the leader of group ${JSON.stringify(group)} (node ${id}) has no known URL; retry shortly`);
     stats.forwarded();
-    await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()), forwardHeaders);
+    await forwarder.forward(req, res, pathAndQuery, raw, { id, url }, Math.max(1, deadline - Date.now()), forwardHeaders?.());
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, ctx: { route: string }): Promise<void> {
@@ -240,7 +240,8 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             a.raw,
             () => service.command(group, name, a.value, { request: request.key, timeoutMs }),
             (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
-            { 'x-raft-request-id': formatRequestKey(request.key) },
+            // Built only if the command is forwarded.
+            () => ({ 'x-raft-request-id': formatRequestKey(request.key) }),
           );
         } finally {
           request.release();

@@ -88,6 +88,8 @@ export type RequestWindowTuple = [string, number, number, [number, number, unkno
  */
 export class RequestTable {
   private readonly windows = new Map<string, OriginWindow>();
+  /** The window at the end of the map (the last one used), if any. */
+  private newest: OriginWindow | undefined;
 
   constructor(readonly ttlMs: number) {}
 
@@ -110,6 +112,7 @@ export class RequestTable {
     for (const w of this.windows.values()) {
       if (w.lastUsed >= horizon) break;
       this.windows.delete(w.origin);
+      if (w === this.newest) this.newest = undefined;
       dropped++;
     }
     return dropped;
@@ -118,10 +121,16 @@ export class RequestTable {
   /** Judges an entry's key, and moves the origin's floor up to the one the entry carries. */
   admit(key: RequestKey, now: number): RequestVerdict {
     let w = this.windows.get(key.origin);
-    if (w) this.windows.delete(key.origin);
-    else w = { origin: key.origin, floor: 0, lastUsed: now, applied: new Map() };
+    if (!w) {
+      w = { origin: key.origin, floor: 0, lastUsed: now, applied: new Map() };
+      this.windows.set(key.origin, w);
+    } else if (w !== this.newest) {
+      // Move to the end (use order); most entries come from the origin used last, which already is.
+      this.windows.delete(key.origin);
+      this.windows.set(key.origin, w);
+    }
+    this.newest = w;
     w.lastUsed = now;
-    this.windows.set(key.origin, w);
     if (key.floor > w.floor) {
       w.floor = key.floor;
       prune(w);
@@ -198,6 +207,7 @@ export class RequestTable {
     for (const w of parsed) {
       if (table.windows.has(w.origin)) throw new RsmError('bad_snapshot', `snapshot holds two request windows of origin "${w.origin}"`);
       table.windows.set(w.origin, w);
+      table.newest = w;
     }
     return table;
   }
