@@ -19,11 +19,11 @@ import {
   splitTarget,
   withTimeout,
 } from './http-util.js';
-import { RequestKeyAllocator, formatRequestKey } from '../rsm/request-table.js';
+import { RequestKeyAllocator, formatRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { newOrigin } from '../rsm/origin.js';
 import type { NodeService } from './node-service.js';
 import { ApiStats } from './api-stats.js';
-import { ADDRESS, consistencyOf, exactlyOnce, fromOf, groupCreation, isTrue, membershipChanges, notLeaderOf, requestKeyOf, roleOf } from './request-parsing.js';
+import { ADDRESS, consistencyOf, exactlyOnce, fromOf, groupCreation, isTrue, membershipChanges, notLeaderOf, forwardedRequestKey, roleOf } from './request-parsing.js';
 import { METHODS, matchRoute, type Match } from './routes.js';
 import { WatchHub, type WatchOptions } from './watch.js';
 
@@ -81,9 +81,10 @@ export interface ApiHandler {
  *
  * Bodies: at most `maxBodyBytes`, UTF-8 JSON; an empty body is `{}` for commands and queries.
  * Exactly-once: `X-Raft-Client-Id` + `X-Raft-Sequence` are validated and passed to
- * `service.command` as `clientId`/`sequence`. At most once without them: the command gets a
- * request key here (or keeps the `X-Raft-Request-Id: origin:seq:floor` a forwarding node gave it),
- * passed as `request` and sent along with every forward; a second copy in the log is not applied.
+ * `service.command` as `clientId`/`sequence`. At most once without them: a command this node
+ * forwards gets a request key here (or keeps the `X-Raft-Request-Id: origin:seq:floor` a
+ * forwarding node gave it, passed as `request`), sent along with every forward; a second copy in
+ * the log is not applied. One this node proposes itself is never sent again and needs none.
  * An answer whose outcome is unknown (timeout, leadership lost, a forward broken after it was
  * sent) is a 503 with `"outcome": "unknown"`; the node never re-sends such a command.
  *
@@ -228,9 +229,11 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
           );
         }
-        // Without a session the command still gets a key, here at its first node, that travels
-        // with every forward: a second copy anywhere in the log is not applied.
-        const request = requestKeyOf(req, requestKeys);
+        // Without a session: a command this node proposes itself needs no key (no node ever sends
+        // it again); one it forwards gets a key here, its first node, that travels with every
+        // forward, so a second copy anywhere in the log is not applied.
+        const forwarded = forwardedRequestKey(req);
+        let own: { key: RequestKey; release: () => void } | undefined;
         try {
           return await onLeader(
             req,
@@ -238,13 +241,15 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             group,
             pathAndQuery,
             a.raw,
-            () => service.command(group, name, a.value, { request: request.key, timeoutMs }),
+            () => service.command(group, name, a.value, forwarded ? { request: forwarded, timeoutMs } : { timeoutMs }),
             (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
-            // Built only if the command is forwarded.
-            () => ({ 'x-raft-request-id': formatRequestKey(request.key) }),
+            () => {
+              const key = forwarded ?? (own = requestKeys.allocate()).key;
+              return { 'x-raft-request-id': formatRequestKey(key) };
+            },
           );
         } finally {
-          request.release();
+          own?.release();
         }
       }
       case 'query': {

@@ -2,7 +2,7 @@
 // bad input becomes a 400 naming its field before anything reaches the node.
 import type { IncomingMessage } from 'node:http';
 import { GROUP_NAME } from '../host/group-factory.js';
-import { type RequestKeyAllocator, parseRequestKey, type RequestKey } from '../rsm/request-table.js';
+import { parseRequestKey, type RequestKey } from '../rsm/request-table.js';
 import { RaftkitError } from '../common/errors.js';
 import { positiveInt, requireString } from './http-util.js';
 import type { CommandOptions, Consistency, GroupMemberSpec, MemberRole, MembershipChangeItem, MembershipTransition } from './node-service.js';
@@ -27,16 +27,13 @@ export function exactlyOnce(req: IncomingMessage): Pick<CommandOptions, 'clientI
   return { clientId: id, sequence: n };
 }
 
-/**
- * The internal request key of a command without a session: the one a forwarding node gave it
- * (`X-Raft-Request-Id`), or a new one from this node, which is then its first receiver.
- */
-export function requestKeyOf(req: IncomingMessage, keys: RequestKeyAllocator): { key: RequestKey; release: () => void } {
+/** The request key a forwarding node gave the command (`X-Raft-Request-Id`), if any; 400 when malformed. */
+export function forwardedRequestKey(req: IncomingMessage): RequestKey | undefined {
   const h = req.headers['x-raft-request-id'];
-  if (h === undefined) return keys.allocate();
+  if (h === undefined) return undefined;
   const key = typeof h === 'string' ? parseRequestKey(h) : undefined;
   if (!key) throw badRequest('X-Raft-Request-Id must be origin:sequence:floor (origin 1-64 of [A-Za-z0-9._-], 0 <= floor <= sequence)', 'X-Raft-Request-Id');
-  return { key, release: () => {} };
+  return key;
 }
 
 const ROLES: readonly MemberRole[] = ['voter', 'learner', 'witness'];

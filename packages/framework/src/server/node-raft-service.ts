@@ -24,8 +24,6 @@ import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
 import { HostError } from '../host/errors.js';
 import type { NodeHost } from '../host/node-host.js';
 import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js';
-import { RequestKeyAllocator } from '../rsm/request-table.js';
-import { newOrigin } from '../rsm/origin.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 import { isNodeId } from '../core/node-id.js';
 
@@ -58,15 +56,12 @@ export class NodeRaftService implements NodeService {
   readonly nodeId: NodeId;
   private readonly host: NodeHost;
   private readonly timeoutMs: number;
-  /** Keys for in-process callers' commands that come without a session or a key. */
-  private readonly requestKeys: RequestKeyAllocator;
   private readonly peers: PeerClient;
 
   constructor(private readonly opts: NodeRaftServiceOptions) {
     this.host = opts.host;
     this.nodeId = opts.host.id;
     this.timeoutMs = opts.requestTimeoutMs ?? 5_000;
-    this.requestKeys = new RequestKeyAllocator(newOrigin(this.nodeId));
     this.peers = opts.peers ?? new PeerClient(opts.token ? { token: opts.token } : {});
   }
 
@@ -126,22 +121,17 @@ export class NodeRaftService implements NodeService {
   async command(group: string, name: string, args: unknown, opts: CommandOptions = {}): Promise<CommandOutcome> {
     const manager = this.manager(group);
     this.requireLeader(group);
-    const own = opts.clientId === undefined && opts.request === undefined ? this.requestKeys.allocate() : undefined;
-    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : { request: opts.request ?? own!.key };
+    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : opts.request ? { request: opts.request } : {};
+    const bytes = manager.prepareCommand(name, args, session);
+    let r;
     try {
-      const bytes = manager.prepareCommand(name, args, session);
-      let r;
-      try {
-        r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
-      } catch (e) {
-        throw this.translateProposal(group, e);
-      }
-      // A retry of an applied (client id, sequence) or request key answers the first result and its index.
-      if (r.result instanceof DuplicateCommand) return { result: unwrapCommandResult(r.result.result), index: r.result.index || r.index };
-      return { result: unwrapCommandResult(r.result), index: r.index };
-    } finally {
-      own?.release();
+      r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
+    } catch (e) {
+      throw this.translateProposal(group, e);
     }
+    // A retry of an applied (client id, sequence) or request key answers the first result and its index.
+    if (r.result instanceof DuplicateCommand) return { result: unwrapCommandResult(r.result.result), index: r.result.index || r.index };
+    return { result: unwrapCommandResult(r.result), index: r.index };
   }
 
   /**
