@@ -216,6 +216,8 @@ test('several changes at once go through joint consensus: automatic, then explic
     assert.deepEqual(enter.body.jointOutgoing, [3, 4, 5]);
     for (const id of [3, 4, 5])
       await eventually(async () => ((await groupOf(id, 'joint'))?.jointOutgoing?.join(',') === '3,4,5' ? true : undefined), 10_000, `node ${id} to show the joint configuration`);
+    // While joint, node 5 is listed once, as what it becomes (its outgoing vote shows in jointOutgoing).
+    assert.equal(await rolesOn(4, 'joint'), '3:voter,4:voter,5:learner');
     await w.more(5, 'while joint');
     const another = await c.req(4, 'POST', '/v1/groups/joint/membership', { body: { changes: [{ id: 4, role: 'learner' }] } });
     assert.equal(another.status, 409, `no new change while joint: ${another.text}`);

@@ -59,9 +59,13 @@ export class DecoratedMachine<T extends object = object> implements ReplicatedMa
     return this.method(h.method).call(this.instance, convertArgs(h, input), ctx);
   }
 
-  executeQuery(name: string, args: unknown): unknown {
+  checkQuery(name: string, args: unknown): PreparedArgs {
+    return { value: convertArgs(this.query(name), args) };
+  }
+
+  executeQuery(name: string, args: unknown, prepared?: PreparedArgs): unknown {
     const h = this.query(name);
-    return this.method(h.method).call(this.instance, convertArgs(h, args));
+    return this.method(h.method).call(this.instance, prepared ? prepared.value : convertArgs(h, args));
   }
 
   captureState(): unknown {

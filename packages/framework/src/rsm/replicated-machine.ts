@@ -29,8 +29,14 @@ export interface ReplicatedMachine {
    * converting is deterministic, so it gives what converting again would.
    */
   executeCommand(name: string, args: unknown, ctx: CommandContext, prepared?: PreparedArgs): unknown;
+  /**
+   * Optional, before a query waits for anything (a read index): throws RaftkitError
+   * 'unknown_query' / 'bad_request' for a query that would be refused, and may return the
+   * converted args for `executeQuery`.
+   */
+  checkQuery?(name: string, args: unknown): PreparedArgs | void;
   /** Runs a read-only query on the current state; throws RaftkitError 'unknown_query' / 'bad_request'. */
-  executeQuery(name: string, args: unknown): unknown;
+  executeQuery(name: string, args: unknown, prepared?: PreparedArgs): unknown;
   /**
    * The state as a JSON-serialisable value, captured synchronously at the applied index. The
    * value must not change afterwards (a copy or an immutable structure): it is serialised later.

@@ -351,9 +351,17 @@ export class StateMachineManager implements GroupStateMachine {
   // ------------------------------------------------------------------ reads and watches
 
   /** Runs a `@Query` on the current state (after any command being applied has finished). */
-  async query(name: string, args: unknown): Promise<unknown> {
+  /**
+   * Checks a query before it waits for anything (RaftkitError 'unknown_query' / 'bad_request'),
+   * so a query that would be refused costs no read-index round; pass the result to `query`.
+   */
+  prepareQuery(name: string, args: unknown): PreparedArgs | undefined {
+    return this.machine.checkQuery?.(name, args) ?? undefined;
+  }
+
+  async query(name: string, args: unknown, prepared?: PreparedArgs): Promise<unknown> {
     while (this.pending) await this.pending.catch(() => undefined);
-    return await this.machine.executeQuery(name, args);
+    return await this.machine.executeQuery(name, args, prepared);
   }
 
   /**

@@ -149,6 +149,8 @@ export class NodeRaftService implements NodeService {
 
   async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {
     const manager = this.manager(group);
+    // An unknown query or bad args are refused before the read index is asked for.
+    const prepared = manager.prepareQuery(name, args);
     this.host.wakeGroup(group);
     if (consistency !== 'local') {
       // Lease reads need this node's own lease; ReadIndex works from any member but needs a leader.
@@ -160,7 +162,7 @@ export class NodeRaftService implements NodeService {
         throw this.translate(group, e);
       }
     }
-    const result = await manager.query(name, args);
+    const result = await manager.query(name, args, prepared);
     return { result, index: manager.appliedIndex };
   }
 
@@ -173,7 +175,10 @@ export class NodeRaftService implements NodeService {
     const st = this.host.groupStatus(group);
     const members: MemberInfo[] = [];
     const witnesses = new Set(st.members.witnesses);
-    for (const id of st.members.voters) members.push({ id, role: witnesses.has(id) ? 'witness' : 'voter', ...this.addressField(id) });
+    const learners = new Set(st.members.learners);
+    // A voter being demoted in a joint configuration is a learner of the incoming one (its vote
+    // in the outgoing one shows in jointOutgoing): listed once, as what it becomes.
+    for (const id of st.members.voters) if (!learners.has(id)) members.push({ id, role: witnesses.has(id) ? 'witness' : 'voter', ...this.addressField(id) });
     for (const id of st.members.learners) members.push({ id, role: 'learner', ...this.addressField(id) });
     const info: GroupInfo = {
       group,
