@@ -8,7 +8,7 @@ import { AddressBook } from './address-book.js';
 import { HostError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { HostMetrics } from './metrics.js';
-import { type RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
+import { QUIET_BEAT_ELECTIONS, type RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
 import { GroupFactory, campaignIfSoleVoter, type CreateGroupOptions } from './group-factory.js';
 import { RoundPipeline, type RoundWork } from './round.js';
 import type { SnapshotFiles } from './snapshot-files.js';
@@ -78,6 +78,8 @@ export class NodeHost {
   private roundRunning: Promise<void> | undefined;
   private roundsClosed = false;
   private ticks = 0;
+  /** The tick at which anything last arrived from each peer (any group, any message). */
+  private readonly lastHeard = new Map<NodeId, number>();
   private ticker: NodeJS.Timeout | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private readonly tickMs: number;
@@ -394,14 +396,37 @@ export class NodeHost {
   private onTick(): void {
     const now = Date.now();
     let quiesced = 0;
-    const flush = ++this.ticks % this.electionTick === 0;
+    const ticks = ++this.ticks;
+    const flush = ticks % this.electionTick === 0;
     for (const g of this.groups.values()) {
       if (flush) this.flushHardState(g);
-      if (g.tick()) this.markDirty(g);
+      if (g.tick(this.silence)) this.markDirty(g);
       if (g.quiesced) quiesced++;
       g.expire(now);
     }
+    if (quiesced > 0 && ticks % (QUIET_BEAT_ELECTIONS * this.electionTick) === 0) this.quietBeats();
     this.metrics.quiescedGroups.set(quiesced);
+  }
+
+  /** Ticks since anything arrived from node `id` (since start when nothing did). */
+  private readonly silence = (id: NodeId): number => this.ticks - (this.lastHeard.get(id) ?? 0);
+
+  /**
+   * One heartbeat to each peer from some quiesced group this node leads, so the followers of all
+   * of them see this node alive (see QUIET_BEAT_ELECTIONS): with a thousand quiet groups that is
+   * a message per peer per interval, not a thousand.
+   */
+  private quietBeats(): void {
+    const covered = new Set<NodeId>([this.id]);
+    for (const g of this.groups.values()) {
+      if (!g.quiesced || g.role !== Role.Leader) continue;
+      const m = g.members();
+      const peers = [...m.voters, ...m.learners].filter((id) => !covered.has(id));
+      if (peers.length === 0) continue;
+      for (const id of peers) covered.add(id);
+      g.node.heartbeat();
+      this.markDirty(g);
+    }
   }
 
   /** Queues a deferred commit index for the next round's write (an idle group's goes every election timeout). */
@@ -413,6 +438,7 @@ export class NodeHost {
   }
 
   private onMessages(from: NodeId, batch: Envelope[]): void {
+    this.lastHeard.set(from, this.ticks);
     const ahead = this.roundRunning ? new Set<RaftGroup>() : undefined;
     for (const { group, message } of batch) {
       const g = this.groups.get(group);

@@ -31,10 +31,13 @@ interface PendingRead {
 const QUIET_TYPES = new Set([MessageType.Heartbeat, MessageType.HeartbeatResponse]);
 
 /**
- * A quiesced leader still sends one heartbeat every this many election timeouts, and a quiesced
- * follower that hears nothing from its leader for that long plus two election timeouts wakes up
- * (its election timer runs again): a dead leader of a quiet group is noticed within
- * (QUIET_BEAT_ELECTIONS + 2) election timeouts, and replaced within about two more.
+ * A quiesced group's leader node still shows it is alive: every this many election timeouts the
+ * host sends one heartbeat to each peer from some quiesced group it leads (one per peer, not one
+ * per group), and a quiesced follower whose leader's node was silent for that long plus two
+ * election timeouts wakes up (its election timer runs again). While its node is alive, a leader
+ * of a quiesced group is still its leader: leadership changes only through messages, and those
+ * wake the group. So a dead leader of a quiet group is noticed within (QUIET_BEAT_ELECTIONS + 2)
+ * election timeouts, and replaced within about two more.
  */
 export const QUIET_BEAT_ELECTIONS = 3;
 
@@ -61,8 +64,6 @@ export class RaftGroup {
   /** Ticks without any work (entries, proposals, reads, elections). */
   idleTicks = 0;
   quiesced = false;
-  /** Ticks spent quiesced since the leader was last heard of (follower) or the last quiet beat (leader). */
-  private quietTicks = 0;
   /** True while the group has a Ready in flight in the host's round. */
   inRound = false;
   removed = false;
@@ -102,15 +103,15 @@ export class RaftGroup {
   }
 
   /** Ticks the core unless quiesced. Returns true if the group may have a Ready. */
-  tick(): boolean {
-    if (this.quiesced) return this.quietTick();
+  /** `silence(id)`: ticks since the host last heard anything from node `id`. */
+  tick(silence: (id: NodeId) => number): boolean {
+    if (this.quiesced) return this.quietTick(silence);
     this.idleTicks++;
     // Followers quiesce first, the leader well after: a quiet leader must not fall silent while
     // its followers still run election timers.
     const threshold = this.node.role === Role.Leader ? this.quiesceTicks + 3 * this.electionTick : this.quiesceTicks;
     if (this.quiesceTicks > 0 && this.idleTicks >= threshold && this.canQuiesce()) {
       this.quiesced = true;
-      this.quietTicks = 0;
       return false;
     }
     this.node.tick();
@@ -118,16 +119,10 @@ export class RaftGroup {
   }
 
   /** A tick while quiesced: the core does not tick, but a dead leader must still be noticed. */
-  private quietTick(): boolean {
-    this.quietTicks++;
-    const beat = QUIET_BEAT_ELECTIONS * this.electionTick;
-    if (this.node.role === Role.Leader) {
-      if (this.quietTicks < beat) return false;
-      this.quietTicks = 0;
-      this.node.heartbeat();
-      return true;
-    }
-    if (this.quietTicks < beat + 2 * this.electionTick) return false;
+  private quietTick(silence: (id: NodeId) => number): boolean {
+    const lead = this.node.lead;
+    if (this.node.role === Role.Leader || lead === 0) return false;
+    if (silence(lead) < (QUIET_BEAT_ELECTIONS + 2) * this.electionTick) return false;
     this.wake();
     return true;
   }
@@ -154,7 +149,6 @@ export class RaftGroup {
 
   step(m: Message): void {
     if (!QUIET_TYPES.has(m.type)) this.wake();
-    else if (this.quiesced && m.from === this.node.lead) this.quietTicks = 0;
     this.node.step(m);
   }
 
