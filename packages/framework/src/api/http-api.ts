@@ -197,6 +197,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       return;
     }
     const { group, name } = m;
+    const answer = (out: { result: unknown; index: number }) => sendJson(res, 200, { result: out.result ?? null, index: out.index });
     switch (m.route) {
       case 'healthz':
         return sendJson(res, 200, { status: 'ok' });
@@ -219,15 +220,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         const once = exactlyOnce(req);
         const a = await args(req);
         if (once.clientId !== undefined) {
-          return onLeader(
-            req,
-            res,
-            group,
-            pathAndQuery,
-            a.raw,
-            () => service.command(group, name, a.value, { ...once, timeoutMs }),
-            (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
-          );
+          return onLeader(req, res, group, pathAndQuery, a.raw, () => service.command(group, name, a.value, { ...once, timeoutMs }), answer);
         }
         // Without a session: a command this node proposes itself needs no key (no node ever sends
         // it again); one it forwards gets a key here, its first node, that travels with every
@@ -242,7 +235,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             pathAndQuery,
             a.raw,
             () => service.command(group, name, a.value, forwarded ? { request: forwarded, timeoutMs } : { timeoutMs }),
-            (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
+            answer,
             () => {
               const key = forwarded ?? (own = requestKeys.allocate()).key;
               return { 'x-raft-request-id': formatRequestKey(key) };
@@ -266,15 +259,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
             return;
           }
         }
-        return onLeader(
-          req,
-          res,
-          group,
-          pathAndQuery,
-          a.raw,
-          () => service.query(group, name, a.value, consistency),
-          (out) => sendJson(res, 200, { result: out.result ?? null, index: out.index }),
-        );
+        return onLeader(req, res, group, pathAndQuery, a.raw, () => service.query(group, name, a.value, consistency), answer);
       }
       case 'groups': {
         const { value: b } = await jsonObject(req);
