@@ -177,12 +177,7 @@ export class RaftGroup {
     // every member forwards its reads to it, so the context carries this node's id, the random
     // incarnation of this process (a sequence restarts at 0 after a restart, and an answer meant
     // for the previous process may still be on its way) and a sequence.
-    const seq = ++this.readSeq;
-    const ctx = new Uint8Array(16);
-    const view = new DataView(ctx.buffer);
-    view.setUint32(0, this.node.id);
-    view.setUint32(4, this.incarnation);
-    view.setFloat64(8, seq);
+    const ctx = readContext(this.node.id, this.incarnation, ++this.readSeq);
     return new Promise((resolve, reject) => {
       this.readRequests.set(contextKey(ctx), { resolve, reject, deadline: now + timeoutMs, index: 0, term: this.node.term });
       this.node.readIndex(ctx, { lease });
@@ -305,6 +300,16 @@ export class RaftGroup {
       outgoing: [...cs.votersOutgoing].sort((a, b) => a - b),
     };
   }
+}
+
+/** The context of a linearizable read: node id, process incarnation, sequence (16 bytes). */
+export function readContext(node: NodeId, incarnation: number, seq: number): Uint8Array {
+  const ctx = new Uint8Array(16);
+  const view = new DataView(ctx.buffer);
+  view.setUint32(0, node);
+  view.setUint32(4, incarnation);
+  view.setFloat64(8, seq);
+  return ctx;
 }
 
 function contextKey(ctx: Uint8Array): string {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../src/core/memory-storage.js';
 import { emptyConfState } from '../../src/core/conf-state.js';
-import { RaftGroup } from '../../src/host/raft-group.js';
+import { RaftGroup, readContext } from '../../src/host/raft-group.js';
 import { makeMessage } from '../../src/core/raft.js';
 import { MessageType } from '../../src/core/types.js';
 import { ListMachine } from './fixtures.js';
@@ -14,15 +14,6 @@ function group(incarnation: number): RaftGroup {
   const storage = MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1, 2, 3] });
   const config = { id: 2, electionTick: 10, heartbeatTick: 1, random: () => 0.5 };
   return new RaftGroup('g', 'list', new ListMachine(), config, storage, 0, 0, 10, incarnation);
-}
-
-function context(node: number, incarnation: number, seq: number): Uint8Array {
-  const ctx = new Uint8Array(16);
-  const v = new DataView(ctx.buffer);
-  v.setUint32(0, node);
-  v.setUint32(4, incarnation);
-  v.setFloat64(8, seq);
-  return ctx;
 }
 
 test("a read ignores answers addressed to the node's previous incarnation and answers from an older term", async () => {
@@ -34,14 +25,14 @@ test("a read ignores answers addressed to the node's previous incarnation and an
   void g.read(60_000, Date.now()).then((i) => (resolved = i));
   const term = g.node.term;
   // The previous process (another incarnation) had a read numbered 1 too; its answer arrives now.
-  g.onReadStates([{ index: 7, context: context(2, 0xdead, 1), term }]);
+  g.onReadStates([{ index: 7, context: readContext(2, 0xdead, 1), term }]);
   // An answer with this read's context but from a leader of an older term.
-  g.onReadStates([{ index: 8, context: context(2, 0xbeef, 1), term: term - 1 }]);
+  g.onReadStates([{ index: 8, context: readContext(2, 0xbeef, 1), term: term - 1 }]);
   g.releaseReads();
   await new Promise((r) => setImmediate(r));
   assert.equal(resolved, undefined, 'neither answer was taken');
   // Its own answer is taken, and served once the state machine reached the index (0 here).
-  g.onReadStates([{ index: 0, context: context(2, 0xbeef, 1), term }]);
+  g.onReadStates([{ index: 0, context: readContext(2, 0xbeef, 1), term }]);
   g.releaseReads();
   await new Promise((r) => setImmediate(r));
   assert.equal(resolved, 0);
