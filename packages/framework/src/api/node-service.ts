@@ -14,7 +14,8 @@ export interface CommandOptions {
   sequence?: number;
   /**
    * Without a client id: the internal key that makes the command at-most-once inside the cluster
-   * (given by the first node that received it). Absent: the node gives it one.
+   * (given by the first node that received it, when it forwarded the command). Absent: a command
+   * this node proposes itself, which no node ever sends again.
    */
   request?: RequestKey;
   timeoutMs?: number;
