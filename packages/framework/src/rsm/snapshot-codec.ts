@@ -1,3 +1,4 @@
+import type { AppliedEntry } from './applied-entry.js';
 import { serializeJson } from './json-serializer.js';
 import { RsmError } from './rsm-error.js';
 import type { RequestWindowTuple } from './request-table.js';
@@ -20,6 +21,14 @@ export interface SnapshotEnvelope {
   sessions: SessionTuple[];
   /** Applied internal request keys (absent in snapshots written before they existed). */
   requests?: RequestWindowTuple[];
+  /**
+   * The latest applied command entries as the watch shows them, and the lowest index from which
+   * they are complete: a node restarted from this snapshot (or installing it) can still show a
+   * watch the recent history the log kept behind the snapshot (the log holds commands, not their
+   * results, and a restart reads it from the snapshot on). Absent in snapshots written before it
+   * existed.
+   */
+  history?: { from: number; entries: AppliedEntry[] };
   /** The user's snapshot (`@Snapshot` or the default instanceToPlain); undefined when it had none. */
   state: unknown;
 }
@@ -58,7 +67,26 @@ export function parseSnapshot(data: Uint8Array, type: string): SnapshotEnvelope 
   if (typeof env.clock !== 'number' || !Number.isFinite(env.clock)) throw new RsmError('bad_snapshot', 'snapshot clock must be a finite number');
   if (!Array.isArray(env.sessions)) throw new RsmError('bad_snapshot', 'snapshot sessions must be an array');
   if (env.requests !== undefined && !Array.isArray(env.requests)) throw new RsmError('bad_snapshot', 'snapshot requests must be an array');
+  const problem = env.history === undefined ? undefined : historyProblem(env.history, env.index);
+  if (problem) throw new RsmError('bad_snapshot', `snapshot history ${problem}`);
   const out: SnapshotEnvelope = { version: env.version, type: env.type, index: env.index, term: env.term, clock: env.clock, sessions: env.sessions, state: env.state };
   if (env.requests !== undefined) out.requests = env.requests;
+  if (env.history !== undefined) out.history = env.history;
   return out;
+}
+
+function historyProblem(history: unknown, index: number): string | undefined {
+  if (typeof history !== 'object' || history === null) return 'must be an object';
+  const { from, entries } = history as Partial<NonNullable<SnapshotEnvelope['history']>>;
+  if (!isCount(from) || from > index + 1) return `"from" must be an integer between 0 and ${index + 1}`;
+  if (!Array.isArray(entries)) return '"entries" must be an array';
+  let last = from - 1;
+  for (const e of entries as unknown[]) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'entries must be objects';
+    const { index: at, term, command } = e as Partial<AppliedEntry>;
+    if (!isCount(at) || at <= last || at > index) return `entry index ${JSON.stringify(at)} is out of order or outside ${from}..${index}`;
+    if (!isCount(term) || typeof command !== 'string' || !('args' in e) || !('result' in e)) return `entry ${at} needs a term, a command, args and a result`;
+    last = at;
+  }
+  return undefined;
 }

@@ -19,10 +19,18 @@ export interface StateMachineManagerOptions {
   sessionTtlMs?: number;
   /** How many applied entries are kept for watches that resume from a recent index. Default 10,000. */
   recentEntries?: number;
+  /**
+   * How many of the latest applied entries a snapshot carries (up to HISTORY_BYTES of them), so a
+   * node restarted from it still shows a watch the entries its log kept behind the snapshot (the
+   * host's retained entries). Default 0.
+   */
+  snapshotHistory?: number;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_RECENT_ENTRIES = 10_000;
+/** Most bytes (JSON of args and results) of history a snapshot carries; older entries are left out. */
+export const HISTORY_BYTES = 4 << 20;
 
 /** A state captured at an applied index; serialising it may take a while and does not block. */
 export interface CapturedSnapshot {
@@ -76,6 +84,7 @@ export class StateMachineManager implements GroupStateMachine {
   /** Internal request keys of commands without a session: a second copy in the log is not applied. */
   private requests: RequestTable;
   private readonly ring: AppliedRing;
+  private readonly snapshotHistory: number;
   private readonly sessionTtlMs: number;
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly restoredListeners = new Set<RestoredListener>();
@@ -105,6 +114,11 @@ export class StateMachineManager implements GroupStateMachine {
     if (!Number.isSafeInteger(recent) || recent < 0) {
       throw new RsmError('bad_option', `recentEntries must be an integer >= 0, got ${recent}`);
     }
+    const history = options.snapshotHistory ?? 0;
+    if (!Number.isSafeInteger(history) || history < 0) {
+      throw new RsmError('bad_option', `snapshotHistory must be an integer >= 0, got ${history}`);
+    }
+    this.snapshotHistory = history;
     this.sessionTtlMs = ttl;
     this.sessions = new SessionTable(ttl);
     this.requests = new RequestTable(ttl);
@@ -295,6 +309,7 @@ export class StateMachineManager implements GroupStateMachine {
       requests: this.requests.toTuples(),
       state,
     };
+    if (this.snapshotHistory > 0) envelope.history = this.latestHistory();
     const { index, term } = envelope;
     return {
       index,
@@ -309,6 +324,24 @@ export class StateMachineManager implements GroupStateMachine {
     };
   }
 
+  /** The ring's entries among the latest `snapshotHistory` indexes, newest first up to HISTORY_BYTES. */
+  private latestHistory(): NonNullable<SnapshotEnvelope['history']> {
+    let from = Math.max(this.ring.coveredFrom, this.lastIndex - this.snapshotHistory + 1, 1);
+    const held = this.ring.from(from) ?? [];
+    let bytes = 0;
+    let oldest = held.length;
+    while (oldest > 0) {
+      const e = held[oldest - 1]!;
+      bytes += e.command.length + 64 + (JSON.stringify(e.args)?.length ?? 0) + (JSON.stringify(e.result)?.length ?? 0);
+      if (bytes > HISTORY_BYTES) {
+        from = e.index + 1;
+        break;
+      }
+      oldest--;
+    }
+    return { from, entries: held.slice(oldest) };
+  }
+
   async snapshot(): Promise<Uint8Array> {
     while (this.pending) await this.pending.catch(() => undefined);
     return this.captureSnapshot().serialize();
@@ -317,7 +350,8 @@ export class StateMachineManager implements GroupStateMachine {
   /**
    * Replaces the state (user state, sessions, entry clock) with a snapshot's. The snapshot is
    * checked in full before anything changes; bad data throws RsmError 'bad_snapshot'. The
-   * applied-entry ring restarts after the snapshot's index and restore listeners are told.
+   * applied-entry ring restarts with the history the snapshot carried (or after its index) and
+   * restore listeners are told.
    */
   restore(data: Uint8Array): Promise<void> {
     if (this.pending) return this.track(after(this.pending, () => this.restoreNow(data)));
@@ -338,7 +372,8 @@ export class StateMachineManager implements GroupStateMachine {
     this.lastIndex = env.index;
     this.lastTerm = env.term;
     this.clock = env.clock;
-    this.ring.reset(env.index + 1);
+    this.ring.reset(env.history ? env.history.from : env.index + 1);
+    for (const e of env.history?.entries ?? []) this.ring.push(e);
     for (const listener of this.restoredListeners) {
       try {
         listener(env.index);

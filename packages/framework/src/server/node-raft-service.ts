@@ -412,8 +412,12 @@ export class NodeRaftService implements NodeService {
     });
     const offRestored = manager.onRestored((index) => {
       if (done) return;
+      // A follower installs a snapshot only when it lacks what the leader's log keeps, which is
+      // also all the history the snapshot carries: the entries from `next` on are not here.
       stop();
-      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${index + 1}`, { firstIndex: index + 1 });
+      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${manager.recentFrom} here, or on another node`, {
+        firstIndex: manager.recentFrom,
+      });
     });
     const stop = () => {
       done = true;

@@ -51,6 +51,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const factoryOptions = {
     onCreate: (group: string, m: StateMachineManager) => managers.set(group, m),
     recentEntries: opts.recentEntries ?? snapshotEntries + retainEntries,
+    snapshotHistory: retainEntries,
     ...(opts.instantiate ? { instantiate: opts.instantiate } : {}),
   };
   // The API needs the service, which needs the host: requests before it exists get a 503.

@@ -239,6 +239,10 @@ test('manager options are checked', () => {
     () => kvManager({ recentEntries: -1 }),
     (e: unknown) => e instanceof RsmError && /recentEntries must be an integer >= 0/.test(e.message),
   );
+  assert.throws(
+    () => kvManager({ snapshotHistory: 1.5 }),
+    (e: unknown) => e instanceof RsmError && /snapshotHistory must be an integer >= 0/.test(e.message),
+  );
 });
 
 test('the default snapshot carries fields (a Map too) and sessions; restore brings both back', async () => {
@@ -450,6 +454,88 @@ test('a restore restarts the ring after the snapshot and tells restore listeners
     b.recent(4)!.map((e) => e.index),
     [6],
   );
+});
+
+test('a snapshot carries the latest applied entries, so a restarted node still shows them to a watch', async () => {
+  const a = kvManager({ snapshotHistory: 4 });
+  const log = [
+    entry(2, 'put', { key: 'a', value: '1' }),
+    rawEntry(3, 'junk'),
+    entry(4, 'put', { key: 'b', value: '2' }, { clientId: 'c', sequence: 1 }),
+    entry(5, 'put', { key: 'b', value: '2' }, { clientId: 'c', sequence: 1 }),
+    entry(6, 'delete', { key: 'a' }),
+    entry(7, 'put', { key: 'c', value: '3' }),
+  ];
+  void a.apply(log);
+  const bytes = await a.snapshot();
+  const shown = JSON.parse(JSON.stringify(a.recent(1)));
+  // The latest 4 indexes are 4..7: 4, 6 and 7 were shown (the duplicate at 5 never was).
+  const b = kvManager({ snapshotHistory: 4 });
+  await b.restore(bytes);
+  assert.equal(b.recentFrom, 4);
+  assert.equal(b.recent(3), undefined);
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(b.recent(4))),
+    shown.filter((e: AppliedEntry) => e.index >= 4),
+  );
+  void b.apply([entry(8, 'put', { key: 'd', value: '4' })]);
+  assert.deepEqual(
+    b.recent(4)!.map((e) => e.index),
+    [4, 6, 7, 8],
+  );
+  // The restored node's next snapshot carries the latest 4 indexes again (5..8), from what it holds.
+  const c = kvManager();
+  await c.restore(await b.snapshot());
+  assert.equal(c.recentFrom, 5);
+  assert.deepEqual(
+    c.recent(5)!.map((e) => e.index),
+    [6, 7, 8],
+  );
+  // Without history (snapshotHistory 0, or a snapshot from before it existed) the ring restarts after the snapshot.
+  const plain = kvManager();
+  void plain.apply(log);
+  const d = kvManager({ snapshotHistory: 4 });
+  await d.restore(await plain.snapshot());
+  assert.equal(d.recentFrom, 8);
+  assert.doesNotMatch(new TextDecoder().decode(await plain.snapshot()), /"history"/);
+});
+
+test('the history a snapshot carries is bounded in bytes, newest entries first', async () => {
+  const a = kvManager({ snapshotHistory: 100 });
+  const big = 'x'.repeat(1 << 20);
+  void a.apply([2, 3, 4, 5, 6, 7].map((i) => entry(i, 'put', { key: `k${i}`, value: big })));
+  const b = kvManager();
+  await b.restore(await a.snapshot());
+  // 4 MiB hold the last 3 entries of a little more than 1 MiB each, not a 4th.
+  assert.equal(b.recentFrom, 5);
+  assert.deepEqual(
+    b.recent(5)!.map((e) => e.index),
+    [5, 6, 7],
+  );
+});
+
+test('a bad history is a bad snapshot', async () => {
+  const a = kvManager({ snapshotHistory: 2 });
+  void a.apply([entry(2, 'put', { key: 'a', value: '1' }), entry(3, 'put', { key: 'a', value: '2' })]);
+  const text = new TextDecoder().decode(await a.snapshot());
+  assert.match(text, /"history":\{"from":2,"entries":\[\{"index":2,"term":1,"command":"put","args":\{"key":"a","value":"1"\},"result":\{"revision":1\}\}/);
+  const enc = (s: string) => new TextEncoder().encode(s);
+  for (const [bad, pattern] of [
+    [text.replace('"from":2', '"from":9'), /"from" must be an integer between 0 and 4/],
+    [text.replace('"entries":[', '"entries":7,"x":['), /"entries" must be an array/],
+    [text.replace('{"index":2,', '{"index":3,'), /entry index 3 is out of order/],
+    [text.replace('"entries":[', '"entries":[[2],'), /entries must be objects/],
+    [text.replace('"term":1,"command":"put","args":{"key":"a","value":"1"}', '"term":1,"args":{"key":"a","value":"1"}'), /entry 2 needs a term, a command, args and a result/],
+  ] as const) {
+    const b = kvManager();
+    void b.apply([entry(2, 'put', { key: 'mine', value: '1' })]);
+    await assert.rejects(b.restore(enc(bad)), (e: unknown) => e instanceof RsmError && e.code === 'bad_snapshot' && pattern.test(e.message), bad);
+    assert.deepEqual(
+      b.recent(2)!.map((e) => e.args),
+      [{ key: 'mine', value: '1' }],
+      'nothing changed',
+    );
+  }
 });
 
 test('queries run on the current state with validated args; unknown queries are 404s', async () => {
