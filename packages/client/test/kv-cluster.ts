@@ -43,11 +43,12 @@ export class KvCluster {
   private constructor(
     readonly ids: number[],
     readonly token: string | undefined,
+    private readonly extraArgs: string[],
   ) {}
 
-  static async start(opts: { size?: number; token?: string } = {}): Promise<KvCluster> {
+  static async start(opts: { size?: number; token?: string; extraArgs?: string[] } = {}): Promise<KvCluster> {
     const ids = Array.from({ length: opts.size ?? 3 }, (_, i) => i + 1);
-    const c = new KvCluster(ids, opts.token);
+    const c = new KvCluster(ids, opts.token, opts.extraArgs ?? []);
     c.ports = await freePorts(ids.length);
     try {
       for (const id of ids) c.spawn(id);
@@ -92,6 +93,7 @@ export class KvCluster {
       join(this.root, `n${id}`),
       '--log-level',
       'warn',
+      ...this.extraArgs,
     ];
     if (this.token !== undefined) args.push('--token', this.token);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
