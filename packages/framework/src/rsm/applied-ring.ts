@@ -1,4 +1,4 @@
-import type { AppliedEntry } from './applied-entry.js';
+import type { AppliedEntry } from "./applied-entry.js";
 
 /**
  * The last N applied entries, so a watch can resume from a recent index without reading the log.
@@ -6,6 +6,8 @@ import type { AppliedEntry } from './applied-entry.js';
  */
 export class AppliedRing {
   private readonly buf: (AppliedEntry | undefined)[];
+  /** Roughly the JSON bytes of each held entry, in the same slots as `buf`. */
+  private readonly bytes: Float64Array;
   private head = 0;
   private count = 0;
   /** The lowest index the ring can answer from (entries below it were evicted or never seen). */
@@ -16,6 +18,7 @@ export class AppliedRing {
     coveredFrom = 0,
   ) {
     this.buf = new Array<AppliedEntry | undefined>(capacity);
+    this.bytes = new Float64Array(capacity);
     this.coveredFrom = coveredFrom;
   }
 
@@ -23,7 +26,8 @@ export class AppliedRing {
     return this.count;
   }
 
-  push(e: AppliedEntry): void {
+  /** Adds the next applied entry; `bytes` is roughly the size of its JSON. */
+  push(e: AppliedEntry, bytes: number): void {
     if (this.capacity === 0) {
       this.coveredFrom = e.index + 1;
       return;
@@ -32,10 +36,13 @@ export class AppliedRing {
       const evicted = this.buf[this.head]!;
       this.coveredFrom = evicted.index + 1;
       this.buf[this.head] = e;
+      this.bytes[this.head] = bytes;
       this.head = (this.head + 1) % this.capacity;
       return;
     }
-    this.buf[(this.head + this.count) % this.capacity] = e;
+    const slot = (this.head + this.count) % this.capacity;
+    this.buf[slot] = e;
+    this.bytes[slot] = bytes;
     this.count++;
   }
 
@@ -54,6 +61,38 @@ export class AppliedRing {
   /** The entries with index >= from, or undefined when some of them are no longer held. */
   from(from: number): AppliedEntry[] | undefined {
     if (from < this.coveredFrom) return undefined;
+    const out: AppliedEntry[] = [];
+    for (let i = this.position(from); i < this.count; i++) out.push(this.at(i));
+    return out;
+  }
+
+  /**
+   * The newest held entries with index >= from whose sizes add up to at most `maxBytes`, and the
+   * index from which they are complete.
+   */
+  newest(
+    from: number,
+    maxBytes: number,
+  ): { from: number; entries: AppliedEntry[] } {
+    from = Math.max(from, this.coveredFrom);
+    const first = this.position(from);
+    let oldest = this.count;
+    let total = 0;
+    while (oldest > first) {
+      total += this.bytes[(this.head + oldest - 1) % this.capacity]!;
+      if (total > maxBytes) {
+        from = this.at(oldest - 1).index + 1;
+        break;
+      }
+      oldest--;
+    }
+    const entries: AppliedEntry[] = [];
+    for (let i = oldest; i < this.count; i++) entries.push(this.at(i));
+    return { from, entries };
+  }
+
+  /** The position of the first held entry with index >= from. */
+  private position(from: number): number {
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
@@ -61,8 +100,6 @@ export class AppliedRing {
       if (this.at(mid).index < from) lo = mid + 1;
       else hi = mid;
     }
-    const out: AppliedEntry[] = [];
-    for (let i = lo; i < this.count; i++) out.push(this.at(i));
-    return out;
+    return lo;
   }
 }
