@@ -1,5 +1,5 @@
-import { RaftkitError, isErrorCode } from "../common/errors.js";
-import { PeerClient } from "../api/peer-client.js";
+import { RaftkitError, isErrorCode } from '../common/errors.js';
+import { PeerClient } from '../api/peer-client.js';
 
 /**
  * Sends an operation this node cannot serve (it does not lead the group) through the node's own
@@ -21,26 +21,18 @@ export class OwnApiClient {
   }
 
   /** Calls an API path; resolves with the JSON answer of a 2xx, throws the RaftkitError of any other. */
-  async send(
-    method: "POST" | "DELETE",
-    path: string,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<any> {
+  async send(method: 'POST' | 'DELETE', path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
     let reply;
     try {
       reply = await this.peers.call(this.address, path, {
         method,
-        ...(method === "POST" ? { body: body ?? null } : {}),
+        ...(method === 'POST' ? { body: body ?? null } : {}),
         headers,
         timeoutMs: this.timeoutMs,
       });
     } catch (e) {
       // The request may have reached the node: its outcome is unknown, and it is not sent again.
-      throw new RaftkitError(
-        "unavailable",
-        `the node's API did not answer ${path} (${(e as Error).message}); the outcome is unknown`,
-      );
+      throw new RaftkitError('unavailable', `the node's API did not answer ${path} (${(e as Error).message}); the outcome is unknown`);
     }
     if (reply.status >= 200 && reply.status < 300) return reply.json;
     throw errorOf(reply.status, reply.json);
@@ -49,13 +41,10 @@ export class OwnApiClient {
 
 /** The RaftkitError an API error answer stands for (its code, message and details). */
 function errorOf(status: number, body: unknown): RaftkitError {
-  const { error, message, ...details } = (
-    typeof body === "object" && body !== null ? body : {}
-  ) as Record<string, unknown>;
-  const text =
-    typeof message === "string" ? message : `the API answered ${status}`;
+  const { error, message, ...details } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : `the API answered ${status}`;
   if (isErrorCode(error)) return new RaftkitError(error, text, details);
-  return new RaftkitError(status >= 500 ? "unavailable" : "internal", text, {
+  return new RaftkitError(status >= 500 ? 'unavailable' : 'internal', text, {
     status,
     ...details,
   });

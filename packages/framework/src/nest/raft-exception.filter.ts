@@ -1,11 +1,7 @@
-import {
-  Catch,
-  type ArgumentsHost,
-  type ExceptionFilter,
-} from "@nestjs/common";
-import { HttpAdapterHost } from "@nestjs/core";
-import { RaftkitError } from "../common/errors.js";
-import { errorReply } from "../api/http-util.js";
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { RaftkitError } from '../common/errors.js';
+import { errorReply } from '../api/http-util.js';
 
 /**
  * Answers a RaftkitError that escapes a Nest HTTP handler the way the node's own API answers it:
@@ -20,12 +16,11 @@ export class RaftExceptionFilter implements ExceptionFilter<RaftkitError> {
 
   catch(error: RaftkitError, host: ArgumentsHost): void {
     // Outside HTTP (microservices, WebSockets) Nest's own handling applies.
-    if (host.getType() !== "http") throw error;
+    if (host.getType() !== 'http') throw error;
     const adapter = this.adapterHost.httpAdapter;
     const res: unknown = host.switchToHttp().getResponse();
     const reply = errorReply(error);
-    for (const [name, value] of Object.entries(reply.headers))
-      adapter.setHeader(res, name, value);
+    for (const [name, value] of Object.entries(reply.headers)) adapter.setHeader(res, name, value);
     adapter.reply(res, reply.body, reply.status);
   }
 }

@@ -1,5 +1,5 @@
-import type { ServerFlags } from "../server/flags.js";
-import type { RaftServerOptions } from "../server/raft-server.js";
+import type { ServerFlags } from '../server/flags.js';
+import type { RaftServerOptions } from '../server/raft-server.js';
 
 export interface RaftModuleOptions {
   /**
@@ -11,12 +11,12 @@ export interface RaftModuleOptions {
     | ServerFlags
     | {
         argv: string[];
-        appFlags?: Record<string, { type: "string" | "boolean" }>;
+        appFlags?: Record<string, { type: 'string' | 'boolean' }>;
       };
   /** Groups founded on a first start with --peers. */
   groups?: { name: string; type: string }[];
   /** Host tuning (tick, election and heartbeat ticks, snapshot interval, timeouts). */
-  host?: RaftServerOptions["host"];
+  host?: RaftServerOptions['host'];
   /**
    * Register RaftExceptionFilter for the whole application, so RaftkitErrors are answered with
    * the API's status and JSON body instead of a 500 (default true).
@@ -29,7 +29,5 @@ export interface RaftModuleAsyncOptions {
   /** As RaftModuleOptions.exceptionFilter (decided when the module is declared). */
   exceptionFilter?: boolean;
   inject?: any[];
-  useFactory: (
-    ...args: any[]
-  ) => RaftModuleOptions | Promise<RaftModuleOptions>;
+  useFactory: (...args: any[]) => RaftModuleOptions | Promise<RaftModuleOptions>;
 }

@@ -1,7 +1,7 @@
-import type { LoggerService, LogLevel as NestLogLevel } from "@nestjs/common";
-import type { Logger } from "../common/logger.js";
-import { createLogger } from "../host/logger.js";
-import type { LogLevel } from "../host/logger.js";
+import type { LoggerService, LogLevel as NestLogLevel } from '@nestjs/common';
+import type { Logger } from '../common/logger.js';
+import { createLogger } from '../host/logger.js';
+import type { LogLevel } from '../host/logger.js';
 
 /**
  * Nest's logger interface over raftkit's structured logger, so the application's logs and the
@@ -12,28 +12,22 @@ import type { LogLevel } from "../host/logger.js";
 export class RaftNestLogger implements LoggerService {
   private readonly logger: Logger;
 
-  constructor(
-    levelOrLogger: LogLevel | Logger = "info",
-    bindings: object = {},
-  ) {
-    this.logger =
-      typeof levelOrLogger === "string"
-        ? createLogger(levelOrLogger, bindings)
-        : levelOrLogger;
+  constructor(levelOrLogger: LogLevel | Logger = 'info', bindings: object = {}) {
+    this.logger = typeof levelOrLogger === 'string' ? createLogger(levelOrLogger, bindings) : levelOrLogger;
   }
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write("info", message, rest);
+    this.write('info', message, rest);
   }
 
   error(message: unknown, ...rest: unknown[]): void {
     // Nest passes (message, stack?, context?); a lone extra string is the context.
     const [stack, context] = rest.length >= 2 ? rest : [undefined, rest[0]];
     const fields: Record<string, unknown> = {};
-    if (typeof context === "string") fields["context"] = context;
-    if (typeof stack === "string") fields["stack"] = stack;
+    if (typeof context === 'string') fields['context'] = context;
+    if (typeof stack === 'string') fields['stack'] = stack;
     if (message instanceof Error) {
-      fields["stack"] ??= message.stack;
+      fields['stack'] ??= message.stack;
       this.logger.error(fields, message.message);
       return;
     }
@@ -41,15 +35,15 @@ export class RaftNestLogger implements LoggerService {
   }
 
   warn(message: unknown, ...rest: unknown[]): void {
-    this.write("warn", message, rest);
+    this.write('warn', message, rest);
   }
 
   debug(message: unknown, ...rest: unknown[]): void {
-    this.write("debug", message, rest);
+    this.write('debug', message, rest);
   }
 
   verbose(message: unknown, ...rest: unknown[]): void {
-    this.write("debug", message, rest);
+    this.write('debug', message, rest);
   }
 
   fatal(message: unknown, ...rest: unknown[]): void {
@@ -59,20 +53,11 @@ export class RaftNestLogger implements LoggerService {
   /** Levels are raftkit's (--log-level); Nest's per-level switch is not used. */
   setLogLevels(_levels: NestLogLevel[]): void {}
 
-  private write(
-    level: "info" | "warn" | "debug",
-    message: unknown,
-    rest: unknown[],
-  ): void {
+  private write(level: 'info' | 'warn' | 'debug', message: unknown, rest: unknown[]): void {
     const context = rest.at(-1);
-    const fields: Record<string, unknown> =
-      typeof context === "string" ? { context } : {};
-    if (
-      typeof message === "object" &&
-      message !== null &&
-      !(message instanceof Error)
-    ) {
-      this.logger[level]({ ...fields, data: message }, "");
+    const fields: Record<string, unknown> = typeof context === 'string' ? { context } : {};
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      this.logger[level]({ ...fields, data: message }, '');
       return;
     }
     this.logger[level](fields, text(message));
@@ -80,9 +65,5 @@ export class RaftNestLogger implements LoggerService {
 }
 
 function text(message: unknown): string {
-  return message instanceof Error
-    ? message.message
-    : typeof message === "string"
-      ? message
-      : String(message);
+  return message instanceof Error ? message.message : typeof message === 'string' ? message : String(message);
 }

@@ -1,8 +1,8 @@
-import { Injectable } from "@nestjs/common";
-import { DiscoveryService, ModuleRef } from "@nestjs/core";
-import { SELF_DECLARED_DEPS_METADATA } from "@nestjs/common/constants.js";
-import { STATE_MACHINE_METADATA } from "../fsm/constants.js";
-import type { StateMachineClass } from "../fsm/definition.js";
+import { Injectable } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { SELF_DECLARED_DEPS_METADATA } from '@nestjs/common/constants.js';
+import { STATE_MACHINE_METADATA } from '../fsm/constants.js';
+import type { StateMachineClass } from '../fsm/definition.js';
 
 /** The state machine classes one RaftModule.forFeature call declared. */
 export class RaftFeature {
@@ -29,28 +29,20 @@ export class RaftExplorer {
         continue;
       }
       const type = wrapper.metatype as StateMachineClass | undefined;
-      if (
-        typeof type === "function" &&
-        Reflect.getMetadata(STATE_MACHINE_METADATA, type) !== undefined
-      )
-        found.add(type);
+      if (typeof type === 'function' && Reflect.getMetadata(STATE_MACHINE_METADATA, type) !== undefined) found.add(type);
     }
     return [...found];
   }
 
   /** A new instance for one group: constructor parameters come from the container. */
   instantiate(cls: StateMachineClass): object {
-    const paramTypes: unknown[] =
-      Reflect.getMetadata("design:paramtypes", cls) ?? [];
-    const overrides: { index: number; param: unknown }[] =
-      Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, cls) ?? [];
+    const paramTypes: unknown[] = Reflect.getMetadata('design:paramtypes', cls) ?? [];
+    const overrides: { index: number; param: unknown }[] = Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, cls) ?? [];
     const tokens = paramTypes.slice();
     for (const o of overrides) tokens[o.index] = o.param;
     const args = tokens.map((token, i) => {
       if (token === undefined || token === Object) {
-        throw new Error(
-          `${cls.name}: constructor parameter ${i} has no injection token (use a class type or @Inject(token))`,
-        );
+        throw new Error(`${cls.name}: constructor parameter ${i} has no injection token (use a class type or @Inject(token))`);
       }
       return this.moduleRef.get(token as never, { strict: false });
     });

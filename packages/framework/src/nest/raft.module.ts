@@ -1,19 +1,11 @@
-import {
-  Module,
-  type DynamicModule,
-  type Provider,
-  type Type,
-} from "@nestjs/common";
-import { APP_FILTER, DiscoveryModule } from "@nestjs/core";
-import { RAFT_APP_FLAGS, RAFT_MODULE_OPTIONS } from "./constants.js";
-import { parsedAppFlags } from "./node-flags.js";
-import { RaftExceptionFilter } from "./raft-exception.filter.js";
-import type {
-  RaftModuleAsyncOptions,
-  RaftModuleOptions,
-} from "./raft-module-options.js";
-import { RaftExplorer, RaftFeature } from "./raft.explorer.js";
-import { RaftService } from "./raft.service.js";
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { RAFT_APP_FLAGS, RAFT_MODULE_OPTIONS } from './constants.js';
+import { parsedAppFlags } from './node-flags.js';
+import { RaftExceptionFilter } from './raft-exception.filter.js';
+import type { RaftModuleAsyncOptions, RaftModuleOptions } from './raft-module-options.js';
+import { RaftExplorer, RaftFeature } from './raft.explorer.js';
+import { RaftService } from './raft.service.js';
 
 /**
  * Runs a raftkit node inside a Nest application.
@@ -31,11 +23,7 @@ import { RaftService } from "./raft.service.js";
 @Module({})
 export class RaftModule {
   static forRoot(options: RaftModuleOptions = {}): DynamicModule {
-    return RaftModule.root(
-      [{ provide: RAFT_MODULE_OPTIONS, useValue: options }],
-      [],
-      options.exceptionFilter ?? true,
-    );
+    return RaftModule.root([{ provide: RAFT_MODULE_OPTIONS, useValue: options }], [], options.exceptionFilter ?? true);
   }
 
   static forRootAsync(options: RaftModuleAsyncOptions): DynamicModule {
@@ -61,32 +49,20 @@ export class RaftModule {
       module: RaftModule,
       providers: [
         {
-          provide: Symbol("raftkit:feature"),
+          provide: Symbol('raftkit:feature'),
           useValue: new RaftFeature(machines),
         },
       ],
     };
   }
 
-  private static root(
-    providers: Provider[],
-    imports: any[],
-    exceptionFilter: boolean,
-  ): DynamicModule {
-    const filter: Provider[] = exceptionFilter
-      ? [{ provide: APP_FILTER, useClass: RaftExceptionFilter }]
-      : [];
+  private static root(providers: Provider[], imports: any[], exceptionFilter: boolean): DynamicModule {
+    const filter: Provider[] = exceptionFilter ? [{ provide: APP_FILTER, useClass: RaftExceptionFilter }] : [];
     return {
       module: RaftModule,
       global: true,
       imports: [DiscoveryModule, ...imports],
-      providers: [
-        ...providers,
-        ...filter,
-        { provide: RAFT_APP_FLAGS, useFactory: parsedAppFlags },
-        RaftExplorer,
-        RaftService,
-      ],
+      providers: [...providers, ...filter, { provide: RAFT_APP_FLAGS, useFactory: parsedAppFlags }, RaftExplorer, RaftService],
       exports: [RaftService, RAFT_APP_FLAGS],
     };
   }

@@ -1,11 +1,6 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from "@nestjs/common";
-import type { NodeId } from "../core/types.js";
-import { RaftkitError } from "../common/errors.js";
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NodeId } from '../core/types.js';
+import { RaftkitError } from '../common/errors.js';
 import type {
   AppliedEntry,
   CommandOutcome,
@@ -18,13 +13,13 @@ import type {
   MembershipTransition,
   NodeStatus,
   QueryOutcome,
-} from "../api/node-service.js";
-import { startRaftServer, type RaftServer } from "../server/raft-server.js";
-import { RAFT_MODULE_OPTIONS } from "./constants.js";
-import { nodeFlagsOf } from "./node-flags.js";
-import { OwnApiClient } from "./own-api-client.js";
-import type { RaftModuleOptions } from "./raft-module-options.js";
-import { RaftExplorer } from "./raft.explorer.js";
+} from '../api/node-service.js';
+import { startRaftServer, type RaftServer } from '../server/raft-server.js';
+import { RAFT_MODULE_OPTIONS } from './constants.js';
+import { nodeFlagsOf } from './node-flags.js';
+import { OwnApiClient } from './own-api-client.js';
+import type { RaftModuleOptions } from './raft-module-options.js';
+import { RaftExplorer } from './raft.explorer.js';
 
 /** Exactly-once: a client id and a sequence that increases per client id (docs/api.md §2.6). */
 export interface ProposeOptions {
@@ -46,9 +41,7 @@ const seg = encodeURIComponent;
  * RaftkitErrors with a code; RaftExceptionFilter answers them with the API's status and body.
  */
 @Injectable()
-export class RaftService
-  implements OnApplicationBootstrap, OnApplicationShutdown
-{
+export class RaftService implements OnApplicationBootstrap, OnApplicationShutdown {
   private server: RaftServer | undefined;
   private ownApi: OwnApiClient | undefined;
 
@@ -60,18 +53,14 @@ export class RaftService
   async onApplicationBootstrap(): Promise<void> {
     const flags = nodeFlagsOf(this.options.node);
     this.server = await startRaftServer({
-      name: "raftkit",
+      name: 'raftkit',
       machines: this.explorer.machines(),
       groups: this.options.groups ?? [],
       flags,
       host: this.options.host,
       instantiate: (cls) => this.explorer.instantiate(cls),
     });
-    this.ownApi = new OwnApiClient(
-      this.server.node.address,
-      flags.token,
-      FORWARD_TIMEOUT_MS,
-    );
+    this.ownApi = new OwnApiClient(this.server.node.address, flags.token, FORWARD_TIMEOUT_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -81,11 +70,7 @@ export class RaftService
   }
 
   private get node() {
-    if (!this.server)
-      throw new RaftkitError(
-        "unavailable",
-        "the raft node is not started (the application has not bootstrapped)",
-      );
+    if (!this.server) throw new RaftkitError('unavailable', 'the raft node is not started (the application has not bootstrapped)');
     return this.server.service;
   }
 
@@ -96,11 +81,7 @@ export class RaftService
 
   /** The address the node's own HTTP API, watch and peer transport listen on ("host:port"). */
   get address(): string {
-    if (!this.server)
-      throw new RaftkitError(
-        "unavailable",
-        "the raft node is not started (the application has not bootstrapped)",
-      );
+    if (!this.server) throw new RaftkitError('unavailable', 'the raft node is not started (the application has not bootstrapped)');
     return this.server.node.address;
   }
 
@@ -108,49 +89,27 @@ export class RaftService
    * Runs `here` when this node leads the group; when it does not (not_leader, which a node
    * answers before proposing anything), sends the same operation through the node's API.
    */
-  private async onLeader<T>(
-    here: () => Promise<T>,
-    path: string,
-    body: unknown,
-    headers?: Record<string, string>,
-    method: "POST" | "DELETE" = "POST",
-  ): Promise<T> {
+  private async onLeader<T>(here: () => Promise<T>, path: string, body: unknown, headers?: Record<string, string>, method: 'POST' | 'DELETE' = 'POST'): Promise<T> {
     try {
       return await here();
     } catch (e) {
-      if (
-        !(e instanceof RaftkitError) ||
-        e.code !== "not_leader" ||
-        !this.ownApi
-      )
-        throw e;
+      if (!(e instanceof RaftkitError) || e.code !== 'not_leader' || !this.ownApi) throw e;
     }
     return (await this.ownApi.send(method, path, body, headers)) as T;
   }
 
   /** Proposes a command on any node; resolves with its result and log index once applied. */
-  propose<R = unknown>(
-    group: string,
-    command: string,
-    args: unknown,
-    opts: ProposeOptions = {},
-  ): Promise<CommandOutcome & { result: R }> {
+  propose<R = unknown>(group: string, command: string, args: unknown, opts: ProposeOptions = {}): Promise<CommandOutcome & { result: R }> {
     const session =
       opts.clientId !== undefined
         ? {
-            "x-raft-client-id": opts.clientId,
-            "x-raft-sequence": String(opts.sequence),
+            'x-raft-client-id': opts.clientId,
+            'x-raft-sequence': String(opts.sequence),
           }
         : undefined;
-    const local =
-      opts.clientId !== undefined
-        ? { clientId: opts.clientId, sequence: opts.sequence! }
-        : {};
+    const local = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence! } : {};
     return this.onLeader(
-      () =>
-        this.node.command(group, command, args, local) as Promise<
-          CommandOutcome & { result: R }
-        >,
+      () => this.node.command(group, command, args, local) as Promise<CommandOutcome & { result: R }>,
       `/v1/groups/${seg(group)}/commands/${seg(command)}`,
       args,
       session,
@@ -158,17 +117,9 @@ export class RaftService
   }
 
   /** Runs a query at a consistency (linearizable by default) on any node. */
-  query<R = unknown>(
-    group: string,
-    query: string,
-    args: unknown,
-    consistency: Consistency = "linearizable",
-  ): Promise<QueryOutcome & { result: R }> {
+  query<R = unknown>(group: string, query: string, args: unknown, consistency: Consistency = 'linearizable'): Promise<QueryOutcome & { result: R }> {
     return this.onLeader(
-      () =>
-        this.node.query(group, query, args, consistency) as Promise<
-          QueryOutcome & { result: R }
-        >,
+      () => this.node.query(group, query, args, consistency) as Promise<QueryOutcome & { result: R }>,
       `/v1/groups/${seg(group)}/queries/${seg(query)}?consistency=${consistency}`,
       args,
     );
@@ -192,11 +143,7 @@ export class RaftService
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift()!;
-        if (closed)
-          throw new RaftkitError(
-            closed.code === "compacted" ? "compacted" : "unavailable",
-            closed.message,
-          );
+        if (closed) throw new RaftkitError(closed.code === 'compacted' ? 'compacted' : 'unavailable', closed.message);
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
       }
@@ -214,37 +161,20 @@ export class RaftService
   }
 
   /** Creates a group on every member (voters, learners and witnesses by `role`, default voter). */
-  createGroup(
-    group: string,
-    type: string,
-    members: GroupMemberSpec[],
-  ): Promise<void> {
+  createGroup(group: string, type: string, members: GroupMemberSpec[]): Promise<void> {
     return this.node.createGroup(group, type, members);
   }
 
   /** Adds a member (a learner unless `role` says voter or witness). */
-  async addMember(
-    group: string,
-    id: NodeId,
-    address: string,
-    role: MemberRole = "learner",
-  ): Promise<void> {
-    await this.onLeader(
-      () => this.node.addMember(group, id, address, role),
-      `/v1/groups/${seg(group)}/members`,
-      { id, address, role },
-    );
+  async addMember(group: string, id: NodeId, address: string, role: MemberRole = 'learner'): Promise<void> {
+    await this.onLeader(() => this.node.addMember(group, id, address, role), `/v1/groups/${seg(group)}/members`, { id, address, role });
   }
 
   /**
    * Several membership changes as one (joint consensus when more than one voter changes); see
    * MembershipTransition. Resolves with the group's members once applied.
    */
-  changeMembership(
-    group: string,
-    changes: MembershipChangeItem[],
-    transition?: MembershipTransition,
-  ): Promise<GroupInfo> {
+  changeMembership(group: string, changes: MembershipChangeItem[], transition?: MembershipTransition): Promise<GroupInfo> {
     return this.onLeader(
       () => this.node.changeMembership(group, changes, transition),
       `/v1/groups/${seg(group)}/membership`,
@@ -253,37 +183,19 @@ export class RaftService
   }
 
   async removeMember(group: string, id: NodeId): Promise<void> {
-    await this.onLeader(
-      () => this.node.removeMember(group, id),
-      `/v1/groups/${seg(group)}/members/${id}`,
-      null,
-      undefined,
-      "DELETE",
-    );
+    await this.onLeader(() => this.node.removeMember(group, id), `/v1/groups/${seg(group)}/members/${id}`, null, undefined, 'DELETE');
   }
 
   async promote(group: string, id: NodeId): Promise<void> {
-    await this.onLeader(
-      () => this.node.promote(group, id),
-      `/v1/groups/${seg(group)}/members/${id}/promote`,
-      null,
-    );
+    await this.onLeader(() => this.node.promote(group, id), `/v1/groups/${seg(group)}/members/${id}/promote`, null);
   }
 
   async demote(group: string, id: NodeId): Promise<void> {
-    await this.onLeader(
-      () => this.node.demote(group, id),
-      `/v1/groups/${seg(group)}/members/${id}/demote`,
-      null,
-    );
+    await this.onLeader(() => this.node.demote(group, id), `/v1/groups/${seg(group)}/members/${id}/demote`, null);
   }
 
   async transferLeader(group: string, to: NodeId): Promise<void> {
-    await this.onLeader(
-      () => this.node.transferLeader(group, to),
-      `/v1/groups/${seg(group)}/leader/transfer`,
-      { to },
-    );
+    await this.onLeader(() => this.node.transferLeader(group, to), `/v1/groups/${seg(group)}/leader/transfer`, { to });
   }
 
   /** Snapshots this node's copy of the group now (no leader needed); resolves with its index. */

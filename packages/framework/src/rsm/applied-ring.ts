@@ -1,4 +1,4 @@
-import type { AppliedEntry } from "./applied-entry.js";
+import type { AppliedEntry } from './applied-entry.js';
 
 /**
  * The last N applied entries, so a watch can resume from a recent index without reading the log.
@@ -70,10 +70,7 @@ export class AppliedRing {
    * The newest held entries with index >= from whose sizes add up to at most `maxBytes`, and the
    * index from which they are complete.
    */
-  newest(
-    from: number,
-    maxBytes: number,
-  ): { from: number; entries: AppliedEntry[] } {
+  newest(from: number, maxBytes: number): { from: number; entries: AppliedEntry[] } {
     from = Math.max(from, this.coveredFrom);
     const first = this.position(from);
     let oldest = this.count;

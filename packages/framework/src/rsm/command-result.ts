@@ -1,12 +1,7 @@
-import { RaftkitError, isErrorCode, type ErrorCode } from "../common/errors.js";
+import { RaftkitError, isErrorCode, type ErrorCode } from '../common/errors.js';
 
 /** The codes of error results: RaftkitError codes and the rsm layer's own. */
-export type CommandErrorCode =
-  | ErrorCode
-  | "command_failed"
-  | "stale_sequence"
-  | "request_expired"
-  | "bad_entry";
+export type CommandErrorCode = ErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'bad_entry';
 
 export interface CommandErrorBody {
   code: string;
@@ -23,15 +18,8 @@ export interface CommandErrorBody {
 export class CommandErrorResult {
   readonly error: CommandErrorBody;
 
-  constructor(
-    code: string,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    this.error =
-      details && Object.keys(details).length > 0
-        ? { code, message, details }
-        : { code, message };
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    this.error = details && Object.keys(details).length > 0 ? { code, message, details } : { code, message };
   }
 }
 
@@ -40,9 +28,7 @@ export function isCommandError(result: unknown): result is CommandErrorResult {
 }
 
 /** The details as a JSON copy (they travel and are stored in sessions); dropped if not JSON. */
-function plainDetails(
-  details: Record<string, unknown>,
-): Record<string, unknown> | undefined {
+function plainDetails(details: Record<string, unknown>): Record<string, unknown> | undefined {
   try {
     return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
   } catch {
@@ -52,19 +38,18 @@ function plainDetails(
 
 /** What a handler's thrown value becomes: a RaftkitError keeps its code, anything else is 'command_failed'. */
 export function errorResultOf(e: unknown): CommandErrorResult {
-  if (e instanceof RaftkitError)
-    return new CommandErrorResult(e.code, e.message, plainDetails(e.details));
+  if (e instanceof RaftkitError) return new CommandErrorResult(e.code, e.message, plainDetails(e.details));
   const message = e instanceof Error ? e.message : String(e);
-  return new CommandErrorResult("command_failed", message);
+  return new CommandErrorResult('command_failed', message);
 }
 
 /** API codes for the result codes that are not API codes themselves (kept in details.reason). */
 const RESULT_CODE_TO_API: Record<string, ErrorCode> = {
-  stale_sequence: "conflict",
+  stale_sequence: 'conflict',
   // Nobody waits for it (its origin gave up); whoever still asks learns it was not applied.
-  request_expired: "conflict",
-  command_failed: "internal",
-  bad_entry: "internal",
+  request_expired: 'conflict',
+  command_failed: 'internal',
+  bad_entry: 'internal',
 };
 
 /**
@@ -76,7 +61,7 @@ const RESULT_CODE_TO_API: Record<string, ErrorCode> = {
 export function commandErrorToError(result: CommandErrorResult): RaftkitError {
   const { code, message, details } = result.error;
   if (isErrorCode(code)) return new RaftkitError(code, message, details ?? {});
-  return new RaftkitError(RESULT_CODE_TO_API[code] ?? "internal", message, {
+  return new RaftkitError(RESULT_CODE_TO_API[code] ?? 'internal', message, {
     ...details,
     reason: code,
   });

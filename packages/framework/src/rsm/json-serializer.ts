@@ -9,16 +9,11 @@ const encoder = new TextEncoder();
 /** Depth up to which plain objects and arrays are walked piece by piece; below it JSON.stringify does the rest. */
 const WALK_DEPTH = 4;
 
-function isPlainContainer(
-  v: unknown,
-): v is Record<string, unknown> | unknown[] {
-  if (typeof v !== "object" || v === null) return false;
+function isPlainContainer(v: unknown): v is Record<string, unknown> | unknown[] {
+  if (typeof v !== 'object' || v === null) return false;
   if (Array.isArray(v)) return true;
   const proto = Object.getPrototypeOf(v) as unknown;
-  return (
-    (proto === Object.prototype || proto === null) &&
-    typeof (v as { toJSON?: unknown }).toJSON !== "function"
-  );
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 /** Most members a container may have to count as small (stringified in one go). */
@@ -31,13 +26,13 @@ const RUN_LENGTH = 512;
  * JSON.stringify whole (walking it piece by piece costs far more than it saves).
  */
 function isSmall(v: unknown): boolean {
-  if (typeof v !== "object" || v === null) return true;
+  if (typeof v !== 'object' || v === null) return true;
   if (!isPlainContainer(v)) return false;
   if (Array.isArray(v)) {
     if (v.length > SMALL_MEMBERS) return false;
     for (let i = 0; i < v.length; i++) {
       const e: unknown = v[i];
-      if (typeof e === "object" && e !== null) return false;
+      if (typeof e === 'object' && e !== null) return false;
     }
     return true;
   }
@@ -46,7 +41,7 @@ function isSmall(v: unknown): boolean {
     if (!Object.hasOwn(v, key)) continue;
     if (++n > SMALL_MEMBERS) return false;
     const e = v[key];
-    if (typeof e === "object" && e !== null) return false;
+    if (typeof e === 'object' && e !== null) return false;
   }
   return true;
 }
@@ -74,11 +69,11 @@ function isCompact(v: unknown): boolean {
 
 function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
   if (depth >= WALK_DEPTH || !isPlainContainer(v)) {
-    yield JSON.stringify(v) ?? "null";
+    yield JSON.stringify(v) ?? 'null';
     return;
   }
   if (Array.isArray(v)) {
-    yield "[";
+    yield '[';
     let i = 0;
     while (i < v.length) {
       // A run of compact elements is one JSON.stringify (of the slice, without its brackets).
@@ -86,49 +81,45 @@ function* walk(v: unknown, depth: number): Generator<string, void, undefined> {
       while (j < v.length && j - i < RUN_LENGTH && isCompact(v[j])) j++;
       if (j > i) {
         const run = JSON.stringify(v.slice(i, j));
-        yield `${i > 0 ? "," : ""}${run.slice(1, -1)}`;
+        yield `${i > 0 ? ',' : ''}${run.slice(1, -1)}`;
         i = j;
         continue;
       }
-      if (i > 0) yield ",";
+      if (i > 0) yield ',';
       yield* walk(v[i], depth + 1);
       i++;
     }
-    yield "]";
+    yield ']';
     return;
   }
-  yield "{";
+  yield '{';
   let first = true;
   for (const key of Object.keys(v)) {
     const e = v[key];
     if (depth + 1 < WALK_DEPTH && isPlainContainer(e) && !isSmall(e)) {
-      yield `${first ? "" : ","}${JSON.stringify(key)}:`;
+      yield `${first ? '' : ','}${JSON.stringify(key)}:`;
       first = false;
       yield* walk(e, depth + 1);
       continue;
     }
     const s = JSON.stringify(e);
     if (s === undefined) continue; // undefined, functions and symbols are left out of objects
-    yield `${first ? "" : ","}${JSON.stringify(key)}:${s}`;
+    yield `${first ? '' : ','}${JSON.stringify(key)}:${s}`;
     first = false;
   }
-  yield "}";
+  yield '}';
 }
 
-const nextTurn = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** JSON of `value` as UTF-8, yielding to the event loop after each `sliceChars` characters. */
-export async function serializeJson(
-  value: unknown,
-  sliceChars = 1 << 17,
-): Promise<Uint8Array> {
+export async function serializeJson(value: unknown, sliceChars = 1 << 17): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let pending: string[] = [];
   let pendingChars = 0;
   let total = 0;
   const flush = () => {
-    const bytes = encoder.encode(pending.join(""));
+    const bytes = encoder.encode(pending.join(''));
     chunks.push(bytes);
     total += bytes.length;
     pending = [];

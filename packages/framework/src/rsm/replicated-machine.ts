@@ -1,4 +1,4 @@
-import type { CommandContext } from "./command-context.js";
+import type { CommandContext } from './command-context.js';
 
 /**
  * The application state that a StateMachineManager replicates. The decorator layer
@@ -28,12 +28,7 @@ export interface ReplicatedMachine {
    * With `prepared` (from `checkCommand` on the same name and args) the conversion is skipped:
    * converting is deterministic, so it gives what converting again would.
    */
-  executeCommand(
-    name: string,
-    args: unknown,
-    ctx: CommandContext,
-    prepared?: PreparedArgs,
-  ): unknown;
+  executeCommand(name: string, args: unknown, ctx: CommandContext, prepared?: PreparedArgs): unknown;
   /**
    * Optional, before a query waits for anything (a read index): throws RaftkitError
    * 'unknown_query' / 'bad_request' for a query that would be refused, and may return the

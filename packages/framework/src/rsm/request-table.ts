@@ -1,5 +1,5 @@
-import { CommandErrorResult, type CommandErrorBody } from "./command-result.js";
-import { RsmError } from "./rsm-error.js";
+import { CommandErrorResult, type CommandErrorBody } from './command-result.js';
+import { RsmError } from './rsm-error.js';
 
 /**
  * The internal idempotency key of a command sent without a client session. The first node that
@@ -21,22 +21,10 @@ export const ORIGIN_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const MAX_RECORDS_PER_ORIGIN = 65_536;
 
 /** Why a request key is malformed, or undefined when it is well formed. */
-export function requestKeyProblem(
-  origin: unknown,
-  seq: unknown,
-  floor: unknown,
-): string | undefined {
-  if (typeof origin !== "string" || !ORIGIN_PATTERN.test(origin))
-    return 'the request origin must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
-  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq <= 0)
-    return "the request sequence must be a positive integer";
-  if (
-    typeof floor !== "number" ||
-    !Number.isSafeInteger(floor) ||
-    floor < 0 ||
-    floor > seq
-  )
-    return "the request floor must be an integer from 0 to the sequence";
+export function requestKeyProblem(origin: unknown, seq: unknown, floor: unknown): string | undefined {
+  if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin)) return 'the request origin must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0) return 'the request sequence must be a positive integer';
+  if (typeof floor !== 'number' || !Number.isSafeInteger(floor) || floor < 0 || floor > seq) return 'the request floor must be an integer from 0 to the sequence';
   return undefined;
 }
 
@@ -47,10 +35,7 @@ export function formatRequestKey(k: RequestKey): string {
 
 /** Parses `origin:seq:floor`; undefined when malformed. */
 export function parseRequestKey(text: string): RequestKey | undefined {
-  const m =
-    /^([A-Za-z0-9._-]{1,64}):([1-9][0-9]{0,15}):(0|[1-9][0-9]{0,15})$/.exec(
-      text,
-    );
+  const m = /^([A-Za-z0-9._-]{1,64}):([1-9][0-9]{0,15}):(0|[1-9][0-9]{0,15})$/.exec(text);
   if (!m) return undefined;
   const key = { origin: m[1]!, seq: Number(m[2]), floor: Number(m[3]) };
   return requestKeyProblem(key.origin, key.seq, key.floor) ? undefined : key;
@@ -83,19 +68,14 @@ function prune(w: OriginWindow): void {
 
 /** What the table says of an entry's key before the entry is applied. */
 export type RequestVerdict =
-  | { kind: "new" }
+  | { kind: 'new' }
   /** The same key was applied before: answer its first result and index, change nothing. */
-  | { kind: "duplicate"; index: number; result: unknown }
+  | { kind: 'duplicate'; index: number; result: unknown }
   /** The origin stopped waiting for this key before it committed: it is not applied. */
-  | { kind: "expired"; floor: number };
+  | { kind: 'expired'; floor: number };
 
 /** A window as stored in a snapshot: [origin, floor, lastUsed, [[seq, index, result, failed], ...]]. */
-export type RequestWindowTuple = [
-  string,
-  number,
-  number,
-  [number, number, unknown, 0 | 1][],
-];
+export type RequestWindowTuple = [string, number, number, [number, number, unknown, 0 | 1][]];
 
 /**
  * Which internal request keys were applied, so that a second copy of a command in the log (a
@@ -156,10 +136,9 @@ export class RequestTable {
       prune(w);
     }
     const done = w.applied.get(key.seq);
-    if (done)
-      return { kind: "duplicate", index: done.index, result: done.result };
-    if (key.seq < w.floor) return { kind: "expired", floor: w.floor };
-    return { kind: "new" };
+    if (done) return { kind: 'duplicate', index: done.index, result: done.result };
+    if (key.seq < w.floor) return { kind: 'expired', floor: w.floor };
+    return { kind: 'new' };
   }
 
   /** Records the result of a key that `admit` called new. */
@@ -184,12 +163,7 @@ export class RequestTable {
       const applied: [number, number, unknown, 0 | 1][] = [];
       for (const [seq, a] of w.applied) {
         const failed = a.result instanceof CommandErrorResult;
-        applied.push([
-          seq,
-          a.index,
-          failed ? (a.result as CommandErrorResult).error : a.result,
-          failed ? 1 : 0,
-        ]);
+        applied.push([seq, a.index, failed ? (a.result as CommandErrorResult).error : a.result, failed ? 1 : 0]);
       }
       out.push([w.origin, w.floor, w.lastUsed, applied]);
     }
@@ -200,56 +174,28 @@ export class RequestTable {
   static fromTuples(ttlMs: number, tuples: unknown): RequestTable {
     const table = new RequestTable(ttlMs);
     if (tuples === undefined) return table;
-    if (!Array.isArray(tuples))
-      throw new RsmError("bad_snapshot", "snapshot requests must be an array");
+    if (!Array.isArray(tuples)) throw new RsmError('bad_snapshot', 'snapshot requests must be an array');
     const parsed: OriginWindow[] = [];
     tuples.forEach((t: unknown, i) => {
-      const bad = (why: string) =>
-        new RsmError("bad_snapshot", `snapshot request window #${i} ${why}`);
-      if (!Array.isArray(t) || t.length !== 4)
-        throw bad("must be [origin, floor, lastUsed, applied]");
+      const bad = (why: string) => new RsmError('bad_snapshot', `snapshot request window #${i} ${why}`);
+      if (!Array.isArray(t) || t.length !== 4) throw bad('must be [origin, floor, lastUsed, applied]');
       const [origin, floor, lastUsed, applied] = t as unknown[];
-      if (typeof origin !== "string" || !ORIGIN_PATTERN.test(origin))
-        throw bad("has a bad origin");
-      if (
-        typeof floor !== "number" ||
-        !Number.isSafeInteger(floor) ||
-        floor < 0
-      )
-        throw bad("has a bad floor");
-      if (typeof lastUsed !== "number" || !Number.isFinite(lastUsed))
-        throw bad("has a bad last-use time");
-      if (!Array.isArray(applied)) throw bad("has no applied list");
+      if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin)) throw bad('has a bad origin');
+      if (typeof floor !== 'number' || !Number.isSafeInteger(floor) || floor < 0) throw bad('has a bad floor');
+      if (typeof lastUsed !== 'number' || !Number.isFinite(lastUsed)) throw bad('has a bad last-use time');
+      if (!Array.isArray(applied)) throw bad('has no applied list');
       const w: OriginWindow = { origin, floor, lastUsed, applied: new Map() };
       applied.forEach((a: unknown, j) => {
-        if (!Array.isArray(a) || a.length !== 4)
-          throw bad(`record #${j} must be [seq, index, result, failed]`);
+        if (!Array.isArray(a) || a.length !== 4) throw bad(`record #${j} must be [seq, index, result, failed]`);
         const [seq, index, result, failed] = a as unknown[];
         // A record below the floor may remain (see prune); replicas keep it alike.
-        if (
-          typeof seq !== "number" ||
-          !Number.isSafeInteger(seq) ||
-          seq <= 0 ||
-          w.applied.has(seq)
-        )
-          throw bad(`record #${j} has a bad or repeated sequence`);
-        if (
-          typeof index !== "number" ||
-          !Number.isSafeInteger(index) ||
-          index < 0
-        )
-          throw bad(`record #${j} has a bad index`);
-        if (failed !== 0 && failed !== 1)
-          throw bad(`record #${j} has a bad error flag`);
+        if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0 || w.applied.has(seq)) throw bad(`record #${j} has a bad or repeated sequence`);
+        if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) throw bad(`record #${j} has a bad index`);
+        if (failed !== 0 && failed !== 1) throw bad(`record #${j} has a bad error flag`);
         let value = result;
         if (failed === 1) {
           const body = result as Partial<CommandErrorBody> | null;
-          if (
-            typeof body !== "object" ||
-            body === null ||
-            typeof body.code !== "string" ||
-            typeof body.message !== "string"
-          )
+          if (typeof body !== 'object' || body === null || typeof body.code !== 'string' || typeof body.message !== 'string')
             throw bad(`record #${j} has a malformed error result`);
           value = new CommandErrorResult(body.code, body.message, body.details);
         }
@@ -259,11 +205,7 @@ export class RequestTable {
     });
     parsed.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const w of parsed) {
-      if (table.windows.has(w.origin))
-        throw new RsmError(
-          "bad_snapshot",
-          `snapshot holds two request windows of origin "${w.origin}"`,
-        );
+      if (table.windows.has(w.origin)) throw new RsmError('bad_snapshot', `snapshot holds two request windows of origin "${w.origin}"`);
       table.windows.set(w.origin, w);
       table.newest = w;
     }
@@ -282,11 +224,7 @@ export class RequestKeyAllocator {
   private readonly open = new Set<number>();
 
   constructor(readonly origin: string) {
-    if (!ORIGIN_PATTERN.test(origin))
-      throw new RsmError(
-        "bad_option",
-        `request origin ${JSON.stringify(origin)} must be 1-64 characters of [A-Za-z0-9._-]`,
-      );
+    if (!ORIGIN_PATTERN.test(origin)) throw new RsmError('bad_option', `request origin ${JSON.stringify(origin)} must be 1-64 characters of [A-Za-z0-9._-]`);
   }
 
   /** Keys handed out and not released yet. */

@@ -1,15 +1,15 @@
 /** Why the replicated-state-machine layer refused something. */
 export type RsmErrorCode =
   /** Bytes that are not a snapshot of this layer, or one of another type or version. */
-  | "bad_snapshot"
+  | 'bad_snapshot'
   /** A log entry whose payload is not an encoded command. */
-  | "bad_entry"
+  | 'bad_entry'
   /** The state could not be captured or serialised (a hook failed or returned a promise). */
-  | "snapshot_failed"
+  | 'snapshot_failed'
   /** A snapshot or restore was asked for while an asynchronous command was being applied. */
-  | "busy"
+  | 'busy'
   /** A manager option breaks its rule. */
-  | "bad_option";
+  | 'bad_option';
 
 /** An error of the rsm layer with a stable code; the message says what to fix. */
 export class RsmError extends Error {
@@ -18,6 +18,6 @@ export class RsmError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = "RsmError";
+    this.name = 'RsmError';
   }
 }

@@ -1,5 +1,5 @@
-import { CommandErrorResult, type CommandErrorBody } from "./command-result.js";
-import { RsmError } from "./rsm-error.js";
+import { CommandErrorResult, type CommandErrorBody } from './command-result.js';
+import { RsmError } from './rsm-error.js';
 
 /** A client's session: the last sequence applied for it and that command's result. */
 export interface Session {
@@ -55,13 +55,7 @@ export class SessionTable {
   }
 
   /** Records the result of a newly applied sequence. */
-  record(
-    clientId: string,
-    sequence: number,
-    result: unknown,
-    now: number,
-    index: number,
-  ): void {
+  record(clientId: string, sequence: number, result: unknown, now: number, index: number): void {
     this.sessions.delete(clientId);
     this.sessions.set(clientId, {
       clientId,
@@ -77,59 +71,29 @@ export class SessionTable {
     const out: SessionTuple[] = [];
     for (const s of this.sessions.values()) {
       const failed = s.result instanceof CommandErrorResult;
-      out.push([
-        s.clientId,
-        s.sequence,
-        s.lastUsed,
-        failed ? (s.result as CommandErrorResult).error : s.result,
-        failed ? 1 : 0,
-        s.index,
-      ]);
+      out.push([s.clientId, s.sequence, s.lastUsed, failed ? (s.result as CommandErrorResult).error : s.result, failed ? 1 : 0, s.index]);
     }
     return out;
   }
 
   /** Rebuilds a table from a snapshot's tuples; throws RsmError 'bad_snapshot' naming the bad one. */
   static fromTuples(ttlMs: number, tuples: unknown): SessionTable {
-    if (!Array.isArray(tuples))
-      throw new RsmError("bad_snapshot", "snapshot sessions must be an array");
+    if (!Array.isArray(tuples)) throw new RsmError('bad_snapshot', 'snapshot sessions must be an array');
     const parsed: Session[] = [];
     tuples.forEach((t: unknown, i) => {
-      const bad = (why: string) =>
-        new RsmError("bad_snapshot", `snapshot session #${i} ${why}`);
-      if (!Array.isArray(t) || (t.length !== 5 && t.length !== 6))
-        throw bad(
-          "must be [clientId, sequence, lastUsed, result, failed, index]",
-        );
-      const [clientId, sequence, lastUsed, result, failed, index = 0] =
-        t as unknown[];
-      if (
-        typeof index !== "number" ||
-        !Number.isSafeInteger(index) ||
-        index < 0
-      )
-        throw bad("has a bad index");
-      if (typeof clientId !== "string" || clientId.length === 0)
-        throw bad("has no client id");
-      if (
-        typeof sequence !== "number" ||
-        !Number.isSafeInteger(sequence) ||
-        sequence <= 0
-      )
-        throw bad("has a bad sequence");
-      if (typeof lastUsed !== "number" || !Number.isFinite(lastUsed))
-        throw bad("has a bad last-use time");
-      if (failed !== 0 && failed !== 1) throw bad("has a bad error flag");
+      const bad = (why: string) => new RsmError('bad_snapshot', `snapshot session #${i} ${why}`);
+      if (!Array.isArray(t) || (t.length !== 5 && t.length !== 6)) throw bad('must be [clientId, sequence, lastUsed, result, failed, index]');
+      const [clientId, sequence, lastUsed, result, failed, index = 0] = t as unknown[];
+      if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) throw bad('has a bad index');
+      if (typeof clientId !== 'string' || clientId.length === 0) throw bad('has no client id');
+      if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence <= 0) throw bad('has a bad sequence');
+      if (typeof lastUsed !== 'number' || !Number.isFinite(lastUsed)) throw bad('has a bad last-use time');
+      if (failed !== 0 && failed !== 1) throw bad('has a bad error flag');
       let value = result;
       if (failed === 1) {
         const body = result as Partial<CommandErrorBody> | null;
-        if (
-          typeof body !== "object" ||
-          body === null ||
-          typeof body.code !== "string" ||
-          typeof body.message !== "string"
-        ) {
-          throw bad("has a malformed error result");
+        if (typeof body !== 'object' || body === null || typeof body.code !== 'string' || typeof body.message !== 'string') {
+          throw bad('has a malformed error result');
         }
         value = new CommandErrorResult(body.code, body.message, body.details);
       }
@@ -139,11 +103,7 @@ export class SessionTable {
     // Stable sort keeps the invariant even for a table written by hand.
     parsed.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const s of parsed) {
-      if (table.sessions.has(s.clientId))
-        throw new RsmError(
-          "bad_snapshot",
-          `snapshot holds two sessions of client "${s.clientId}"`,
-        );
+      if (table.sessions.has(s.clientId)) throw new RsmError('bad_snapshot', `snapshot holds two sessions of client "${s.clientId}"`);
       table.sessions.set(s.clientId, s);
     }
     return table;

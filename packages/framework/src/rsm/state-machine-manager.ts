@@ -1,28 +1,15 @@
-import type { AppliedEntry } from "./applied-entry.js";
-import type { Entry } from "../core/types.js";
-import type { GroupStateMachine } from "../host/state-machine.js";
-import { AppliedRing } from "./applied-ring.js";
-import {
-  decodeCommand,
-  encodeCommand,
-  type CommandPayload,
-} from "./command-codec.js";
-import type { CommandContext } from "./command-context.js";
-import {
-  CommandErrorResult,
-  DuplicateCommand,
-  errorResultOf,
-} from "./command-result.js";
-import type { PreparedArgs, ReplicatedMachine } from "./replicated-machine.js";
-import { RequestTable, type RequestKey } from "./request-table.js";
-import { RsmError } from "./rsm-error.js";
-import { SessionTable } from "./session-table.js";
-import {
-  parseSnapshot,
-  serializeSnapshot,
-  SNAPSHOT_VERSION,
-  type SnapshotEnvelope,
-} from "./snapshot-codec.js";
+import type { AppliedEntry } from './applied-entry.js';
+import type { Entry } from '../core/types.js';
+import type { GroupStateMachine } from '../host/state-machine.js';
+import { AppliedRing } from './applied-ring.js';
+import { decodeCommand, encodeCommand, type CommandPayload } from './command-codec.js';
+import type { CommandContext } from './command-context.js';
+import { CommandErrorResult, DuplicateCommand, errorResultOf } from './command-result.js';
+import type { PreparedArgs, ReplicatedMachine } from './replicated-machine.js';
+import { RequestTable, type RequestKey } from './request-table.js';
+import { RsmError } from './rsm-error.js';
+import { SessionTable } from './session-table.js';
+import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
 
 export interface StateMachineManagerOptions {
   /**
@@ -65,11 +52,7 @@ export type AppliedListener = (entry: AppliedEntry) => void;
 export type RestoredListener = (index: number) => void;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === "object" || typeof v === "function") &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === "function"
-  );
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Runs `f` once `p` has settled, whichever way: queued work does not depend on the work before it. */
@@ -84,8 +67,7 @@ interface PlainResult {
 }
 
 /** Roughly what an error result's JSON takes. */
-const errorBytes = (r: CommandErrorResult): number =>
-  r.error.code.length + r.error.message.length + 64;
+const errorBytes = (r: CommandErrorResult): number => r.error.code.length + r.error.message.length + 64;
 
 const failed = (err: unknown): PlainResult => {
   const value = errorResultOf(err);
@@ -95,18 +77,12 @@ const failed = (err: unknown): PlainResult => {
 /** The result as it travels: plain JSON (undefined becomes null), a copy no later change can touch. */
 function plainResult(v: unknown): PlainResult {
   if (v === undefined) return { value: null, bytes: 4 };
-  if (v instanceof CommandErrorResult)
-    return { value: v, bytes: errorBytes(v) };
+  if (v instanceof CommandErrorResult) return { value: v, bytes: errorBytes(v) };
   try {
     const s = JSON.stringify(v);
-    return s === undefined
-      ? { value: null, bytes: 4 }
-      : { value: JSON.parse(s) as unknown, bytes: s.length };
+    return s === undefined ? { value: null, bytes: 4 } : { value: JSON.parse(s) as unknown, bytes: s.length };
   } catch (e) {
-    const value = new CommandErrorResult(
-      "command_failed",
-      `the command's result is not JSON-serialisable: ${(e as Error).message}`,
-    );
+    const value = new CommandErrorResult('command_failed', `the command's result is not JSON-serialisable: ${(e as Error).message}`);
     return { value, bytes: errorBytes(value) };
   }
 }
@@ -138,10 +114,7 @@ export class StateMachineManager implements GroupStateMachine {
    * (the host applies the very bytes it proposed): applying it skips the decode and the
    * conversion. Entries that never apply here (lost leadership) are collected with their bytes.
    */
-  private readonly proposed = new WeakMap<
-    Uint8Array,
-    { payload: CommandPayload; prepared: PreparedArgs | undefined }
-  >();
+  private readonly proposed = new WeakMap<Uint8Array, { payload: CommandPayload; prepared: PreparedArgs | undefined }>();
   /** Set while an apply or restore with asynchronous work is running; later calls queue behind it. */
   private pending: Promise<unknown> | undefined;
 
@@ -150,25 +123,16 @@ export class StateMachineManager implements GroupStateMachine {
     options: StateMachineManagerOptions = {},
   ) {
     const ttl = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
-    if (typeof ttl !== "number" || !(ttl > 0) || !Number.isFinite(ttl)) {
-      throw new RsmError(
-        "bad_option",
-        `sessionTtlMs must be a positive number of milliseconds, got ${ttl}`,
-      );
+    if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {
+      throw new RsmError('bad_option', `sessionTtlMs must be a positive number of milliseconds, got ${ttl}`);
     }
     const recent = options.recentEntries ?? DEFAULT_RECENT_ENTRIES;
     if (!Number.isSafeInteger(recent) || recent < 0) {
-      throw new RsmError(
-        "bad_option",
-        `recentEntries must be an integer >= 0, got ${recent}`,
-      );
+      throw new RsmError('bad_option', `recentEntries must be an integer >= 0, got ${recent}`);
     }
     const history = options.snapshotHistory ?? 0;
     if (!Number.isSafeInteger(history) || history < 0) {
-      throw new RsmError(
-        "bad_option",
-        `snapshotHistory must be an integer >= 0, got ${history}`,
-      );
+      throw new RsmError('bad_option', `snapshotHistory must be an integer >= 0, got ${history}`);
     }
     this.snapshotHistory = history;
     this.sessionTtlMs = ttl;
@@ -206,17 +170,11 @@ export class StateMachineManager implements GroupStateMachine {
    * Checks a command (RaftkitError 'unknown_command' / 'bad_request' naming the field) and
    * encodes its entry; `timestamp` is this leader's clock. Nothing is proposed when it throws.
    */
-  prepareCommand(
-    name: string,
-    args: unknown,
-    session: ProposalSession = {},
-    timestamp = Date.now(),
-  ): Uint8Array {
+  prepareCommand(name: string, args: unknown, session: ProposalSession = {}, timestamp = Date.now()): Uint8Array {
     const payload: CommandPayload = { command: name, args, timestamp };
     if (session.clientId !== undefined) payload.clientId = session.clientId;
     if (session.sequence !== undefined) payload.sequence = session.sequence;
-    if (session.request !== undefined && session.clientId === undefined)
-      payload.request = session.request;
+    if (session.request !== undefined && session.clientId === undefined) payload.request = session.request;
     const bytes = encodeCommand(payload);
     // Checked as every replica will see it: the entry's JSON, not the caller's object (a Date or
     // an undefined field would convert differently).
@@ -232,8 +190,7 @@ export class StateMachineManager implements GroupStateMachine {
   // ------------------------------------------------------------------ apply
 
   apply(entries: readonly Entry[]): unknown[] | Promise<unknown[]> {
-    if (this.pending)
-      return this.track(after(this.pending, () => this.applyNow(entries)));
+    if (this.pending) return this.track(after(this.pending, () => this.applyNow(entries)));
     const r = this.applyNow(entries);
     return Array.isArray(r) ? r : this.track(r);
   }
@@ -258,15 +215,9 @@ export class StateMachineManager implements GroupStateMachine {
   }
 
   /** Goes on after the first asynchronous handler: each entry waits for the one before it. */
-  private async applyRest(
-    entries: readonly Entry[],
-    at: number,
-    first: Promise<unknown>,
-    results: unknown[],
-  ): Promise<unknown[]> {
+  private async applyRest(entries: readonly Entry[], at: number, first: Promise<unknown>, results: unknown[]): Promise<unknown[]> {
     results[at] = await first;
-    for (let i = at + 1; i < entries.length; i++)
-      results[i] = await this.applyEntry(entries[i]!);
+    for (let i = at + 1; i < entries.length; i++) results[i] = await this.applyEntry(entries[i]!);
     return results;
   }
 
@@ -280,8 +231,8 @@ export class StateMachineManager implements GroupStateMachine {
       try {
         payload = decodeCommand(e.data);
       } catch (err) {
-        const bad = new CommandErrorResult("bad_entry", (err as Error).message);
-        return this.finish(e, "", null, { value: bad, bytes: errorBytes(bad) });
+        const bad = new CommandErrorResult('bad_entry', (err as Error).message);
+        return this.finish(e, '', null, { value: bad, bytes: errorBytes(bad) });
       }
     }
     this.clock = Math.max(this.clock, payload.timestamp);
@@ -290,14 +241,13 @@ export class StateMachineManager implements GroupStateMachine {
     const { clientId, sequence, request } = payload;
     if (request !== undefined) {
       const verdict = this.requests.admit(request, this.clock);
-      if (verdict.kind !== "new") {
+      if (verdict.kind !== 'new') {
         // Not applied, and not shown to watchers: it changed nothing.
         this.lastIndex = e.index;
         this.lastTerm = e.term;
-        if (verdict.kind === "duplicate")
-          return new DuplicateCommand(verdict.index, verdict.result);
+        if (verdict.kind === 'duplicate') return new DuplicateCommand(verdict.index, verdict.result);
         return new CommandErrorResult(
-          "request_expired",
+          'request_expired',
           `request ${request.origin}:${request.seq} committed after its origin had stopped waiting for it (floor ${verdict.floor}); it was not applied`,
         );
       }
@@ -309,12 +259,8 @@ export class StateMachineManager implements GroupStateMachine {
         // Not applied again, and not shown to watchers: it changed nothing.
         this.lastIndex = e.index;
         this.lastTerm = e.term;
-        if (sequence === s.sequence)
-          return new DuplicateCommand(s.index, s.result);
-        return new CommandErrorResult(
-          "stale_sequence",
-          `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`,
-        );
+        if (sequence === s.sequence) return new DuplicateCommand(s.index, s.result);
+        return new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
       }
     }
     const ctx: CommandContext = {
@@ -324,12 +270,7 @@ export class StateMachineManager implements GroupStateMachine {
     };
     let out: unknown;
     try {
-      out = this.machine.executeCommand(
-        payload.command,
-        payload.args,
-        ctx,
-        own?.prepared,
-      );
+      out = this.machine.executeCommand(payload.command, payload.args, ctx, own?.prepared);
     } catch (err) {
       return this.complete(e, payload, failed(err));
     }
@@ -342,30 +283,13 @@ export class StateMachineManager implements GroupStateMachine {
     return this.complete(e, payload, plainResult(out));
   }
 
-  private complete(
-    e: Entry,
-    payload: CommandPayload,
-    result: PlainResult,
-  ): unknown {
-    if (payload.clientId !== undefined)
-      this.sessions.record(
-        payload.clientId,
-        payload.sequence!,
-        result.value,
-        this.clock,
-        e.index,
-      );
-    else if (payload.request !== undefined)
-      this.requests.record(payload.request, result.value, e.index);
+  private complete(e: Entry, payload: CommandPayload, result: PlainResult): unknown {
+    if (payload.clientId !== undefined) this.sessions.record(payload.clientId, payload.sequence!, result.value, this.clock, e.index);
+    else if (payload.request !== undefined) this.requests.record(payload.request, result.value, e.index);
     return this.finish(e, payload.command, payload.args, result);
   }
 
-  private finish(
-    e: Entry,
-    command: string,
-    args: unknown,
-    plain: PlainResult,
-  ): unknown {
+  private finish(e: Entry, command: string, args: unknown, plain: PlainResult): unknown {
     const result = plain.value;
     this.lastIndex = e.index;
     this.lastTerm = e.term;
@@ -398,20 +322,14 @@ export class StateMachineManager implements GroupStateMachine {
    */
   captureSnapshot(): CapturedSnapshot {
     if (this.pending) {
-      throw new RsmError(
-        "busy",
-        `state machine "${this.type}" is applying an asynchronous command; capture a snapshot after apply() has settled`,
-      );
+      throw new RsmError('busy', `state machine "${this.type}" is applying an asynchronous command; capture a snapshot after apply() has settled`);
     }
     let state: unknown;
     try {
       state = this.machine.captureState();
     } catch (e) {
       if (e instanceof RsmError) throw e;
-      throw new RsmError(
-        "snapshot_failed",
-        `state machine "${this.type}" could not capture its state: ${(e as Error).message}`,
-      );
+      throw new RsmError('snapshot_failed', `state machine "${this.type}" could not capture its state: ${(e as Error).message}`);
     }
     const envelope: SnapshotEnvelope = {
       version: SNAPSHOT_VERSION,
@@ -432,21 +350,15 @@ export class StateMachineManager implements GroupStateMachine {
         try {
           return await serializeSnapshot(envelope);
         } catch (e) {
-          throw new RsmError(
-            "snapshot_failed",
-            `snapshot of state machine "${this.type}" is not JSON-serialisable: ${(e as Error).message}`,
-          );
+          throw new RsmError('snapshot_failed', `snapshot of state machine "${this.type}" is not JSON-serialisable: ${(e as Error).message}`);
         }
       },
     };
   }
 
   /** The ring's entries among the latest `snapshotHistory` indexes, newest first up to HISTORY_BYTES. */
-  private latestHistory(): NonNullable<SnapshotEnvelope["history"]> {
-    return this.ring.newest(
-      Math.max(this.lastIndex - this.snapshotHistory + 1, 1),
-      HISTORY_BYTES,
-    );
+  private latestHistory(): NonNullable<SnapshotEnvelope['history']> {
+    return this.ring.newest(Math.max(this.lastIndex - this.snapshotHistory + 1, 1), HISTORY_BYTES);
   }
 
   async snapshot(): Promise<Uint8Array> {
@@ -461,8 +373,7 @@ export class StateMachineManager implements GroupStateMachine {
    * restore listeners are told.
    */
   restore(data: Uint8Array): Promise<void> {
-    if (this.pending)
-      return this.track(after(this.pending, () => this.restoreNow(data)));
+    if (this.pending) return this.track(after(this.pending, () => this.restoreNow(data)));
     return this.track(this.restoreNow(data));
   }
 
@@ -473,10 +384,7 @@ export class StateMachineManager implements GroupStateMachine {
     try {
       await this.machine.restoreState(env.state);
     } catch (e) {
-      throw new RsmError(
-        "bad_snapshot",
-        `state machine "${this.type}" could not restore the snapshot's state: ${(e as Error).message}`,
-      );
+      throw new RsmError('bad_snapshot', `state machine "${this.type}" could not restore the snapshot's state: ${(e as Error).message}`);
     }
     this.sessions = sessions;
     this.requests = requests;
@@ -484,14 +392,7 @@ export class StateMachineManager implements GroupStateMachine {
     this.lastTerm = env.term;
     this.clock = env.clock;
     this.ring.reset(env.history ? env.history.from : env.index + 1);
-    for (const e of env.history?.entries ?? [])
-      this.ring.push(
-        e,
-        e.command.length +
-          64 +
-          (JSON.stringify(e.args)?.length ?? 4) +
-          (JSON.stringify(e.result)?.length ?? 4),
-      );
+    for (const e of env.history?.entries ?? []) this.ring.push(e, e.command.length + 64 + (JSON.stringify(e.args)?.length ?? 4) + (JSON.stringify(e.result)?.length ?? 4));
     for (const listener of this.restoredListeners) {
       try {
         listener(env.index);
@@ -512,11 +413,7 @@ export class StateMachineManager implements GroupStateMachine {
     return this.machine.checkQuery?.(name, args) ?? undefined;
   }
 
-  async query(
-    name: string,
-    args: unknown,
-    prepared?: PreparedArgs,
-  ): Promise<unknown> {
+  async query(name: string, args: unknown, prepared?: PreparedArgs): Promise<unknown> {
     while (this.pending) await this.pending.catch(() => undefined);
     return await this.machine.executeQuery(name, args, prepared);
   }

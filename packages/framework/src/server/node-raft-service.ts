@@ -1,11 +1,7 @@
-import {
-  ConfChangeTransition,
-  ConfChangeType,
-  type ConfChange,
-} from "../core/confchange/types.js";
-import { Role, type NodeId } from "../core/types.js";
-import { RaftkitError } from "../common/errors.js";
-import { PeerClient } from "../api/peer-client.js";
+import { ConfChangeTransition, ConfChangeType, type ConfChange } from '../core/confchange/types.js';
+import { Role, type NodeId } from '../core/types.js';
+import { RaftkitError } from '../common/errors.js';
+import { PeerClient } from '../api/peer-client.js';
 import type {
   AppliedEntry,
   CommandOptions,
@@ -23,16 +19,13 @@ import type {
   NodeService,
   WatchHandle,
   WatchSubscription,
-} from "../api/node-service.js";
-import type { StateMachineRegistry } from "../fsm/state-machine-registry.js";
-import { HostError } from "../host/errors.js";
-import type { NodeHost } from "../host/node-host.js";
-import {
-  DuplicateCommand,
-  unwrapCommandResult,
-} from "../rsm/command-result.js";
-import type { StateMachineManager } from "../rsm/state-machine-manager.js";
-import { isNodeId } from "../core/node-id.js";
+} from '../api/node-service.js';
+import type { StateMachineRegistry } from '../fsm/state-machine-registry.js';
+import { HostError } from '../host/errors.js';
+import type { NodeHost } from '../host/node-host.js';
+import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js';
+import type { StateMachineManager } from '../rsm/state-machine-manager.js';
+import { isNodeId } from '../core/node-id.js';
 
 const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = {
   voter: ConfChangeType.AddVoter,
@@ -69,23 +62,17 @@ export class NodeRaftService implements NodeService {
     this.host = opts.host;
     this.nodeId = opts.host.id;
     this.timeoutMs = opts.requestTimeoutMs ?? 5_000;
-    this.peers =
-      opts.peers ?? new PeerClient(opts.token ? { token: opts.token } : {});
+    this.peers = opts.peers ?? new PeerClient(opts.token ? { token: opts.token } : {});
   }
 
   private manager(group: string): StateMachineManager {
     const m = this.opts.managers.get(group);
-    if (!m || !this.host.hasGroup(group))
-      throw new RaftkitError(
-        "unknown_group",
-        `no group "${group}" on node ${this.nodeId}`,
-      );
+    if (!m || !this.host.hasGroup(group)) throw new RaftkitError('unknown_group', `no group "${group}" on node ${this.nodeId}`);
     return m;
   }
 
   private urlOf(id: NodeId): string | undefined {
-    const address =
-      id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
+    const address = id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
     return address ? this.peers.baseUrl(address) : undefined;
   }
 
@@ -99,16 +86,8 @@ export class NodeRaftService implements NodeService {
 
   private notLeader(group: string): RaftkitError {
     const leader = this.leaderOf(group);
-    if (!leader)
-      return new RaftkitError(
-        "unavailable",
-        `group "${group}" has no known leader; retry shortly`,
-      );
-    return new RaftkitError(
-      "not_leader",
-      `node ${this.nodeId} does not lead group "${group}"; node ${leader.id} does`,
-      { leader },
-    );
+    if (!leader) return new RaftkitError('unavailable', `group "${group}" has no known leader; retry shortly`);
+    return new RaftkitError('not_leader', `node ${this.nodeId} does not lead group "${group}"; node ${leader.id} does`, { leader });
   }
 
   private requireLeader(group: string): void {
@@ -124,43 +103,29 @@ export class NodeRaftService implements NodeService {
   private translate(group: string, e: unknown): unknown {
     if (!(e instanceof HostError)) return e;
     switch (e.code) {
-      case "not_leader":
+      case 'not_leader':
         return this.notLeader(group);
-      case "unknown_group":
-        return new RaftkitError("unknown_group", e.message);
-      case "timeout":
-        return new RaftkitError("timeout", e.message);
-      case "bad_request":
-        return new RaftkitError("bad_request", e.message);
-      case "group_exists":
-        return new RaftkitError("conflict", e.message);
+      case 'unknown_group':
+        return new RaftkitError('unknown_group', e.message);
+      case 'timeout':
+        return new RaftkitError('timeout', e.message);
+      case 'bad_request':
+        return new RaftkitError('bad_request', e.message);
+      case 'group_exists':
+        return new RaftkitError('conflict', e.message);
       default:
-        return new RaftkitError("unavailable", e.message);
+        return new RaftkitError('unavailable', e.message);
     }
   }
 
-  async command(
-    group: string,
-    name: string,
-    args: unknown,
-    opts: CommandOptions = {},
-  ): Promise<CommandOutcome> {
+  async command(group: string, name: string, args: unknown, opts: CommandOptions = {}): Promise<CommandOutcome> {
     const manager = this.manager(group);
     this.requireLeader(group);
-    const session =
-      opts.clientId !== undefined
-        ? { clientId: opts.clientId, sequence: opts.sequence }
-        : opts.request
-          ? { request: opts.request }
-          : {};
+    const session = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence } : opts.request ? { request: opts.request } : {};
     const bytes = manager.prepareCommand(name, args, session);
     let r;
     try {
-      r = await this.host.propose(
-        group,
-        bytes,
-        opts.timeoutMs ?? this.timeoutMs,
-      );
+      r = await this.host.propose(group, bytes, opts.timeoutMs ?? this.timeoutMs);
     } catch (e) {
       throw this.translateProposal(group, e);
     }
@@ -181,37 +146,23 @@ export class NodeRaftService implements NodeService {
    */
   private translateProposal(group: string, e: unknown): unknown {
     if (!(e instanceof HostError)) return e;
-    if (
-      e.code === "not_leader" ||
-      e.code === "proposal_dropped" ||
-      e.code === "bad_request"
-    )
-      return this.translate(group, e);
-    const code = e.code === "timeout" ? "timeout" : "unavailable";
-    return new RaftkitError(
-      code,
-      `${e.message} (the outcome is unknown: the command may or may not be applied)`,
-      { outcome: "unknown" },
-    );
+    if (e.code === 'not_leader' || e.code === 'proposal_dropped' || e.code === 'bad_request') return this.translate(group, e);
+    const code = e.code === 'timeout' ? 'timeout' : 'unavailable';
+    return new RaftkitError(code, `${e.message} (the outcome is unknown: the command may or may not be applied)`, { outcome: 'unknown' });
   }
 
-  async query(
-    group: string,
-    name: string,
-    args: unknown,
-    consistency: Consistency,
-  ): Promise<QueryOutcome> {
+  async query(group: string, name: string, args: unknown, consistency: Consistency): Promise<QueryOutcome> {
     const manager = this.manager(group);
     // An unknown query or bad args are refused before the read index is asked for.
     const prepared = manager.prepareQuery(name, args);
     this.host.wakeGroup(group);
-    if (consistency !== "local") {
+    if (consistency !== 'local') {
       // Lease reads need this node's own lease; ReadIndex works from any member but needs a leader.
-      if (consistency === "lease") this.requireLeader(group);
+      if (consistency === 'lease') this.requireLeader(group);
       else if (this.host.leaderOf(group) === 0) throw this.notLeader(group);
       try {
         await this.host.linearizableRead(group, this.timeoutMs, {
-          lease: consistency === "lease",
+          lease: consistency === 'lease',
         });
       } catch (e) {
         throw this.translate(group, e);
@@ -237,11 +188,10 @@ export class NodeRaftService implements NodeService {
       if (!learners.has(id))
         members.push({
           id,
-          role: witnesses.has(id) ? "witness" : "voter",
+          role: witnesses.has(id) ? 'witness' : 'voter',
           ...this.addressField(id),
         });
-    for (const id of st.members.learners)
-      members.push({ id, role: "learner", ...this.addressField(id) });
+    for (const id of st.members.learners) members.push({ id, role: 'learner', ...this.addressField(id) });
     const info: GroupInfo = {
       group,
       type: st.type,
@@ -254,16 +204,14 @@ export class NodeRaftService implements NodeService {
       lastIndex: st.lastIndex,
       members,
     };
-    if (st.members.outgoing.length > 0)
-      info.jointOutgoing = st.members.outgoing;
+    if (st.members.outgoing.length > 0) info.jointOutgoing = st.members.outgoing;
     const url = st.leader ? this.urlOf(st.leader) : undefined;
     if (url) info.leaderUrl = url;
     return info;
   }
 
   private addressField(id: NodeId): { address?: string } {
-    const address =
-      id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
+    const address = id === this.nodeId ? this.opts.address : this.host.addresses.get(id);
     return address ? { address } : {};
   }
 
@@ -275,65 +223,31 @@ export class NodeRaftService implements NodeService {
     };
   }
 
-  async createGroup(
-    group: string,
-    type: string,
-    members: GroupMemberSpec[],
-    opts: { localOnly?: boolean } = {},
-  ): Promise<void> {
+  async createGroup(group: string, type: string, members: GroupMemberSpec[], opts: { localOnly?: boolean } = {}): Promise<void> {
     this.opts.registry.require(type);
-    if (members.length === 0)
-      throw new RaftkitError(
-        "bad_request",
-        "a group needs at least one member",
-        { field: "members" },
-      );
+    if (members.length === 0) throw new RaftkitError('bad_request', 'a group needs at least one member', { field: 'members' });
     const ids = new Set<NodeId>();
     for (const m of members) {
-      if (!isNodeId(m.id))
-        throw new RaftkitError(
-          "bad_request",
-          `member id must be a positive integer, got ${String(m.id)}`,
-          { field: "members" },
-        );
-      if (ids.has(m.id))
-        throw new RaftkitError(
-          "bad_request",
-          `member ${m.id} is listed twice`,
-          { field: "members" },
-        );
+      if (!isNodeId(m.id)) throw new RaftkitError('bad_request', `member id must be a positive integer, got ${String(m.id)}`, { field: 'members' });
+      if (ids.has(m.id)) throw new RaftkitError('bad_request', `member ${m.id} is listed twice`, { field: 'members' });
       ids.add(m.id);
     }
-    if (!ids.has(this.nodeId))
-      throw new RaftkitError(
-        "bad_request",
-        `node ${this.nodeId} is not among the members; send the request to a member`,
-        { field: "members" },
-      );
+    if (!ids.has(this.nodeId)) throw new RaftkitError('bad_request', `node ${this.nodeId} is not among the members; send the request to a member`, { field: 'members' });
     const byRole = (role: MemberRole) =>
       members
-        .filter((m) => (m.role ?? "voter") === role)
+        .filter((m) => (m.role ?? 'voter') === role)
         .map((m) => m.id)
         .sort((a, b) => a - b);
     const roles = {
-      voters: byRole("voter"),
-      learners: byRole("learner"),
-      witnesses: byRole("witness"),
+      voters: byRole('voter'),
+      learners: byRole('learner'),
+      witnesses: byRole('witness'),
     };
     if (roles.voters.length === 0)
-      throw new RaftkitError(
-        "bad_request",
-        "a group needs at least one voter that holds data (witnesses and learners cannot lead)",
-        { field: "members" },
-      );
-    for (const m of members)
-      if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
+      throw new RaftkitError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
+    for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
     if (this.host.hasGroup(group)) {
-      if (this.host.groupType(group) !== type)
-        throw new RaftkitError(
-          "conflict",
-          `group "${group}" already exists here with type "${this.host.groupType(group)}"`,
-        );
+      if (this.host.groupType(group) !== type) throw new RaftkitError('conflict', `group "${group}" already exists here with type "${this.host.groupType(group)}"`);
     } else {
       try {
         await this.host.createGroup(group, { type, ...roles });
@@ -348,45 +262,35 @@ export class NodeRaftService implements NodeService {
         .filter((m) => m.id !== this.nodeId)
         .map(async (m) => {
           try {
-            const res = await this.peers.call(m.address, "/v1/groups", {
-              method: "POST",
-              headers: { "x-raft-local": "1" },
+            const res = await this.peers.call(m.address, '/v1/groups', {
+              method: 'POST',
+              headers: { 'x-raft-local': '1' },
               body: { group, type, members },
               timeoutMs: this.timeoutMs,
             });
-            if (res.status !== 201)
-              failed.push(
-                `node ${m.id}: ${res.status} ${res.text.slice(0, 200)}`,
-              );
+            if (res.status !== 201) failed.push(`node ${m.id}: ${res.status} ${res.text.slice(0, 200)}`);
           } catch (e) {
             failed.push(`node ${m.id}: ${(e as Error).message}`);
           }
         }),
     );
     if (failed.length > 0) {
-      throw new RaftkitError(
-        "unavailable",
-        `group "${group}" was created here but not on every member (${failed.join("; ")}); retry the same request`,
-      );
+      throw new RaftkitError('unavailable', `group "${group}" was created here but not on every member (${failed.join('; ')}); retry the same request`);
     }
   }
 
-  private async proposeMembership(
-    group: string,
-    cc: ConfChange,
-  ): Promise<void> {
+  private async proposeMembership(group: string, cc: ConfChange): Promise<void> {
     this.manager(group);
     this.requireLeader(group);
     try {
       await this.host.proposeConfChange(group, cc, this.timeoutMs);
     } catch (e) {
-      if (e instanceof HostError && e.code === "proposal_dropped")
-        throw new RaftkitError("conflict", e.message);
+      if (e instanceof HostError && e.code === 'proposal_dropped') throw new RaftkitError('conflict', e.message);
       throw this.translate(group, e);
     }
   }
 
-  private members(group: string): GroupInfo["members"] {
+  private members(group: string): GroupInfo['members'] {
     return this.groupInfo(group).members;
   }
 
@@ -399,18 +303,9 @@ export class NodeRaftService implements NodeService {
     this.requireLeader(group);
   }
 
-  async addMember(
-    group: string,
-    id: NodeId,
-    address: string,
-    role: MemberRole,
-  ): Promise<void> {
+  async addMember(group: string, id: NodeId, address: string, role: MemberRole): Promise<void> {
     this.requireLeaderFor(group);
-    if (this.members(group).some((m) => m.id === id))
-      throw new RaftkitError(
-        "conflict",
-        `node ${id} is already a member of "${group}"`,
-      );
+    if (this.members(group).some((m) => m.id === id)) throw new RaftkitError('conflict', `node ${id} is already a member of "${group}"`);
     await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
       changes: [{ type: CHANGE_OF_ROLE[role], nodeId: id }],
@@ -420,11 +315,7 @@ export class NodeRaftService implements NodeService {
 
   async removeMember(group: string, id: NodeId): Promise<void> {
     this.requireLeaderFor(group);
-    if (!this.members(group).some((m) => m.id === id))
-      throw new RaftkitError(
-        "not_found",
-        `node ${id} is not a member of "${group}"`,
-      );
+    if (!this.members(group).some((m) => m.id === id)) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
     await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
       changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }],
@@ -434,16 +325,8 @@ export class NodeRaftService implements NodeService {
   async promote(group: string, id: NodeId): Promise<void> {
     this.requireLeaderFor(group);
     const m = this.members(group).find((x) => x.id === id);
-    if (!m)
-      throw new RaftkitError(
-        "not_found",
-        `node ${id} is not a member of "${group}"`,
-      );
-    if (m.role !== "learner")
-      throw new RaftkitError(
-        "conflict",
-        `node ${id} is already a ${m.role} of "${group}"`,
-      );
+    if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'learner') throw new RaftkitError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
     await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
       changes: [{ type: ConfChangeType.AddVoter, nodeId: id }],
@@ -453,79 +336,44 @@ export class NodeRaftService implements NodeService {
   async demote(group: string, id: NodeId): Promise<void> {
     this.requireLeaderFor(group);
     const m = this.members(group).find((x) => x.id === id);
-    if (!m)
-      throw new RaftkitError(
-        "not_found",
-        `node ${id} is not a member of "${group}"`,
-      );
-    if (m.role !== "voter")
-      throw new RaftkitError(
-        "conflict",
-        `node ${id} is a ${m.role} of "${group}", not a voter`,
-      );
+    if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
+    if (m.role !== 'voter') throw new RaftkitError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
     await this.proposeMembership(group, {
       transition: ConfChangeTransition.Auto,
       changes: [{ type: ConfChangeType.AddLearner, nodeId: id }],
     });
   }
 
-  async changeMembership(
-    group: string,
-    changes: MembershipChangeItem[],
-    transition: MembershipTransition = "auto",
-  ): Promise<GroupInfo> {
+  async changeMembership(group: string, changes: MembershipChangeItem[], transition: MembershipTransition = 'auto'): Promise<GroupInfo> {
     this.requireLeaderFor(group);
     const before = this.groupInfo(group);
     const current = new Map(before.members.map((m) => [m.id, m]));
     const joint = before.jointOutgoing !== undefined;
     if (changes.length === 0) {
-      if (!joint)
-        throw new RaftkitError(
-          "conflict",
-          `group "${group}" is not in a joint configuration: there is nothing to leave`,
-        );
+      if (!joint) throw new RaftkitError('conflict', `group "${group}" is not in a joint configuration: there is nothing to leave`);
       await this.proposeMembership(group, {
         transition: ConfChangeTransition.Auto,
         changes: [],
       });
       return this.groupInfo(group);
     }
-    if (joint)
-      throw new RaftkitError(
-        "conflict",
-        `group "${group}" is in a joint configuration; leave it first (a change with no items)`,
-      );
+    if (joint) throw new RaftkitError('conflict', `group "${group}" is in a joint configuration; leave it first (a change with no items)`);
     const addresses: Record<string, string> = {};
     const seen = new Set<NodeId>();
     const singles = changes.map((c, i) => {
       if (seen.has(c.id))
-        throw new RaftkitError("bad_request", `node ${c.id} is named twice`, {
+        throw new RaftkitError('bad_request', `node ${c.id} is named twice`, {
           field: `changes[${i}].id`,
         });
       seen.add(c.id);
       const member = current.get(c.id);
-      if (c.role === "removed") {
-        if (!member)
-          throw new RaftkitError(
-            "not_found",
-            `node ${c.id} is not a member of "${group}"`,
-            { field: `changes[${i}].id` },
-          );
+      if (c.role === 'removed') {
+        if (!member) throw new RaftkitError('not_found', `node ${c.id} is not a member of "${group}"`, { field: `changes[${i}].id` });
         return { type: ConfChangeType.RemoveNode, nodeId: c.id };
       }
-      if (member?.role === c.role)
-        throw new RaftkitError(
-          "conflict",
-          `node ${c.id} is already a ${c.role} of "${group}"`,
-          { field: `changes[${i}].role` },
-        );
+      if (member?.role === c.role) throw new RaftkitError('conflict', `node ${c.id} is already a ${c.role} of "${group}"`, { field: `changes[${i}].role` });
       if (!member) {
-        if (c.address === undefined)
-          throw new RaftkitError(
-            "bad_request",
-            `node ${c.id} is new to "${group}": its address is required`,
-            { field: `changes[${i}].address` },
-          );
+        if (c.address === undefined) throw new RaftkitError('bad_request', `node ${c.id} is new to "${group}": its address is required`, { field: `changes[${i}].address` });
         addresses[String(c.id)] = c.address;
       }
       return { type: CHANGE_OF_ROLE[c.role], nodeId: c.id };
@@ -536,19 +384,14 @@ export class NodeRaftService implements NodeService {
       explicit: ConfChangeTransition.JointExplicit,
     }[transition];
     const cc: ConfChange = { transition: mode, changes: singles };
-    if (Object.keys(addresses).length > 0)
-      cc.context = JSON.stringify({ addresses });
+    if (Object.keys(addresses).length > 0) cc.context = JSON.stringify({ addresses });
     await this.proposeMembership(group, cc);
-    if (transition !== "explicit") {
+    if (transition !== 'explicit') {
       // A joint configuration entered automatically is left by the leader right away: answer
       // once the group is out of it, so the caller's next change is not refused.
       const deadline = Date.now() + this.timeoutMs;
       while (this.host.groupStatus(group).members.outgoing.length > 0) {
-        if (Date.now() > deadline)
-          throw new RaftkitError(
-            "timeout",
-            `group "${group}" entered the joint configuration but has not left it yet; check its status`,
-          );
+        if (Date.now() > deadline) throw new RaftkitError('timeout', `group "${group}" entered the joint configuration but has not left it yet; check its status`);
         await new Promise((r) => setTimeout(r, 10));
       }
     }
@@ -560,12 +403,7 @@ export class NodeRaftService implements NodeService {
     if (this.host.leaderOf(group) === to) return;
     this.requireLeader(group);
     const target = this.members(group).find((m) => m.id === to);
-    if (!target || target.role !== "voter")
-      throw new RaftkitError(
-        "bad_request",
-        `node ${to} is not a voter of "${group}"`,
-        { field: "to" },
-      );
+    if (!target || target.role !== 'voter') throw new RaftkitError('bad_request', `node ${to} is not a voter of "${group}"`, { field: 'to' });
     try {
       this.host.transferLeader(group, to);
     } catch (e) {
@@ -576,10 +414,7 @@ export class NodeRaftService implements NodeService {
       await new Promise((r) => setTimeout(r, 20));
       if (this.host.leaderOf(group) === to) return;
     }
-    throw new RaftkitError(
-      "timeout",
-      `leadership of "${group}" did not move to node ${to} in time`,
-    );
+    throw new RaftkitError('timeout', `leadership of "${group}" did not move to node ${to} in time`);
   }
 
   async snapshot(group: string): Promise<{ index: number }> {
@@ -596,13 +431,9 @@ export class NodeRaftService implements NodeService {
     // Backlog and live listener are taken in one synchronous block: no gap, no duplicate.
     const backlog = from <= manager.appliedIndex ? manager.recent(from) : [];
     if (backlog === undefined) {
-      throw new RaftkitError(
-        "compacted",
-        `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`,
-        {
-          firstIndex: manager.recentFrom,
-        },
-      );
+      throw new RaftkitError('compacted', `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`, {
+        firstIndex: manager.recentFrom,
+      });
     }
     let next = from;
     let done = false;
@@ -636,13 +467,9 @@ export class NodeRaftService implements NodeService {
       // A follower installs a snapshot only when it lacks what the leader's log keeps, which is
       // also all the history the snapshot carries: the entries from `next` on are not here.
       stop();
-      sub.onClose(
-        "compacted",
-        `the node installed a snapshot at ${index}; resume the watch from ${manager.recentFrom} here, or on another node`,
-        {
-          firstIndex: manager.recentFrom,
-        },
-      );
+      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${manager.recentFrom} here, or on another node`, {
+        firstIndex: manager.recentFrom,
+      });
     });
     const stop = () => {
       done = true;

@@ -1,6 +1,6 @@
-import { EntryType, type Entry } from "../../src/core/types.js";
-import { encodeCommand } from "../../src/rsm/command-codec.js";
-import type { RequestKey } from "../../src/rsm/request-table.js";
+import { EntryType, type Entry } from '../../src/core/types.js';
+import { encodeCommand } from '../../src/rsm/command-codec.js';
+import type { RequestKey } from '../../src/rsm/request-table.js';
 
 export const T0 = 1_700_000_000_000;
 
@@ -33,23 +33,16 @@ export function entry(
   };
 }
 
-export function rawEntry(
-  index: number,
-  data: Uint8Array | string,
-  term = 1,
-): Entry {
+export function rawEntry(index: number, data: Uint8Array | string, term = 1): Entry {
   return {
     index,
     term,
     type: EntryType.Normal,
-    data: typeof data === "string" ? new TextEncoder().encode(data) : data,
+    data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
   };
 }
 
 /** apply() may answer synchronously or not; tests await either. */
-export async function applyAll(
-  sm: { apply(e: readonly Entry[]): unknown[] | Promise<unknown[]> },
-  entries: Entry[],
-): Promise<unknown[]> {
+export async function applyAll(sm: { apply(e: readonly Entry[]): unknown[] | Promise<unknown[]> }, entries: Entry[]): Promise<unknown[]> {
   return await sm.apply(entries);
 }

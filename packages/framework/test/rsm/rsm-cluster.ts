@@ -1,22 +1,13 @@
 // In-process clusters of NodeHosts running decorated state machines (adapted from
 // test/host/fixtures.ts, whose hosts run a fixed ListMachine).
-import { MemoryLogStore } from "../../src/storage/memory-log-store.js";
-import {
-  MemoryHub,
-  MemoryTransport,
-  memoryAddress,
-} from "../../src/transport/memory-transport.js";
-import { NodeHost, type NodeHostOptions } from "../../src/host/node-host.js";
-import { MemorySnapshotFiles } from "../../src/host/snapshot-files.js";
-import { Role, type NodeId } from "../../src/core/types.js";
-import type { StateMachineRegistry } from "../../src/fsm/index.js";
-import {
-  DuplicateCommand,
-  unwrapCommandResult,
-  type ProposalSession,
-  type StateMachineManager,
-} from "../../src/rsm/index.js";
-import { waitFor } from "../host/fixtures.js";
+import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
+import { MemoryHub, MemoryTransport, memoryAddress } from '../../src/transport/memory-transport.js';
+import { NodeHost, type NodeHostOptions } from '../../src/host/node-host.js';
+import { MemorySnapshotFiles } from '../../src/host/snapshot-files.js';
+import { Role, type NodeId } from '../../src/core/types.js';
+import type { StateMachineRegistry } from '../../src/fsm/index.js';
+import { DuplicateCommand, unwrapCommandResult, type ProposalSession, type StateMachineManager } from '../../src/rsm/index.js';
+import { waitFor } from '../host/fixtures.js';
 
 export interface RsmSlot {
   id: NodeId;
@@ -41,8 +32,7 @@ export class RsmCluster {
   async start(id: NodeId): Promise<RsmSlot> {
     const managers = new Map<string, StateMachineManager>();
     const transport = new MemoryTransport(this.hub, { selfId: id });
-    for (const peer of this.ids)
-      if (peer !== id) transport.setPeer(peer, memoryAddress(peer));
+    for (const peer of this.ids) if (peer !== id) transport.setPeer(peer, memoryAddress(peer));
     const host = new NodeHost({
       id,
       logStore: new MemoryLogStore(),
@@ -68,33 +58,20 @@ export class RsmCluster {
   }
 
   async createGroup(name: string, type: string): Promise<void> {
-    for (const id of this.ids)
-      await this.get(id).host.createGroup(name, { type, voters: this.ids });
+    for (const id of this.ids) await this.get(id).host.createGroup(name, { type, voters: this.ids });
   }
 
   leaderOf(group: string): RsmSlot | undefined {
-    return [...this.slots.values()].find(
-      (s) => s.host.groupStatus(group).role === Role.Leader,
-    );
+    return [...this.slots.values()].find((s) => s.host.groupStatus(group).role === Role.Leader);
   }
 
   async waitLeader(group: string, timeoutMs = 5000): Promise<RsmSlot> {
-    await waitFor(
-      () => this.leaderOf(group) !== undefined,
-      timeoutMs,
-      `a leader for ${group}`,
-    );
+    await waitFor(() => this.leaderOf(group) !== undefined, timeoutMs, `a leader for ${group}`);
     return this.leaderOf(group)!;
   }
 
   /** Proposes a command on `via` (default: the leader) the way the API does: check, encode, propose, unwrap. */
-  async command(
-    group: string,
-    name: string,
-    args: unknown,
-    session: ProposalSession = {},
-    via?: RsmSlot,
-  ): Promise<{ index: number; result: unknown }> {
+  async command(group: string, name: string, args: unknown, session: ProposalSession = {}, via?: RsmSlot): Promise<{ index: number; result: unknown }> {
     const slot = via ?? (await this.waitLeader(group));
     const data = slot.managers.get(group)!.prepareCommand(name, args, session);
     const r = await slot.host.propose(group, data);
@@ -110,19 +87,8 @@ export class RsmCluster {
   async converged(group: string): Promise<string[]> {
     const leader = await this.waitLeader(group);
     const target = leader.managers.get(group)!.appliedIndex;
-    await waitFor(
-      () =>
-        [...this.slots.values()].every(
-          (s) => s.managers.get(group)!.appliedIndex === target,
-        ),
-      5000,
-      `every host to apply index ${target}`,
-    );
-    return Promise.all(
-      [...this.slots.values()].map(async (s) =>
-        new TextDecoder().decode(await s.managers.get(group)!.snapshot()),
-      ),
-    );
+    await waitFor(() => [...this.slots.values()].every((s) => s.managers.get(group)!.appliedIndex === target), 5000, `every host to apply index ${target}`);
+    return Promise.all([...this.slots.values()].map(async (s) => new TextDecoder().decode(await s.managers.get(group)!.snapshot())));
   }
 
   async stopAll(): Promise<void> {
