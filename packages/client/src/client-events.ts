@@ -4,11 +4,12 @@
  */
 export type ClientEvent = AttemptEvent | WatchEvent;
 
-/** One HTTP attempt of a command or query. */
+/** One HTTP attempt of a command, a query or a schema read. */
 export interface AttemptEvent {
   type: 'attempt';
-  kind: 'command' | 'query';
+  kind: 'command' | 'query' | 'schema';
   group: string;
+  /** The operation's name; `schema` for a schema read. */
   name: string;
   /** Base URL of the node tried. */
   url: string;

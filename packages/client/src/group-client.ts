@@ -1,5 +1,7 @@
 import type { CommandArgs, CommandName, CommandResult, Consistency, GroupApi, OperationResponse, QueryArgs, QueryName, QueryResult, UntypedApi, WatchEntry } from './api-types.js';
 import type { ClientCore } from './client-core.js';
+import { SCHEMA_ANSWER, type GroupSchema } from './group-schema.js';
+import { OPERATION_ANSWER } from './http-attempt.js';
 import { type WatchStream, type WatchOptions } from './watch-stream.js';
 
 export interface CallOptions {
@@ -24,7 +26,7 @@ function checkName(name: unknown, what: string): string {
   return name;
 }
 
-function deadlineOf(opts: CallOptions, fallback: number): number {
+export function deadlineOf(opts: CallOptions, fallback: number): number {
   const d = opts.deadlineMs;
   if (d === undefined) return fallback;
   if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0) throw new RangeError(`deadlineMs must be a positive number of milliseconds, got ${String(d)}`);
@@ -61,7 +63,9 @@ export class GroupClient<Api extends GroupApi = UntypedApi> {
         group: this.name,
         name,
         path: `${this.base}/commands/${encodeURIComponent(name)}`,
+        method: 'POST',
         args,
+        answer: OPERATION_ANSWER,
         leaderOnly: true,
         session: { clientId: lane.clientId, sequence: lane.nextSequence() },
         deadlineMs,
@@ -83,12 +87,32 @@ export class GroupClient<Api extends GroupApi = UntypedApi> {
       group: this.name,
       name,
       path: `${this.base}/queries/${encodeURIComponent(name)}?consistency=${consistency}`,
+      method: 'POST',
       args,
+      answer: OPERATION_ANSWER,
       leaderOnly: consistency !== 'local',
       deadlineMs: deadlineOf(opts, this.core.options.deadlineMs),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     return out as OperationResponse<QueryResult<Api, K>>;
+  }
+
+  /**
+   * The commands and queries the group's state machine declares, read from whichever node the
+   * client reaches first (any member can answer; nothing goes to the leader).
+   */
+  async schema(opts: CallOptions = {}): Promise<GroupSchema> {
+    return this.core.runner.run({
+      kind: 'schema',
+      group: this.name,
+      name: 'schema',
+      path: `${this.base}/schema`,
+      method: 'GET',
+      answer: SCHEMA_ANSWER,
+      leaderOnly: false,
+      deadlineMs: deadlineOf(opts, this.core.options.deadlineMs),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   /**

@@ -1,12 +1,31 @@
 import { normalizeEndpoint } from './endpoints.js';
 import { errorFromBody, RaftClientError } from './raft-client-error.js';
 
-export interface AttemptRequest {
+/** What a 2xx answer must contain, and how to read it; anything else is a `bad_response`. */
+export interface AnswerReader<T> {
+  /** The expected shape, for the error message, e.g. `{"result","index"}`. */
+  shape: string;
+  /** The answer's value, or undefined when the body does not have the expected shape. */
+  read(body: unknown): T | undefined;
+}
+
+/** The answer of a command or query: `{"result": R, "index": N}` (a missing result reads as null). */
+export const OPERATION_ANSWER: AnswerReader<{ result: unknown; index: number }> = {
+  shape: '{"result","index"}',
+  read(body) {
+    const value = body as { result?: unknown; index?: unknown } | undefined;
+    if (typeof value !== 'object' || value === null || typeof value.index !== 'number') return undefined;
+    return { result: value.result ?? null, index: value.index };
+  },
+};
+
+export interface AttemptRequest<T> {
   /** Full URL (base + path + query). */
   url: string;
   headers: Record<string, string>;
-  /** JSON text of the arguments. */
-  body: string;
+  /** JSON text of the arguments, sent with POST; without a body the request is a GET. */
+  body: string | undefined;
+  answer: AnswerReader<T>;
   /** This attempt's own deadline. */
   timeoutMs: number;
   /** The call's signal (caller abort, client close). */
@@ -14,8 +33,8 @@ export interface AttemptRequest {
 }
 
 /** The reading of one HTTP attempt, for the retry loop. */
-export type AttemptOutcome =
-  | { kind: 'ok'; status: number; value: { result: unknown; index: number }; forwardedTo: string | undefined }
+export type AttemptOutcome<T> =
+  | { kind: 'ok'; status: number; value: T; forwardedTo: string | undefined }
   /** 421: the node does not lead; `leaderUrl` is its hint, when it gave a usable one. */
   | { kind: 'redirect'; status: number; leaderUrl: string | undefined; error: RaftClientError }
   /** Worth another attempt; `down`: the node failed at the connection level (or timed out: `timedOut`). */
@@ -42,7 +61,7 @@ function leaderUrlOf(body: unknown): string | undefined {
 }
 
 /** Sends one request with global fetch and classifies the outcome; never throws. */
-export async function httpAttempt(req: AttemptRequest): Promise<AttemptOutcome> {
+export async function httpAttempt<T>(req: AttemptRequest<T>): Promise<AttemptOutcome<T>> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -55,7 +74,7 @@ export async function httpAttempt(req: AttemptRequest): Promise<AttemptOutcome> 
     let res: Response;
     let text: string;
     try {
-      res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: controller.signal });
+      res = await fetch(req.url, { method: req.body === undefined ? 'GET' : 'POST', headers: req.headers, body: req.body, signal: controller.signal });
       text = await res.text();
     } catch (e) {
       if (req.signal.aborted && !timedOut) {
@@ -72,11 +91,11 @@ export async function httpAttempt(req: AttemptRequest): Promise<AttemptOutcome> 
     }
     const status = res.status;
     if (status >= 200 && status < 300) {
-      const value = body as { result?: unknown; index?: unknown } | undefined;
-      if (typeof value !== 'object' || value === null || typeof value.index !== 'number') {
-        return { kind: 'fail', status, error: new RaftClientError('bad_response', `${req.url} answered ${status} without {"result","index"}`, { status }) };
+      const value = req.answer.read(body);
+      if (value === undefined) {
+        return { kind: 'fail', status, error: new RaftClientError('bad_response', `${req.url} answered ${status} without ${req.answer.shape}`, { status }) };
       }
-      return { kind: 'ok', status, value: { result: value.result ?? null, index: value.index }, forwardedTo: res.headers.get('x-raft-forwarded-to') ?? undefined };
+      return { kind: 'ok', status, value, forwardedTo: res.headers.get('x-raft-forwarded-to') ?? undefined };
     }
     if (status === 421) {
       return { kind: 'redirect', status, leaderUrl: leaderUrlOf(body), error: errorFromBody(status, body, true) };

@@ -2,6 +2,8 @@ export { RaftClient } from './raft-client.js';
 export type { RaftClientOptions, BackoffOptions } from './client-options.js';
 export { GroupClient, type CallOptions, type QueryOptions } from './group-client.js';
 export type { TypedGroup } from './typed-group.js';
+export type { MachineCallOptions, MachineClass, MachineClient, MachineOperation, OperationNames } from './machine-types.js';
+export type { GroupSchema, OperationSchema, SchemaField } from './group-schema.js';
 export { WatchStream, type WatchOptions } from './watch-stream.js';
 export { RaftClientError, type ClientErrorCode, type RaftClientErrorInit } from './raft-client-error.js';
 export type { ClientEvent, AttemptEvent, WatchEvent } from './client-events.js';

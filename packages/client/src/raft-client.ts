@@ -2,6 +2,8 @@ import type { GroupApi, UntypedApi } from './api-types.js';
 import { ClientCore } from './client-core.js';
 import { resolveOptions, type RaftClientOptions } from './client-options.js';
 import { GroupClient } from './group-client.js';
+import { machineClient } from './machine-client.js';
+import type { MachineClass, MachineClient } from './machine-types.js';
 import { typedGroup, type TypedGroup } from './typed-group.js';
 
 /**
@@ -21,6 +23,8 @@ import { typedGroup, type TypedGroup } from './typed-group.js';
 export class RaftClient {
   private readonly core: ClientCore;
   private readonly groups = new Map<string, GroupClient<GroupApi>>();
+  /** Per group, so its schema is read once per client whatever the number of `machine()` calls. */
+  private readonly machines = new Map<string, object>();
 
   constructor(options: RaftClientOptions) {
     this.core = new ClientCore(resolveOptions(options));
@@ -50,6 +54,21 @@ export class RaftClient {
   /** A group as an object with a method per operation: `client.typed<KvApi>('kv').commands.put({...})`. */
   typed<Api extends GroupApi>(name: string): TypedGroup<Api> {
     return typedGroup(this.group<Api>(name));
+  }
+
+  /**
+   * A group as an object with one method per operation of your state machine class, typed from
+   * the class itself: `client.machine<typeof Inventory>('inventory').addItem({ sku: 'a', qty: 3 })`.
+   * Whether a name is a command or a query comes from the group's schema, read on the first call
+   * and kept (read again when a name is missing from it). See {@link MachineClient}.
+   */
+  machine<M extends MachineClass>(group: string): MachineClient<M> {
+    let m = this.machines.get(group);
+    if (!m) {
+      m = machineClient(this.group(group), this.core.options.deadlineMs);
+      this.machines.set(group, m);
+    }
+    return m as MachineClient<M>;
   }
 
   /** The leader URL this client currently sends the group's leader-only requests to, if it knows one. */

@@ -1,19 +1,23 @@
 import { Backoff, sleep } from './backoff.js';
 import type { AttemptEvent } from './client-events.js';
 import type { ResolvedOptions } from './client-options.js';
-import { httpAttempt } from './http-attempt.js';
+import { httpAttempt, type AnswerReader } from './http-attempt.js';
 import type { Closer } from './closer.js';
 import type { LeaderRouter } from './leader-router.js';
 import { RaftClientError } from './raft-client-error.js';
 
-/** One command or query call, as the retry loop sees it. */
-export interface CallSpec {
-  kind: 'command' | 'query';
+/** One call (a command, a query or a schema read), as the retry loop sees it. */
+export interface CallSpec<T> {
+  kind: 'command' | 'query' | 'schema';
   group: string;
+  /** The operation's name (`schema` for a schema read). */
   name: string;
   /** Path and query string, e.g. `/v1/groups/kv/queries/get?consistency=lease`. */
   path: string;
-  args: unknown;
+  /** POST: the arguments, sent as JSON (`{}` when undefined). GET: sends no body. */
+  method: 'POST' | 'GET';
+  args?: unknown;
+  answer: AnswerReader<T>;
   /** Commands and linearizable/lease reads: sent to the leader with `X-Raft-No-Forward: 1`. */
   leaderOnly: boolean;
   /** Exactly-once session of a command: the same on every attempt of the call. */
@@ -38,9 +42,9 @@ export class RequestRunner {
     private readonly closer: Closer,
   ) {}
 
-  async run(spec: CallSpec): Promise<{ result: unknown; index: number }> {
+  async run<T>(spec: CallSpec<T>): Promise<T> {
     if (this.closer.closed) throw closedError();
-    const body = encodeArgs(spec.args);
+    const body = spec.method === 'POST' ? encodeArgs(spec.args) : undefined;
     const start = Date.now();
     const deadline = start + spec.deadlineMs;
     const backoff = new Backoff(this.opts.backoff.initialMs, this.opts.backoff.maxMs);
@@ -57,7 +61,7 @@ export class RequestRunner {
         if (remaining <= 0) throw deadlineExceeded(spec, attempt, last);
         const noForward = spec.leaderOnly && !forward;
         const url = noForward ? this.router.leaderTarget(spec.group) : this.router.anyTarget();
-        const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+        const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
         if (this.opts.token !== undefined) headers['authorization'] = `Bearer ${this.opts.token}`;
         if (noForward) headers['x-raft-no-forward'] = '1';
         if (spec.session) {
@@ -67,7 +71,7 @@ export class RequestRunner {
         attempt++;
         const t0 = Date.now();
         const cutByDeadline = remaining <= this.opts.attemptTimeoutMs;
-        const out = await httpAttempt({ url: url + spec.path, headers, body, timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs), signal });
+        const out = await httpAttempt({ url: url + spec.path, headers, body, answer: spec.answer, timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs), signal });
         this.emit({
           type: 'attempt',
           kind: spec.kind,
@@ -149,8 +153,8 @@ export function closedError(): RaftClientError {
   return new RaftClientError('closed', 'the RaftClient was closed; create a new one');
 }
 
-function deadlineExceeded(spec: CallSpec, attempts: number, last: RaftClientError | undefined): RaftClientError {
-  const what = `${spec.kind} ${JSON.stringify(spec.name)} of group ${JSON.stringify(spec.group)}`;
+function deadlineExceeded(spec: CallSpec<unknown>, attempts: number, last: RaftClientError | undefined): RaftClientError {
+  const what = spec.kind === 'schema' ? `the schema of group ${JSON.stringify(spec.group)}` : `${spec.kind} ${JSON.stringify(spec.name)} of group ${JSON.stringify(spec.group)}`;
   const maybe = spec.kind === 'command' ? ' (it may still be applied: its outcome is unknown)' : '';
   const lastText = last ? `; last error: ${last.code}: ${last.message}` : '';
   return new RaftClientError('deadline_exceeded', `${what} did not succeed within ${spec.deadlineMs} ms after ${attempts} attempt(s)${maybe}${lastText}`, {

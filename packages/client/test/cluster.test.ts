@@ -5,6 +5,7 @@ import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { RaftClient, RaftClientError, type AttemptEvent, type ClientEvent, type RaftClientOptions, type WatchEntry, type WatchEvent } from '../src/index.js';
 import type { KvApi } from './kv-api.js';
+import type { KvMachine } from './kv-machine.js';
 import { KvCluster } from './kv-cluster.js';
 
 const TOKEN = 'client-test-secret';
@@ -133,6 +134,33 @@ describe('RaftClient against a live raftkit-kv cluster', { timeout: 90_000 }, ()
     const revisions = many.map((r) => r.result.revision).sort((a, b) => a - b);
     assert.equal(new Set(revisions).size, 20);
     assert.equal(revisions[19]! - revisions[0]!, 19, 'twenty consecutive revisions');
+  });
+
+  test('machine<typeof KvMachine>(): typed from the class, routed by the live schema, read once', async () => {
+    const events: ClientEvent[] = [];
+    const kv = makeClient({}, events).machine<typeof KvMachine>('kv');
+
+    const put = await kv.put({ key: 'machine', value: 'one' });
+    const revision: number = put.result.revision;
+    const got = await kv.get({ key: 'machine' }, { consistency: 'lease' });
+    assert.deepEqual(got.result, { value: 'one', revision });
+    const cas = await kv.cas({ key: 'machine', expected: 'one', value: 'two' });
+    assert.deepEqual(cas.result, { succeeded: true, revision: revision + 1 });
+    const range = await kv.range({ prefix: 'machin' });
+    assert.deepEqual(range.result.items, [{ key: 'machine', value: 'two', revision: revision + 1 }]);
+    assert.deepEqual((await kv.delete({ key: 'machine' })).result, { deleted: true, revision: revision + 2 });
+
+    // The @Snapshot hook is a public method of the class but no operation: the schema says so.
+    const hook = await rejects(kv.save());
+    assert.equal(hook.code, 'unknown_command');
+    assert.match(hook.message, /commands: cas, delete, put; queries: get, range/);
+
+    const calls = attempts(events).filter((e) => e.outcome === 'ok');
+    assert.deepEqual(
+      calls.map((e) => `${e.kind} ${e.name}`),
+      ['schema schema', 'command put', 'query get', 'command cas', 'query range', 'command delete', 'schema schema'],
+      'one schema read for the five operations, and one fresh read before refusing save',
+    );
   });
 
   test('typed errors: unknown command 404, bad args 400 and 401 are final, not retried', async () => {
