@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { validateSync } from 'class-validator';
 import { RaftkitError } from '../common/errors.js';
+import { badArgumentsError, collectFailures, type ArgumentFailure } from './argument-failures.js';
 import type { HandlerDefinition } from './definition.js';
 import { fastConvert } from './fast-args.js';
 
@@ -20,17 +21,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The first failing field, depth first, as a dotted path ("items.0.key") with its messages. */
-function firstFailure(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
-  for (const e of errors) {
-    const field = prefix ? `${prefix}.${e.property}` : e.property;
-    if (e.constraints && Object.keys(e.constraints).length > 0) return { field, message: Object.values(e.constraints).join('; ') };
-    const nested = firstFailure(e.children ?? [], field);
-    if (nested) return nested;
-  }
-  return undefined;
-}
-
 /**
  * Removes the fields that a class's own field declarations left undefined where the input had
  * nothing: with ES2022 class fields every declared field is an own property, and the whitelist
@@ -47,12 +37,12 @@ function pruneUnsent(value: unknown, raw: unknown, depth = 0): void {
   }
 }
 
-/** class-transformer and class-validator, as the reference for the fast path (fast-args.ts). */
-export function convertDto(cls: new () => object, plain: Record<string, unknown>): { instance: object } | { failure: { field: string; message: string } } {
+/** class-transformer and class-validator, as the reference for the fast path (fast-args.ts): the instance, or every bad field. */
+export function convertDto(cls: new () => object, plain: Record<string, unknown>): { instance: object } | { failures: [ArgumentFailure, ...ArgumentFailure[]] } {
   const instance = plainToInstance(cls, plain, { exposeDefaultValues: true });
   pruneUnsent(instance, plain);
-  const failure = firstFailure(validateSync(instance, VALIDATION));
-  return failure ? { failure } : { instance };
+  const [first, ...rest] = collectFailures(validateSync(instance, VALIDATION), instance);
+  return first ? { failures: [first, ...rest] } : { instance };
 }
 
 function describe(h: HandlerDefinition): string {
@@ -61,8 +51,9 @@ function describe(h: HandlerDefinition): string {
 
 /**
  * Turns a handler's plain JSON args into what its method receives, or throws RaftkitError
- * 'bad_request' whose message names the field (details `{ field }`). Deterministic: the same
- * input gives the same outcome on every replica.
+ * 'bad_request'. For an argument class the error names every bad field: details `{ field, fields }`
+ * (badArgumentsError). Strict: unknown properties are refused and nothing is coerced ("3" is not a
+ * number). Deterministic: the same input gives the same outcome on every replica.
  */
 export function convertArgs(h: HandlerDefinition, raw: unknown): unknown {
   switch (h.argKind) {
@@ -88,10 +79,7 @@ export function convertArgs(h: HandlerDefinition, raw: unknown): unknown {
       const fast = fastConvert(cls, plain);
       if (fast) return fast;
       const r = convertDto(cls, plain);
-      if ('failure' in r) {
-        const { field, message } = r.failure;
-        throw new RaftkitError('bad_request', `bad argument "${field}" of ${describe(h)}: ${message}`, { field });
-      }
+      if ('failures' in r) throw badArgumentsError(describe(h), r.failures);
       return r.instance;
     }
   }

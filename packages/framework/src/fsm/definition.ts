@@ -7,7 +7,7 @@ export type ArgKind =
   | 'number'
   | 'boolean'
   | 'array'
-  /** `unknown`, an interface, or no emitted metadata: the plain JSON is passed as it is. */
+  /** Declared with `{ args: 'any' }`: the plain JSON is passed as it is, unvalidated. */
   | 'any'
   /** The method takes no parameters: args must be absent, null or {}. */
   | 'none';
@@ -18,7 +18,7 @@ export interface HandlerDefinition {
   readonly name: string;
   /** The method that handles it. */
   readonly method: string | symbol;
-  /** The declared type of the first parameter (design:paramtypes[0]), when one was emitted. */
+  /** The argument's type: `{ args }` of the decorator, else the first parameter's design:paramtypes[0]; undefined for 'any' and 'none'. */
   readonly argType: Function | undefined;
   readonly argKind: ArgKind;
 }

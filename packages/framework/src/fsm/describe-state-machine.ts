@@ -1,31 +1,16 @@
 import 'reflect-metadata';
 import { HANDLERS_METADATA, PARAM_TYPES_METADATA, STATE_MACHINE_METADATA } from './constants.js';
 import { StateMachineDefinitionError } from './definition-error.js';
-import type { ArgKind, HandlerDefinition, StateMachineClass, StateMachineDefinition } from './definition.js';
+import type { HandlerDefinition, StateMachineClass, StateMachineDefinition } from './definition.js';
 import type { HandlerKind, HandlerRecord } from './handler-record.js';
+import { resolveHandlerArgs } from './resolve-handler-args.js';
 
 /** Names of types, commands and queries: they appear in URL paths. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-/** Built-in parameter types that are not argument classes. */
-const NOT_DTO = new Set<unknown>([Object, Function, Promise, Date, Map, Set, Symbol, BigInt, RegExp, Error, Uint8Array]);
-
-const DECORATOR: Record<HandlerKind, string> = { command: '@Command', query: '@Query', snapshot: '@Snapshot', restore: '@Restore' };
+const DECORATOR = { command: '@Command', query: '@Query', snapshot: '@Snapshot', restore: '@Restore' } as const satisfies Record<HandlerKind, string>;
 
 const cache = new WeakMap<Function, StateMachineDefinition>();
-
-function argKindOf(paramTypes: unknown[] | undefined): { argType: Function | undefined; argKind: ArgKind } {
-  if (!paramTypes) return { argType: undefined, argKind: 'any' };
-  if (paramTypes.length === 0) return { argType: undefined, argKind: 'none' };
-  const t = paramTypes[0];
-  if (typeof t !== 'function') return { argType: undefined, argKind: 'any' };
-  if (t === String) return { argType: t, argKind: 'string' };
-  if (t === Number) return { argType: t, argKind: 'number' };
-  if (t === Boolean) return { argType: t, argKind: 'boolean' };
-  if (t === Array) return { argType: t, argKind: 'array' };
-  if (NOT_DTO.has(t)) return { argType: t, argKind: 'any' };
-  return { argType: t, argKind: 'dto' };
-}
 
 function memberName(cls: Function, key: string | symbol): string {
   return `${cls.name}.${String(key)}`;
@@ -59,7 +44,9 @@ function collectRecords(cls: Function): HandlerRecord[] {
  * Reads a `@StateMachine` class's metadata into its definition (cached per class). Throws
  * StateMachineDefinitionError for misuse: no `@StateMachine`, a decorator on a field, accessor
  * or static member, duplicate or malformed names, a method that is both command and query,
- * more than one snapshot or restore hook, a `@Snapshot` without `@Restore`.
+ * more than one snapshot or restore hook, a `@Snapshot` without `@Restore`, a handler whose
+ * argument type is neither reflected (emitDecoratorMetadata, a class or primitive parameter)
+ * nor declared (`{ args }`).
  */
 export function describeStateMachine<T extends object>(cls: StateMachineClass<T>): StateMachineDefinition<T> {
   if (typeof cls !== 'function') {
@@ -121,8 +108,15 @@ export function describeStateMachine<T extends object>(cls: StateMachineClass<T>
         `${r.kind} "${name}" is declared twice in state machine "${type}": by ${memberName(cls, clash.method)} and ${where}; give one another name`,
       );
     }
-    const paramTypes = Reflect.getMetadata(PARAM_TYPES_METADATA, cls.prototype as object, r.key) as unknown[] | undefined;
-    table.set(name, { kind: r.kind, name, method: r.key, ...argKindOf(paramTypes) });
+    const args = resolveHandlerArgs({
+      where,
+      decorator: DECORATOR[r.kind],
+      name: r.name,
+      declared: r.args,
+      paramTypes: Reflect.getMetadata(PARAM_TYPES_METADATA, cls.prototype as object, r.key) as unknown[] | undefined,
+      arity: (descriptor.value as Function).length,
+    });
+    table.set(name, { kind: r.kind, name, method: r.key, ...args });
   }
 
   if (hooks.snapshot !== undefined && hooks.restore === undefined) {

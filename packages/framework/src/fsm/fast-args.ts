@@ -5,9 +5,10 @@
 //
 // It only ever answers "valid, here is the instance" for inputs where it does exactly what
 // plainToInstance + validateSync (whitelist, forbidNonWhitelisted) would; for anything else —
-// an invalid input (whose message the slow path words), a nested value, a class with
-// class-transformer decorators, nested/promise/`each` validation, an asynchronous constraint —
-// it answers `undefined` and the caller takes the slow path.
+// an invalid input (the slow path lists every bad field, so an error has one shape whichever
+// path the input came by), a nested value, a class with class-transformer decorators,
+// nested/promise/`each` validation, an asynchronous constraint — it answers `undefined` and the
+// caller takes the slow path.
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { HANDLERS_METADATA } from './constants.js';
+import type { ArgsDeclaration, HandlerOptions } from './handler-options.js';
 
 export type HandlerKind = 'command' | 'query' | 'snapshot' | 'restore';
 
@@ -8,6 +9,8 @@ export interface HandlerRecord {
   kind: HandlerKind;
   /** The explicit name given to `@Command(name)` / `@Query(name)`. */
   name?: string;
+  /** The argument type given to `@Command({ args })` / `@Query({ args })`. */
+  args?: ArgsDeclaration;
   key: string | symbol;
   /** True when the decorator sat on a static member. */
   isStatic: boolean;
@@ -27,13 +30,14 @@ export function recordHandler(
   target: object,
   key: string | symbol,
   descriptor: PropertyDescriptor | undefined,
-  name?: string,
+  options: HandlerOptions = {},
 ): void {
   const isStatic = typeof target === 'function';
   const owner = (isStatic ? target : target.constructor) as object;
   const list = (Reflect.getOwnMetadata(HANDLERS_METADATA, owner) as HandlerRecord[] | undefined) ?? [];
   const record: HandlerRecord = { kind, key, isStatic };
-  if (name !== undefined) record.name = name;
+  if (options.name !== undefined) record.name = options.name;
+  if (options.args !== undefined) record.args = options.args;
   Reflect.defineMetadata(HANDLERS_METADATA, [...list, record], owner);
   if (typeof descriptor?.value === 'function') Reflect.defineMetadata(methodKey, methodValue, descriptor.value as object);
 }

@@ -6,6 +6,8 @@ export { Query } from './query.decorator.js';
 export { Snapshot, Restore } from './snapshot.decorator.js';
 export { Nullable } from './nullable.decorator.js';
 export type { MemberDecorator, HandlerRecord, HandlerKind } from './handler-record.js';
+export type { ArgsDeclaration, HandlerOptions } from './handler-options.js';
+export type { ArgumentFailure } from './argument-failures.js';
 export * from './constants.js';
 export type { ArgKind, HandlerDefinition, StateMachineClass, StateMachineDefinition } from './definition.js';
 export { StateMachineDefinitionError } from './definition-error.js';

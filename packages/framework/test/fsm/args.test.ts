@@ -31,7 +31,7 @@ test('a bad argument names the field', () => {
   assert.throws(() => convertArgs(put, { key: 'k', value: 5 }), badRequest('value', /bad argument "value" of command "put": value must be a string/));
   assert.throws(() => convertArgs(put, { value: 'v' }), badRequest('key', /bad argument "key"/));
   assert.throws(() => convertArgs(put, { key: '', value: 'v' }), badRequest('key', /key should not be empty/));
-  assert.throws(() => convertArgs(put, undefined), badRequest('key', /bad argument "key"/));
+  assert.throws(() => convertArgs(put, undefined), badRequest('key', /2 bad arguments of command "put": "key" \(.*\), "value" \(.*\)/));
 });
 
 test('unknown fields are refused (whitelist + forbidNonWhitelisted)', () => {
@@ -61,7 +61,7 @@ test('nullable and optional fields', () => {
   assert.throws(() => convertArgs(range, { prefix: 'a', limit: 1.5 }), badRequest('limit', /integer/));
 });
 
-test('nested argument classes report the dotted path of the bad field', () => {
+test('nested argument classes report the path of the bad field, indexes in brackets', () => {
   class Pair {
     @IsString() key!: string;
     @IsInt() n!: number;
@@ -88,9 +88,9 @@ test('nested argument classes report the dotted path of the bad field', () => {
           { key: 'b', n: 'x' },
         ],
       }),
-    badRequest('items.1.n', /bad argument "items\.1\.n"/),
+    badRequest('items[1].n', /bad argument "items\[1\]\.n"/),
   );
-  assert.throws(() => convertArgs(h, { items: [{ key: 'a', n: 1, bad: true }] }), badRequest('items.0.bad', /should not exist/));
+  assert.throws(() => convertArgs(h, { items: [{ key: 'a', n: 1, bad: true }] }), badRequest('items[0].bad', /should not exist/));
 });
 
 test('primitive, array, untyped and parameterless handlers', () => {
@@ -100,7 +100,7 @@ test('primitive, array, untyped and parameterless handlers', () => {
     @Command() n(_a: number): void {}
     @Command() b(_a: boolean): void {}
     @Command() l(_a: string[]): void {}
-    @Command() u(_a: unknown): void {}
+    @Command({ args: 'any' }) u(_a: unknown): void {}
     @Command() none(): void {}
   }
   const d = describeStateMachine(Prims);
@@ -117,4 +117,75 @@ test('primitive, array, untyped and parameterless handlers', () => {
   assert.equal(convertArgs(h('none'), undefined), undefined);
   assert.equal(convertArgs(h('none'), {}), undefined);
   assert.throws(() => convertArgs(h('none'), { x: 1 }), badRequest(undefined, /command "none" takes no arguments/));
+});
+
+/** The details of the 'bad_request' that convertArgs throws for `raw`. */
+function refusal(h: Parameters<typeof convertArgs>[0], raw: unknown): { message: string; field: unknown; fields: unknown } {
+  try {
+    convertArgs(h, raw);
+  } catch (e) {
+    assert.ok(e instanceof RaftkitError && e.code === 'bad_request', String(e));
+    return { message: e.message, field: e.details.field, fields: e.details.fields };
+  }
+  assert.fail(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
+test('every bad field is reported: details.fields lists them, details.field is the first, the message names them all', () => {
+  const r = refusal(put, { key: '', value: 5, extra: 1 });
+  // In class-validator's order: unknown properties first, then the declared fields.
+  assert.deepEqual(r.fields, [
+    { field: 'extra', message: 'property extra should not exist' },
+    { field: 'key', message: 'key should not be empty' },
+    { field: 'value', message: 'value must be a string' },
+  ]);
+  assert.equal(r.field, 'extra');
+  assert.equal(r.message, '3 bad arguments of command "put": "extra" (property extra should not exist), "key" (key should not be empty), "value" (value must be a string)');
+});
+
+test('a single bad field has the same details shape', () => {
+  const r = refusal(put, { key: 'k', value: 5 });
+  assert.deepEqual(r.fields, [{ field: 'value', message: 'value must be a string' }]);
+  assert.equal(r.field, 'value');
+});
+
+test('nested bad fields are all reported, with their paths', () => {
+  class Line {
+    @IsString() sku!: string;
+    @IsInt() qty!: number;
+  }
+  class Order {
+    @IsArray()
+    @ValidateNested({ each: true })
+    @Type(() => Line)
+    items!: Line[];
+    @IsString() customer!: string;
+  }
+  @StateMachine('orders')
+  class Orders {
+    @Command() place(_o: Order): void {}
+  }
+  const place = describeStateMachine(Orders).commands.get('place')!;
+  const r = refusal(place, {
+    items: [
+      { sku: 'a', qty: 'lots' },
+      { sku: 'b', qty: 1 },
+      { sku: 3, qty: 2, colour: 'red' },
+    ],
+    customer: 7,
+  });
+  assert.deepEqual(r.fields, [
+    { field: 'items[0].qty', message: 'qty must be an integer number' },
+    { field: 'items[2].colour', message: 'property colour should not exist' },
+    { field: 'items[2].sku', message: 'sku must be a string' },
+    { field: 'customer', message: 'customer must be a string' },
+  ]);
+  assert.equal(r.field, 'items[0].qty');
+});
+
+test('the message lists ten bad fields and counts the rest; details.fields keeps them all', () => {
+  const extras = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`x${i}`, i]));
+  const r = refusal(put, { key: 'k', value: 'v', ...extras });
+  assert.equal((r.fields as unknown[]).length, 12);
+  assert.match(r.message, /^12 bad arguments of command "put": "x0" .*"x9" \(property x9 should not exist\), and 2 more \(details\.fields lists them all\)$/);
+  assert.doesNotMatch(r.message, /"x10"/);
 });

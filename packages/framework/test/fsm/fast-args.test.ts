@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from 'class-transformer';
 import { Allow, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
-import { convertDto } from '../../src/fsm/args-converter.js';
+import { convertArgs, convertDto } from '../../src/fsm/args-converter.js';
 import { fastConvert } from '../../src/fsm/fast-args.js';
-import { Nullable } from '../../src/fsm/index.js';
+import { Nullable, type HandlerDefinition } from '../../src/fsm/index.js';
+import { RaftkitError } from '../../src/common/errors.js';
 
 class Put {
   @IsString()
@@ -144,4 +145,26 @@ test('the fast argument path answers exactly what class-transformer + class-vali
   assert.equal(hits['Nested'], 0);
   assert.equal(fastConvert(Nested, { inner: { x: 'a' }, tags: ['a'] }), undefined);
   assert.ok(fastConvert(Put, { key: 'k', value: 'v' }) instanceof Put);
+});
+
+test('an invalid input of a class the fast path handles reports every bad field, as the class-validator path does', () => {
+  const mixed: HandlerDefinition = { kind: 'command', name: 'mixed', method: 'mixed', argType: Mixed, argKind: 'dto' };
+  const valid = { expected: null, flag: true, name: 'abc', amount: 1, mode: 'a' };
+  assert.ok(fastConvert(Mixed, valid) instanceof Mixed, 'Mixed takes the fast path');
+  const input = { ...valid, limit: 0, flag: 'yes', name: 'ABC', extra: 1 };
+  const slow = convertDto(Mixed, { ...input });
+  assert.ok('failures' in slow);
+  assert.throws(
+    () => convertArgs(mixed, input),
+    (e: unknown) => {
+      assert.ok(e instanceof RaftkitError && e.code === 'bad_request', String(e));
+      assert.deepEqual(e.details.fields, slow.failures);
+      assert.deepEqual(
+        (e.details.fields as { field: string }[]).map((f) => f.field),
+        ['extra', 'limit', 'flag', 'name'],
+      );
+      assert.equal(e.details.field, 'extra');
+      return true;
+    },
+  );
 });

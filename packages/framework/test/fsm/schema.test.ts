@@ -73,7 +73,7 @@ test('types come from validators, then hints, then the TypeScript type, else any
   @StateMachine('every')
   class Every {
     @Command() go(_a: Everything): void {}
-    @Query() free(_a: unknown): void {}
+    @Query({ args: 'any' }) free(_a: unknown): void {}
     @Query() none(): void {}
   }
   const schema = buildGroupSchema('g', describeStateMachine(Every));

@@ -77,7 +77,7 @@ test('handler errors become deterministic error results; a RaftkitError keeps it
     details: { hint: 'later' },
   });
   assert.equal(errorOf(results[2]).code, 'bad_request');
-  assert.deepEqual(errorOf(results[2]).details, { field: 'by' });
+  assert.deepEqual(errorOf(results[2]).details, { field: 'by', fields: [{ field: 'by', message: 'by must be an integer number' }] });
   assert.match(errorOf(results[3]).message, /no command "nope" \(commands: add, addLater, fail, failLater, reset\)/);
   assert.equal(errorOf(results[3]).code, 'unknown_command');
   assert.equal((results[4] as { value: number }).value, 2, 'later entries still apply');
