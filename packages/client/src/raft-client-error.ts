@@ -61,6 +61,13 @@ export class RaftClientError extends Error {
     const v = this.details['field'];
     return typeof v === 'string' ? v : undefined;
   }
+
+  /** For a 400 about arguments: every bad field and why (`field` is the first of them). */
+  get fields(): { field: string; message: string }[] {
+    const v = this.details['fields'];
+    if (!Array.isArray(v)) return [];
+    return v.filter((f): f is { field: string; message: string } => typeof f === 'object' && f !== null && typeof f.field === 'string' && typeof f.message === 'string');
+  }
 }
 
 /**

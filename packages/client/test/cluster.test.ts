@@ -177,6 +177,11 @@ describe('RaftClient against a live raftkit-kv cluster', { timeout: 90_000 }, ()
     assert.equal(bad.code, 'bad_request');
     assert.equal(bad.status, 400);
     assert.equal(bad.field, 'key');
+    // every bad field: the key's type, and the missing value
+    assert.deepEqual(
+      bad.fields.map((f) => f.field),
+      ['key', 'value'],
+    );
     assert.equal(attempts(events).filter((e) => e.outcome !== 'redirect').length, 1, 'a 400 is not retried');
     assert.equal(attempts(events).at(-1)!.outcome, 'fail');
 
