@@ -516,6 +516,95 @@ test('POST .../leader/transfer moves the leader (sent to the leader and through 
   }
 });
 
+test('GET /v1/groups lists the groups each node hosts, as /v1/status shows them', async () => {
+  const leader = await c.waitLeader();
+  const stable = (g: any) => ({ group: g.group, type: g.type, role: g.role, leader: g.leader, term: g.term, members: g.members });
+  for (const id of c.ids) {
+    const r = await c.req(id, 'GET', '/v1/groups');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.body), ['groups']);
+    const names = r.body.groups.map((g: { group: string }) => g.group);
+    assert.ok(names.includes('kv') && names.includes(QUIET), `node ${id} lists kv and ${QUIET}: ${names}`);
+    const kv = r.body.groups.find((g: { group: string }) => g.group === 'kv');
+    assert.equal(kv.role, id === leader ? 'leader' : 'follower');
+    assert.equal(kv.leader, leader);
+    assert.deepEqual(
+      [...kv.members].sort((a: any, b: any) => a.id - b.id),
+      c.ids.map((m) => ({ id: m, role: 'voter', address: `127.0.0.1:${c.portOf(m)}` })),
+    );
+    assert.deepEqual(r.body.groups.map(stable), (await c.status(id)).groups.map(stable), `node ${id}: the listing matches its status`);
+  }
+  const head = await c.req(leader, 'HEAD', '/v1/groups');
+  assert.deepEqual([head.status, head.text], [200, '']);
+  assertError(await c.req(leader, 'GET', '/v1/groups', { token: null }), 401, 'unauthorized');
+  const put = await c.req(leader, 'PUT', '/v1/groups', { body: {} });
+  assertError(put, 405, 'method_not_allowed');
+  assert.equal(put.headers['allow'], 'GET, HEAD, POST');
+});
+
+test('timing: a cluster started with --election-ms 300 --heartbeat-ms 50 elects a leader, runs with that timing, and its quiet groups fail over at its pace', async (t) => {
+  for (const id of c.ids) assert.deepEqual((await c.status(id)).timing, { tickMs: 100, heartbeatMs: 100, electionMs: 1000 }, 'the default timing');
+  const fast = new KvCluster([1, 2, 3], { extraArgs: ['--election-ms', '300', '--heartbeat-ms', '50'] });
+  try {
+    const leader = await fast.startAll();
+    for (const id of fast.ids) assert.deepEqual((await fast.status(id)).timing, { tickMs: 50, heartbeatMs: 50, electionMs: 300 });
+    const put = await fast.ok(leader, 'put', { key: 'fast', value: '1' });
+    assert.deepEqual(put.result, { revision: 1 });
+    // Quiesce counts election timeouts: the followers go quiet after 20 of them (6 s here, 20 s
+    // at the default), and a dead leader is noticed after 5 more and replaced, as in the quiet
+    // test below, but 300 ms apiece: well under the 5 s that the default timing alone needs.
+    const followers = fast.ids.filter((id) => id !== leader);
+    await eventually(
+      async () => {
+        for (const id of followers) if (!((await fast.metric(id, 'raftkit_quiesced_groups')) ?? 0)) return undefined;
+        return true;
+      },
+      15_000,
+      'the followers of kv to quiesce',
+      250,
+    );
+    await fast.kill(leader);
+    const killedAt = Date.now();
+    const next = await eventually(
+      async () => {
+        const sts = await Promise.all(followers.map((id) => fast.kvStatus(id)));
+        return sts.every((g) => g?.leader !== leader) && sts.some((g) => g?.role === 'leader') ? sts.find((g) => g?.role === 'leader') : undefined;
+      },
+      10_000,
+      'the survivors to elect a new leader without being asked',
+      50,
+    );
+    const failoverMs = Date.now() - killedAt;
+    t.diagnostic(`quiet kv: new leader (term ${next.term}) ${failoverMs} ms after the kill`);
+    assert.ok(failoverMs < 4000, `a quiet group fails over within about 5 election timeouts of 300 ms plus an election, took ${failoverMs} ms`);
+  } finally {
+    await fast.stopAll();
+  }
+});
+
+test('timing flags that break the rules: one-line error naming the rule, non-zero exit', async () => {
+  const [port] = await freePorts(1);
+  const node = ['--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', `1=127.0.0.1:${port}`, '--data-dir', `${c.root}/badtiming`];
+  const cases: { args: string[]; mentions: RegExp }[] = [
+    {
+      args: [...node, '--election-ms', '100', '--heartbeat-ms', '50'],
+      mentions: /--election-ms \(100\) must be at least 5 x --heartbeat-ms \(50\): .*campaigns against a live leader/,
+    },
+    { args: [...node, '--heartbeat-ms', '5'], mentions: /--heartbeat-ms must be an integer from 10 to 10000/ },
+    { args: [...node, '--election-ms', 'soon'], mentions: /--election-ms must be an integer from 50 to 60000/ },
+  ];
+  const results = await Promise.all(cases.map((x) => runBin(x.args)));
+  results.forEach((r, i) => {
+    const what = cases[i]!.args.join(' ');
+    assert.notEqual(r.code, 0, `${what}: exit code ${r.code}`);
+    assert.notEqual(r.code, null, `${what}: did not exit by itself (signal ${r.signal})`);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    assert.equal(lines.length, 1, `${what}: expected one line on stderr, got:\n${r.stderr}`);
+    assert.match(lines[0]!, /^raftkit-kv: /, what);
+    assert.match(lines[0]!, cases[i]!.mentions, `${what}: ${lines[0]}`);
+  });
+});
+
 test('bad flags and a port in use: one-line error, non-zero exit', async () => {
   const [port] = await freePorts(1);
   const dir = `${c.root}/badflags`;

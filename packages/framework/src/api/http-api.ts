@@ -67,7 +67,7 @@ export interface ApiHandler {
  *
  * Routes: `POST /v1/groups/{group}/commands/{name}`, `POST /v1/groups/{group}/queries/{name}?consistency=`,
  * `GET /v1/groups/{group}/schema`, `GET /v1/groups/{group}/watch?from=` (WebSocket or NDJSON),
- * `GET /v1/status`, `POST /v1/groups`, `POST /v1/groups/{group}/members`,
+ * `GET /v1/status`, `GET /v1/groups` (the groups on this node), `POST /v1/groups`, `POST /v1/groups/{group}/members`,
  * `DELETE /v1/groups/{group}/members/{id}`, `POST .../members/{id}/promote|demote`,
  * `POST /v1/groups/{group}/membership` (several changes as one; joint consensus),
  * `POST /v1/groups/{group}/leader/transfer`, `POST /v1/groups/{group}/snapshot`, `GET /metrics`,
@@ -262,6 +262,8 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         return onLeader(req, res, group, pathAndQuery, a.raw, () => service.query(group, name, a.value, consistency), answer);
       }
       case 'groups': {
+        // The listing is status()'s groups as they are: one shape for a group wherever it is shown.
+        if (req.method !== 'POST') return sendJson(res, 200, { groups: service.status().groups });
         const { value: b } = await jsonObject(req);
         const { group: g, type, members } = groupCreation(b);
         await withTimeout(service.createGroup(g, type, members, { localOnly: req.headers['x-raft-local'] === '1' }), timeoutMs);

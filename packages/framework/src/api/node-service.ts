@@ -84,9 +84,23 @@ export interface GroupInfo {
   jointOutgoing?: NodeId[];
 }
 
+/**
+ * The raft timing a node runs with. Every node of a cluster must run with the same one: leases
+ * and quiet groups assume the other nodes time out as this one does.
+ */
+export interface NodeTiming {
+  /** The period of the host's tick timer; the other two are whole numbers of ticks. */
+  tickMs: number;
+  heartbeatMs: number;
+  /** The election timeout's lower bound: a follower campaigns after a silence in [electionMs, 2 x electionMs). */
+  electionMs: number;
+}
+
 export interface NodeStatus {
   id: NodeId;
   address: string;
+  /** Absent on a service that does not know it (e.g. a test double). */
+  timing?: NodeTiming;
   groups: GroupInfo[];
 }
 

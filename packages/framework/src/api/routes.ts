@@ -34,7 +34,8 @@ export const METHODS: Record<RouteName, readonly string[]> = {
   status: GET,
   schema: GET,
   watch: ['GET'],
-  groups: ['POST'],
+  // GET lists the groups this node hosts; POST creates one.
+  groups: [...GET, 'POST'],
   command: ['POST'],
   query: ['POST'],
   members: ['POST'],

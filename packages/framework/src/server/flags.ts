@@ -16,6 +16,19 @@ export interface HostPort {
   port: number;
 }
 
+/** The raft timing every node of a cluster must share: a leader's heartbeat interval and the election timeout. */
+export interface RaftTiming {
+  heartbeatMs: number;
+  /** A follower campaigns after a silence randomised in [electionMs, 2 x electionMs). */
+  electionMs: number;
+}
+
+export const DEFAULT_TIMING: RaftTiming = { heartbeatMs: 100, electionMs: 1000 };
+const HEARTBEAT_MS = { min: 10, max: 10_000 };
+const ELECTION_MS = { min: 50, max: 60_000 };
+/** The fewest heartbeats per election timeout: a follower must be able to miss some before it campaigns. */
+export const MIN_HEARTBEATS_PER_ELECTION = 5;
+
 export interface ServerFlags {
   id: number;
   listen: HostPort;
@@ -30,6 +43,8 @@ export interface ServerFlags {
   repairTornTail: boolean;
   /** Snapshot and compact each group after this many applied entries (default: the host's). */
   snapshotEntries?: number;
+  /** Present when --heartbeat-ms or --election-ms was given (the other at its default); overrides the host's tick options. */
+  timing?: RaftTiming;
   help: boolean;
 }
 
@@ -42,6 +57,9 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
   --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
+  --heartbeat-ms N            leader heartbeat interval, ${HEARTBEAT_MS.min}-${HEARTBEAT_MS.max} (default ${DEFAULT_TIMING.heartbeatMs})
+  --election-ms N             election timeout, randomised in [N, 2N), ${ELECTION_MS.min}-${ELECTION_MS.max} (default ${DEFAULT_TIMING.electionMs});
+                              at least ${MIN_HEARTBEATS_PER_ELECTION} x --heartbeat-ms; give every node the same two values
   --help                      this text`;
 
 export function parseHostPort(value: string, flag: string): HostPort {
@@ -97,6 +115,8 @@ export function parseServerFlags(
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
         'snapshot-entries': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'election-ms': { type: 'string' },
         help: { type: 'boolean' },
         ...extra,
       },
@@ -140,5 +160,39 @@ export function parseServerFlags(
     if (!/^\d+$/.test(snap) || Number(snap) < 1 || Number(snap) > 100_000_000) throw new FlagError(`--snapshot-entries must be an integer from 1 to 100000000, got "${snap}"`);
     flags.snapshotEntries = Number(snap);
   }
+  const heartbeat = str('heartbeat-ms');
+  const election = str('election-ms');
+  if (heartbeat !== undefined || election !== undefined) {
+    flags.timing = {
+      heartbeatMs: heartbeat === undefined ? DEFAULT_TIMING.heartbeatMs : milliseconds(heartbeat, '--heartbeat-ms', HEARTBEAT_MS),
+      electionMs: election === undefined ? DEFAULT_TIMING.electionMs : milliseconds(election, '--election-ms', ELECTION_MS),
+    };
+    checkTiming(flags.timing, { heartbeat: heartbeat === undefined, election: election === undefined });
+  }
   return { flags, rest };
+}
+
+function milliseconds(value: string, flag: string, range: { min: number; max: number }): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < range.min || n > range.max) throw new FlagError(`${flag} must be an integer from ${range.min} to ${range.max} (milliseconds), got "${value}"`);
+  return n;
+}
+
+/**
+ * The rules of a timing, for flags parsed here and for ServerFlags built in code. `defaulted`
+ * says which value the command line left out, so the message does not blame a flag nobody gave.
+ */
+export function checkTiming(t: RaftTiming, defaulted: { heartbeat?: boolean; election?: boolean } = {}): void {
+  const inRange = (n: number, r: { min: number; max: number }) => Number.isInteger(n) && n >= r.min && n <= r.max;
+  if (!inRange(t.heartbeatMs, HEARTBEAT_MS))
+    throw new FlagError(`--heartbeat-ms must be an integer from ${HEARTBEAT_MS.min} to ${HEARTBEAT_MS.max} (milliseconds), got ${t.heartbeatMs}`);
+  if (!inRange(t.electionMs, ELECTION_MS))
+    throw new FlagError(`--election-ms must be an integer from ${ELECTION_MS.min} to ${ELECTION_MS.max} (milliseconds), got ${t.electionMs}`);
+  if (t.electionMs < MIN_HEARTBEATS_PER_ELECTION * t.heartbeatMs) {
+    const shown = (n: number, isDefault?: boolean) => (isDefault ? `${n}, the default` : String(n));
+    throw new FlagError(
+      `--election-ms (${shown(t.electionMs, defaulted.election)}) must be at least ${MIN_HEARTBEATS_PER_ELECTION} x --heartbeat-ms (${shown(t.heartbeatMs, defaulted.heartbeat)}): ` +
+        'a follower must hear several heartbeats per election timeout, or it campaigns against a live leader',
+    );
+  }
 }

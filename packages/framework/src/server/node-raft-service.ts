@@ -15,6 +15,7 @@ import type {
   MembershipChangeItem,
   MembershipTransition,
   NodeStatus,
+  NodeTiming,
   QueryOutcome,
   NodeService,
   WatchHandle,
@@ -45,6 +46,8 @@ export interface NodeRaftServiceOptions {
   /** How this node calls other nodes' APIs (default: plain HTTP with `token`). */
   peers?: PeerClient;
   requestTimeoutMs?: number;
+  /** The host's raft timing, reported by status() (absent: not reported). */
+  timing?: NodeTiming;
 }
 
 /**
@@ -219,6 +222,7 @@ export class NodeRaftService implements NodeService {
     return {
       id: this.nodeId,
       address: this.opts.address,
+      ...(this.opts.timing ? { timing: this.opts.timing } : {}),
       groups: this.host.status().groups.map((g) => this.groupInfo(g.group)),
     };
   }

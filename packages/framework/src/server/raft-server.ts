@@ -72,7 +72,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     onUpgrade,
   });
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
-  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers });
+  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
   const server: RaftServer = {
     node,

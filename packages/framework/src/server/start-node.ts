@@ -9,14 +9,17 @@ import { SqliteLogStore } from '../storage/sqlite-log-store.js';
 import { SnapshotStore } from '../storage/snapshot-store.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
-import type { ServerFlags } from './flags.js';
+import { checkTiming, type ServerFlags } from './flags.js';
 import { ServerStartError } from './server-error.js';
+import { hostTicks, nodeTimingOf } from './timing.js';
+import type { NodeTiming } from '../api/node-service.js';
 
 export interface NodeServerOptions {
   flags: ServerFlags;
   stateMachines: StateMachineFactory;
   /** Groups this server founds on its first start, with the --peers voters. */
   groups?: { name: string; type: string }[];
+  /** Host options; `flags.timing` (--heartbeat-ms/--election-ms), when given, replaces tickMs, heartbeatTick and electionTick. */
   host?: Partial<Omit<NodeHostOptions, 'id' | 'logStore' | 'snapshots' | 'transport' | 'stateMachines'>>;
   /** Handles HTTP requests other than the peer transport's (the API). */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
@@ -31,6 +34,8 @@ export interface NodeServer {
   logger: Logger;
   /** The address the server listens on ("host:port"). */
   address: string;
+  /** The raft timing the host runs with. */
+  timing: NodeTiming;
   stop(): Promise<void>;
 }
 
@@ -41,6 +46,9 @@ export interface NodeServer {
  */
 export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
   const { flags } = opts;
+  // Flags built in code skip parseServerFlags: the same rules, before anything is opened.
+  if (flags.timing) checkTiming(flags.timing);
+  const ticks = hostTicks(flags.timing, opts.host);
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
   const server = createServer(opts.onRequest ?? notFound);
@@ -88,6 +96,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   }
   const host = new NodeHost({
     ...opts.host,
+    ...ticks,
     addresses,
     id: flags.id,
     logStore,
@@ -109,13 +118,15 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     }
   }
   const address = `${flags.listen.host}:${(server.address() as { port: number }).port}`;
-  logger.info({ listen: address, dataDir: flags.dataDir }, 'node listening');
+  const timing = nodeTimingOf(ticks);
+  logger.info({ listen: address, dataDir: flags.dataDir, timing }, 'node listening');
   let stopped = false;
   return {
     host,
     server,
     logger,
     address,
+    timing,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -313,6 +313,30 @@ describe('api routes', () => {
     assert.deepEqual([empty.status, empty.json.field], [400, 'body']);
   });
 
+  test('list groups: GET /v1/groups answers the groups of /v1/status; HEAD; token; 405 names GET, HEAD and POST', async () => {
+    const listing = await postT('/v1/groups', { group: 'listed', type: 'kv', members: [{ id: 1, address: '127.0.0.1:1' }] });
+    assert.equal(listing.status, 201);
+    const r = await get('/v1/groups');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.json), ['groups']);
+    assert.deepEqual(r.json.groups, (await get('/v1/status')).json.groups);
+    const kv = r.json.groups.find((g: { group: string }) => g.group === 'kv');
+    assert.deepEqual(
+      { type: kv.type, role: kv.role, leader: kv.leader, term: kv.term, members: kv.members },
+      { type: 'kv', role: 'leader', leader: 1, term: 3, members: svc.groups.get('kv')!.members },
+    );
+    assert.ok(
+      r.json.groups.some((g: { group: string }) => g.group === 'listed'),
+      'a created group is listed',
+    );
+    assert.equal(svc.calls.at(-1)?.op, 'createGroup', 'listing calls nothing on the service but status');
+    const head = await request(s.url, 'HEAD', '/v1/groups', { token: TOKEN });
+    assert.deepEqual([head.status, head.text], [200, '']);
+    assert.equal((await get('/v1/groups', null)).status, 401);
+    const put = await request(s.url, 'PUT', '/v1/groups', { token: TOKEN, body: '{}' });
+    assert.deepEqual([put.status, put.json.error, put.headers['allow']], [405, 'method_not_allowed', 'GET, HEAD, POST']);
+  });
+
   test('membership, leader transfer and snapshot', async () => {
     const add = await postT('/v1/groups/kv/members', { id: 4, address: '127.0.0.1:4', role: 'learner' });
     assert.equal(add.status, 200);
