@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../support/eventually.js';
 import { freePorts } from '../support/ports.js';
+import { spawnNode } from '../support/proc.js';
 import { CHECKS_DIR, FreshProject, packTarballs, readPackageJson, REPO } from './fresh-project.js';
 import { InventoryCluster } from './inventory-cluster.js';
 import { runCommand, type CommandResult } from './run-command.js';
@@ -62,6 +64,55 @@ async function checkNest(project: FreshProject): Promise<void> {
   assert.ok(typeof seen.httpPort === 'number' && seen.httpPort > 0, `Nest ${version}: the Express adapter listens`);
 }
 
+/** Runs the starter's src/nest-main.ts as one node with --http and calls its REST routes. */
+async function checkStarterNestApp(project: FreshProject): Promise<void> {
+  const [raftPort, httpPort] = await freePorts(2);
+  const dataDir = join(project.dir, 'data', 'nest-main');
+  const args = [
+    'dist/nest-main.js',
+    '--id',
+    '1',
+    '--listen',
+    `127.0.0.1:${raftPort}`,
+    '--peers',
+    `1=127.0.0.1:${raftPort}`,
+    '--data-dir',
+    dataDir,
+    '--http',
+    `127.0.0.1:${httpPort}`,
+  ];
+  const app = spawnNode(
+    1,
+    raftPort!,
+    dataDir,
+    args.map((a, i) => (i === 0 ? join(project.dir, a) : a)),
+  );
+  try {
+    const http = `http://127.0.0.1:${httpPort}`;
+    const post = (path: string, body: unknown) => fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const added = await eventually(
+      async () => {
+        const r = await post('/items/widget/add', { qty: 4 }).catch(() => undefined);
+        return r?.status === 201 ? r : undefined;
+      },
+      30_000,
+      `the starter's Nest app on ${http}: ${app.stderr}`,
+    );
+    assert.deepEqual(await added.json(), { sku: 'widget', stock: 4 });
+    assert.deepEqual(await (await fetch(`${http}/items/widget`)).json(), { sku: 'widget', stock: 4 });
+    const tooMany = await post('/items/widget/remove', { qty: 9 });
+    assert.equal(tooMany.status, 409);
+    assert.equal(((await tooMany.json()) as { error: string }).error, 'conflict');
+    const bad = await post('/items/widget/add', { qty: 'lots' });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { field: string }).field, 'qty');
+  } finally {
+    app.child.kill('SIGTERM');
+  }
+  assert.equal(await app.exited, 0, app.stderr);
+  for (const line of app.stderr.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), `one JSON log stream, got: ${line}`);
+}
+
 test('the packed tarballs install into a fresh project that builds and runs the inventory starter and a Nest app', { timeout: 8 * 60_000 }, async (t) => {
   const packs = mkdtempSync(join(tmpdir(), 'raftkit-packs-'));
   const project = new FreshProject();
@@ -82,7 +133,7 @@ test('the packed tarballs install into a fresh project that builds and runs the 
     const subpaths = project.writeExportsCheck();
     await project.compile();
     const compiled = project.compiledFiles();
-    for (const file of ['client.js', 'inventory.machine.js', 'server.js', join(CHECKS_DIR, 'exports-check.js'), join(CHECKS_DIR, 'nest-check.js')]) {
+    for (const file of ['client.js', 'inventory.machine.js', 'server.js', 'nest-main.js', join(CHECKS_DIR, 'exports-check.js'), join(CHECKS_DIR, 'nest-check.js')]) {
       assert.ok(compiled.includes(file), `dist/${file} was not built (built: ${compiled.join(', ')})`);
     }
     const loaded = await runCommand(process.execPath, [join('dist', CHECKS_DIR, 'exports-check.js')], { cwd: project.dir, timeoutMs: 30_000 });
@@ -126,6 +177,7 @@ test('the packed tarballs install into a fresh project that builds and runs the 
   });
 
   await step(t, `Nest ${project.installedVersion('@nestjs/core')} (highest): RaftModule boots, RaftService proposes`, () => checkNest(project));
+  await step(t, "the starter's Nest app: its own routes on --http, raftkit errors with their status, SIGTERM", () => checkStarterNestApp(project));
   await step(t, `npm install Nest ${nest.lowest} (lowest)`, () => project.npm(['install', ...NEST_PACKAGES.map((name) => `${name}@${nest.lowest}`)]));
   assert.equal(project.installedVersion('@nestjs/core'), nest.lowest);
   await step(t, `Nest ${nest.lowest} (lowest): RaftModule boots, RaftService proposes`, () => checkNest(project));
