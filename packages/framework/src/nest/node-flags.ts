@@ -2,12 +2,7 @@ import { parseServerFlags, type ServerFlags } from '../server/flags.js';
 import type { RaftModuleOptions } from './raft-module-options.js';
 
 /** What runNestRaftApp parsed, for a RaftModule.forRoot() that names no node. */
-let parsedByRunner:
-  | {
-      flags: ServerFlags;
-      appFlags: Record<string, string | boolean | undefined>;
-    }
-  | undefined;
+let parsedByRunner: { flags: ServerFlags; appFlags: Record<string, string | boolean | undefined> } | undefined;
 
 /** Called by runNestRaftApp before the application is created. */
 export function useParsedFlags(flags: ServerFlags, appFlags: Record<string, string | boolean | undefined>): void {

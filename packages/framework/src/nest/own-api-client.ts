@@ -24,12 +24,7 @@ export class OwnApiClient {
   async send(method: 'POST' | 'DELETE', path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
     let reply;
     try {
-      reply = await this.peers.call(this.address, path, {
-        method,
-        ...(method === 'POST' ? { body: body ?? null } : {}),
-        headers,
-        timeoutMs: this.timeoutMs,
-      });
+      reply = await this.peers.call(this.address, path, { method, ...(method === 'POST' ? { body: body ?? null } : {}), headers, timeoutMs: this.timeoutMs });
     } catch (e) {
       // The request may have reached the node: its outcome is unknown, and it is not sent again.
       throw new RaftkitError('unavailable', `the node's API did not answer ${path} (${(e as Error).message}); the outcome is unknown`);
@@ -44,8 +39,5 @@ function errorOf(status: number, body: unknown): RaftkitError {
   const { error, message, ...details } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const text = typeof message === 'string' ? message : `the API answered ${status}`;
   if (isErrorCode(error)) return new RaftkitError(error, text, details);
-  return new RaftkitError(status >= 500 ? 'unavailable' : 'internal', text, {
-    status,
-    ...details,
-  });
+  return new RaftkitError(status >= 500 ? 'unavailable' : 'internal', text, { status, ...details });
 }

@@ -7,12 +7,7 @@ export interface RaftModuleOptions {
    * own flags declared (`appFlags`, so they are not refused as unknown). Default: what
    * runNestRaftApp parsed, else process.argv. See `parseServerFlags`.
    */
-  node?:
-    | ServerFlags
-    | {
-        argv: string[];
-        appFlags?: Record<string, { type: 'string' | 'boolean' }>;
-      };
+  node?: ServerFlags | { argv: string[]; appFlags?: Record<string, { type: 'string' | 'boolean' }> };
   /** Groups founded on a first start with --peers. */
   groups?: { name: string; type: string }[];
   /** Host tuning (tick, election and heartbeat ticks, snapshot interval, timeouts). */

@@ -28,13 +28,7 @@ export class RaftModule {
 
   static forRootAsync(options: RaftModuleAsyncOptions): DynamicModule {
     return RaftModule.root(
-      [
-        {
-          provide: RAFT_MODULE_OPTIONS,
-          useFactory: options.useFactory,
-          inject: options.inject ?? [],
-        },
-      ],
+      [{ provide: RAFT_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }],
       options.imports ?? [],
       options.exceptionFilter ?? true,
     );
@@ -45,15 +39,7 @@ export class RaftModule {
    * per group with their constructor dependencies taken from anywhere in the application.
    */
   static forFeature(machines: Type<object>[]): DynamicModule {
-    return {
-      module: RaftModule,
-      providers: [
-        {
-          provide: Symbol('raftkit:feature'),
-          useValue: new RaftFeature(machines),
-        },
-      ],
-    };
+    return { module: RaftModule, providers: [{ provide: Symbol('raftkit:feature'), useValue: new RaftFeature(machines) }] };
   }
 
   private static root(providers: Provider[], imports: any[], exceptionFilter: boolean): DynamicModule {

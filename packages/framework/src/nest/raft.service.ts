@@ -100,13 +100,7 @@ export class RaftService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Proposes a command on any node; resolves with its result and log index once applied. */
   propose<R = unknown>(group: string, command: string, args: unknown, opts: ProposeOptions = {}): Promise<CommandOutcome & { result: R }> {
-    const session =
-      opts.clientId !== undefined
-        ? {
-            'x-raft-client-id': opts.clientId,
-            'x-raft-sequence': String(opts.sequence),
-          }
-        : undefined;
+    const session = opts.clientId !== undefined ? { 'x-raft-client-id': opts.clientId, 'x-raft-sequence': String(opts.sequence) } : undefined;
     const local = opts.clientId !== undefined ? { clientId: opts.clientId, sequence: opts.sequence! } : {};
     return this.onLeader(
       () => this.node.command(group, command, args, local) as Promise<CommandOutcome & { result: R }>,

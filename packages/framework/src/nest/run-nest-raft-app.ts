@@ -58,11 +58,7 @@ export async function runNestRaftApp(module: Type<unknown>, options: NestRaftApp
   }
   useParsedFlags(flags, appFlags);
   const logger = options.nestOptions?.logger ?? new RaftNestLogger(flags.logLevel, { node: flags.id });
-  const nestOptions: NestApplicationOptions = {
-    abortOnError: false,
-    ...options.nestOptions,
-    logger,
-  };
+  const nestOptions: NestApplicationOptions = { abortOnError: false, ...options.nestOptions, logger };
   let app: INestApplicationContext;
   try {
     if (httpAt) {

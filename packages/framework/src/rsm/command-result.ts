@@ -61,10 +61,7 @@ const RESULT_CODE_TO_API: Record<string, ErrorCode> = {
 export function commandErrorToError(result: CommandErrorResult): RaftkitError {
   const { code, message, details } = result.error;
   if (isErrorCode(code)) return new RaftkitError(code, message, details ?? {});
-  return new RaftkitError(RESULT_CODE_TO_API[code] ?? 'internal', message, {
-    ...details,
-    reason: code,
-  });
+  return new RaftkitError(RESULT_CODE_TO_API[code] ?? 'internal', message, { ...details, reason: code });
 }
 
 /** Returns the result of a successful command, or throws the RaftkitError of an error result. */

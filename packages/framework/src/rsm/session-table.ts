@@ -57,13 +57,7 @@ export class SessionTable {
   /** Records the result of a newly applied sequence. */
   record(clientId: string, sequence: number, result: unknown, now: number, index: number): void {
     this.sessions.delete(clientId);
-    this.sessions.set(clientId, {
-      clientId,
-      sequence,
-      lastUsed: now,
-      result,
-      index,
-    });
+    this.sessions.set(clientId, { clientId, sequence, lastUsed: now, result, index });
   }
 
   /** A copy for a snapshot, in use order. */

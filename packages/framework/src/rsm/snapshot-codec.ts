@@ -69,15 +69,7 @@ export function parseSnapshot(data: Uint8Array, type: string): SnapshotEnvelope 
   if (env.requests !== undefined && !Array.isArray(env.requests)) throw new RsmError('bad_snapshot', 'snapshot requests must be an array');
   const problem = env.history === undefined ? undefined : historyProblem(env.history, env.index);
   if (problem) throw new RsmError('bad_snapshot', `snapshot history ${problem}`);
-  const out: SnapshotEnvelope = {
-    version: env.version,
-    type: env.type,
-    index: env.index,
-    term: env.term,
-    clock: env.clock,
-    sessions: env.sessions,
-    state: env.state,
-  };
+  const out: SnapshotEnvelope = { version: env.version, type: env.type, index: env.index, term: env.term, clock: env.clock, sessions: env.sessions, state: env.state };
   if (env.requests !== undefined) out.requests = env.requests;
   if (env.history !== undefined) out.history = env.history;
   return out;

@@ -180,10 +180,7 @@ export class StateMachineManager implements GroupStateMachine {
     // an undefined field would convert differently).
     const entry = decodeCommand(bytes);
     const prepared = this.machine.checkCommand(name, entry.args);
-    this.proposed.set(bytes, {
-      payload: entry,
-      prepared: prepared ?? undefined,
-    });
+    this.proposed.set(bytes, { payload: entry, prepared: prepared ?? undefined });
     return bytes;
   }
 
@@ -263,11 +260,7 @@ export class StateMachineManager implements GroupStateMachine {
         return new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
       }
     }
-    const ctx: CommandContext = {
-      index: e.index,
-      term: e.term,
-      timestamp: this.clock,
-    };
+    const ctx: CommandContext = { index: e.index, term: e.term, timestamp: this.clock };
     let out: unknown;
     try {
       out = this.machine.executeCommand(payload.command, payload.args, ctx, own?.prepared);
@@ -293,13 +286,7 @@ export class StateMachineManager implements GroupStateMachine {
     const result = plain.value;
     this.lastIndex = e.index;
     this.lastTerm = e.term;
-    const applied: AppliedEntry = {
-      index: e.index,
-      term: e.term,
-      command,
-      args: args ?? null,
-      result,
-    };
+    const applied: AppliedEntry = { index: e.index, term: e.term, command, args: args ?? null, result };
     // The entry's bytes hold its args (as JSON) and a little more: a bound without a second stringify.
     this.ring.push(applied, e.data.length + plain.bytes);
     for (const listener of this.appliedListeners) {

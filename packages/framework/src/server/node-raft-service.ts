@@ -28,11 +28,7 @@ import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js'
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 import { isNodeId } from '../core/node-id.js';
 
-const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = {
-  voter: ConfChangeType.AddVoter,
-  learner: ConfChangeType.AddLearner,
-  witness: ConfChangeType.AddWitness,
-};
+const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = { voter: ConfChangeType.AddVoter, learner: ConfChangeType.AddLearner, witness: ConfChangeType.AddWitness };
 
 export interface NodeRaftServiceOptions {
   host: NodeHost;
@@ -133,11 +129,7 @@ export class NodeRaftService implements NodeService {
       throw this.translateProposal(group, e);
     }
     // A retry of an applied (client id, sequence) or request key answers the first result and its index.
-    if (r.result instanceof DuplicateCommand)
-      return {
-        result: unwrapCommandResult(r.result.result),
-        index: r.result.index || r.index,
-      };
+    if (r.result instanceof DuplicateCommand) return { result: unwrapCommandResult(r.result.result), index: r.result.index || r.index };
     return { result: unwrapCommandResult(r.result), index: r.index };
   }
 
@@ -164,9 +156,7 @@ export class NodeRaftService implements NodeService {
       if (consistency === 'lease') this.requireLeader(group);
       else if (this.host.leaderOf(group) === 0) throw this.notLeader(group);
       try {
-        await this.host.linearizableRead(group, this.timeoutMs, {
-          lease: consistency === 'lease',
-        });
+        await this.host.linearizableRead(group, this.timeoutMs, { lease: consistency === 'lease' });
       } catch (e) {
         throw this.translate(group, e);
       }
@@ -187,13 +177,7 @@ export class NodeRaftService implements NodeService {
     const learners = new Set(st.members.learners);
     // A voter being demoted in a joint configuration is a learner of the incoming one (its vote
     // in the outgoing one shows in jointOutgoing): listed once, as what it becomes.
-    for (const id of st.members.voters)
-      if (!learners.has(id))
-        members.push({
-          id,
-          role: witnesses.has(id) ? 'witness' : 'voter',
-          ...this.addressField(id),
-        });
+    for (const id of st.members.voters) if (!learners.has(id)) members.push({ id, role: witnesses.has(id) ? 'witness' : 'voter', ...this.addressField(id) });
     for (const id of st.members.learners) members.push({ id, role: 'learner', ...this.addressField(id) });
     const info: GroupInfo = {
       group,
@@ -242,11 +226,7 @@ export class NodeRaftService implements NodeService {
         .filter((m) => (m.role ?? 'voter') === role)
         .map((m) => m.id)
         .sort((a, b) => a - b);
-    const roles = {
-      voters: byRole('voter'),
-      learners: byRole('learner'),
-      witnesses: byRole('witness'),
-    };
+    const roles = { voters: byRole('voter'), learners: byRole('learner'), witnesses: byRole('witness') };
     if (roles.voters.length === 0)
       throw new RaftkitError('bad_request', 'a group needs at least one voter that holds data (witnesses and learners cannot lead)', { field: 'members' });
     for (const m of members) if (m.id !== this.nodeId) await this.host.setPeerAddress(m.id, m.address);
@@ -310,20 +290,13 @@ export class NodeRaftService implements NodeService {
   async addMember(group: string, id: NodeId, address: string, role: MemberRole): Promise<void> {
     this.requireLeaderFor(group);
     if (this.members(group).some((m) => m.id === id)) throw new RaftkitError('conflict', `node ${id} is already a member of "${group}"`);
-    await this.proposeMembership(group, {
-      transition: ConfChangeTransition.Auto,
-      changes: [{ type: CHANGE_OF_ROLE[role], nodeId: id }],
-      context: JSON.stringify({ address }),
-    });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: CHANGE_OF_ROLE[role], nodeId: id }], context: JSON.stringify({ address }) });
   }
 
   async removeMember(group: string, id: NodeId): Promise<void> {
     this.requireLeaderFor(group);
     if (!this.members(group).some((m) => m.id === id)) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
-    await this.proposeMembership(group, {
-      transition: ConfChangeTransition.Auto,
-      changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }],
-    });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }] });
   }
 
   async promote(group: string, id: NodeId): Promise<void> {
@@ -331,10 +304,7 @@ export class NodeRaftService implements NodeService {
     const m = this.members(group).find((x) => x.id === id);
     if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
     if (m.role !== 'learner') throw new RaftkitError('conflict', `node ${id} is already a ${m.role} of "${group}"`);
-    await this.proposeMembership(group, {
-      transition: ConfChangeTransition.Auto,
-      changes: [{ type: ConfChangeType.AddVoter, nodeId: id }],
-    });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddVoter, nodeId: id }] });
   }
 
   async demote(group: string, id: NodeId): Promise<void> {
@@ -342,10 +312,7 @@ export class NodeRaftService implements NodeService {
     const m = this.members(group).find((x) => x.id === id);
     if (!m) throw new RaftkitError('not_found', `node ${id} is not a member of "${group}"`);
     if (m.role !== 'voter') throw new RaftkitError('conflict', `node ${id} is a ${m.role} of "${group}", not a voter`);
-    await this.proposeMembership(group, {
-      transition: ConfChangeTransition.Auto,
-      changes: [{ type: ConfChangeType.AddLearner, nodeId: id }],
-    });
+    await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddLearner, nodeId: id }] });
   }
 
   async changeMembership(group: string, changes: MembershipChangeItem[], transition: MembershipTransition = 'auto'): Promise<GroupInfo> {
@@ -355,20 +322,14 @@ export class NodeRaftService implements NodeService {
     const joint = before.jointOutgoing !== undefined;
     if (changes.length === 0) {
       if (!joint) throw new RaftkitError('conflict', `group "${group}" is not in a joint configuration: there is nothing to leave`);
-      await this.proposeMembership(group, {
-        transition: ConfChangeTransition.Auto,
-        changes: [],
-      });
+      await this.proposeMembership(group, { transition: ConfChangeTransition.Auto, changes: [] });
       return this.groupInfo(group);
     }
     if (joint) throw new RaftkitError('conflict', `group "${group}" is in a joint configuration; leave it first (a change with no items)`);
     const addresses: Record<string, string> = {};
     const seen = new Set<NodeId>();
     const singles = changes.map((c, i) => {
-      if (seen.has(c.id))
-        throw new RaftkitError('bad_request', `node ${c.id} is named twice`, {
-          field: `changes[${i}].id`,
-        });
+      if (seen.has(c.id)) throw new RaftkitError('bad_request', `node ${c.id} is named twice`, { field: `changes[${i}].id` });
       seen.add(c.id);
       const member = current.get(c.id);
       if (c.role === 'removed') {
@@ -382,11 +343,7 @@ export class NodeRaftService implements NodeService {
       }
       return { type: CHANGE_OF_ROLE[c.role], nodeId: c.id };
     });
-    const mode = {
-      auto: ConfChangeTransition.Auto,
-      joint: ConfChangeTransition.JointImplicit,
-      explicit: ConfChangeTransition.JointExplicit,
-    }[transition];
+    const mode = { auto: ConfChangeTransition.Auto, joint: ConfChangeTransition.JointImplicit, explicit: ConfChangeTransition.JointExplicit }[transition];
     const cc: ConfChange = { transition: mode, changes: singles };
     if (Object.keys(addresses).length > 0) cc.context = JSON.stringify({ addresses });
     await this.proposeMembership(group, cc);

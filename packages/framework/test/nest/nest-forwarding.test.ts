@@ -41,24 +41,9 @@ before(async () => {
         repairTornTail: false,
         help: false,
       };
-      @Module({
-        imports: [
-          RaftModule.forRoot({
-            node,
-            groups: [{ name: 'hi', type: 'greeter' }],
-            host: { tickMs: 10 },
-          }),
-          RaftModule.forFeature([GreetMachine]),
-        ],
-      })
+      @Module({ imports: [RaftModule.forRoot({ node, groups: [{ name: 'hi', type: 'greeter' }], host: { tickMs: 10 } }), RaftModule.forFeature([GreetMachine])] })
       class AppModule {}
-      apps.set(
-        id,
-        await NestFactory.createApplicationContext(AppModule, {
-          logger: false,
-          abortOnError: false,
-        }),
-      );
+      apps.set(id, await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }));
     }),
   );
   await waitFor(() => leaderId() !== 0, 10_000, 'a leader known to every node');
@@ -73,9 +58,7 @@ const follower = () => ids.find((id) => id !== leaderId())!;
 
 test('a follower proposes: the command is forwarded to the leader and applied once', async () => {
   const f = follower();
-  const out = await raft(f).propose<string>('hi', 'greet', {
-    name: 'from-follower',
-  });
+  const out = await raft(f).propose<string>('hi', 'greet', { name: 'from-follower' });
   assert.equal(out.result, 'hello, from-follower');
   const leader = leaderId();
   const all = await raft(leader).query<string[]>('hi', 'all', {}, 'linearizable');

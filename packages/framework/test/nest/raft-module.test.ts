@@ -83,23 +83,11 @@ function flags(dataDir: string): ServerFlags {
 test('RaftModule runs discovered state machines with injected dependencies behind RaftService', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-nest-'));
   @Module({
-    imports: [
-      GreeterModule,
-      RaftModule.forRootAsync({
-        useFactory: () => ({
-          node: flags(dir),
-          groups: [{ name: 'hi', type: 'greeter' }],
-          host: { tickMs: 10 },
-        }),
-      }),
-    ],
+    imports: [GreeterModule, RaftModule.forRootAsync({ useFactory: () => ({ node: flags(dir), groups: [{ name: 'hi', type: 'greeter' }], host: { tickMs: 10 } }) })],
     providers: [Greeter, GreetMachine],
   })
   class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, {
-    logger: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   try {
     const raft = app.get(RaftService);
     const out = await proposeWhenLeader(raft, { name: 'raft' });
@@ -128,21 +116,11 @@ test('RaftModule runs discovered state machines with injected dependencies behin
 test('RaftModule.forFeature declares state machines; forRoot takes the node flags directly', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'raftkit-nest-'));
   @Module({
-    imports: [
-      RaftModule.forRoot({
-        node: flags(dir),
-        groups: [{ name: 'hi', type: 'greeter' }],
-      }),
-      GreeterModule,
-      RaftModule.forFeature([GreetMachine]),
-    ],
+    imports: [RaftModule.forRoot({ node: flags(dir), groups: [{ name: 'hi', type: 'greeter' }] }), GreeterModule, RaftModule.forFeature([GreetMachine])],
     providers: [Greeter],
   })
   class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, {
-    logger: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   try {
     const raft = app.get(RaftService);
     assert.deepEqual(

@@ -20,10 +20,7 @@ function run(args: string[]): Run {
   const child = spawn(process.execPath, [APP, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return {
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr }))),
-    kill: (signal) => child.kill(signal),
-  };
+  return { exited: new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr }))), kill: (signal) => child.kill(signal) };
 }
 
 test('a bad command line is one line on stderr and exit code 2', { timeout: 30_000 }, async () => {

@@ -39,18 +39,11 @@ test('commands through the leader give the same state on all three hosts', async
     for (let i = 0; i < 20; i++) await c.command('kv', 'put', { key: `k${i % 7}`, value: `v${i}` }, { clientId: 'writer', sequence: i + 1 });
     assert.deepEqual((await c.command('kv', 'cas', { key: 'a', expected: '1', value: '2' })).result, { succeeded: true, revision: 22 });
     assert.deepEqual((await c.command('kv', 'cas', { key: 'a', expected: null, value: '3' })).result, { succeeded: false, revision: 22 });
-    assert.deepEqual((await c.command('kv', 'delete', { key: 'k0' })).result, {
-      deleted: true,
-      revision: 23,
-    });
+    assert.deepEqual((await c.command('kv', 'delete', { key: 'k0' })).result, { deleted: true, revision: 23 });
     await assert.rejects(c.command('kv', 'put', { key: 'a' }), (e: unknown) => e instanceof RaftkitError && e.details.field === 'value');
     const states = await c.converged('kv');
     assert.equal(new Set(states).size, 1, 'identical snapshots (state, sessions, clock) everywhere');
-    for (const s of c.slots.values())
-      assert.deepEqual(await s.managers.get('kv')!.query('get', { key: 'a' }), {
-        value: '2',
-        revision: 22,
-      });
+    for (const s of c.slots.values()) assert.deepEqual(await s.managers.get('kv')!.query('get', { key: 'a' }), { value: '2', revision: 22 });
     // Every replica's watch ring shows the same entries, with the command's raft index.
     const leader = await c.waitLeader('kv');
     const follower = other(c, leader);
@@ -116,10 +109,7 @@ test('a leader change in the middle: retries of the same (client, sequence) appl
 });
 
 test('a follower caught up by snapshot gets the state and the sessions', async () => {
-  const c = new RsmCluster([1, 2, 3], registry, {
-    snapshotEntries: 20,
-    retainEntries: 5,
-  });
+  const c = new RsmCluster([1, 2, 3], registry, { snapshotEntries: 20, retainEntries: 5 });
   await c.startAll();
   try {
     await c.createGroup('kv', 'kv');

@@ -7,13 +7,7 @@ import { RaftkitError } from '../../src/common/errors.js';
 const enc = (s: string) => new TextEncoder().encode(s);
 
 test('a command round-trips through its compact encoding', () => {
-  const payload = {
-    command: 'put',
-    args: { key: 'k', value: 'v' },
-    clientId: 'c1',
-    sequence: 7,
-    timestamp: 1234,
-  };
+  const payload = { command: 'put', args: { key: 'k', value: 'v' }, clientId: 'c1', sequence: 7, timestamp: 1234 };
   const bytes = encodeCommand(payload);
   assert.equal(new TextDecoder().decode(bytes), '{"c":"put","t":1234,"a":{"key":"k","value":"v"},"i":"c1","s":7}');
   assert.deepEqual(decodeCommand(bytes), payload);

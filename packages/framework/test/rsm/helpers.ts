@@ -9,37 +9,17 @@ export function entry(
   index: number,
   command: string,
   args?: unknown,
-  opts: {
-    clientId?: string;
-    sequence?: number;
-    request?: RequestKey;
-    timestamp?: number;
-    term?: number;
-  } = {},
+  opts: { clientId?: string; sequence?: number; request?: RequestKey; timestamp?: number; term?: number } = {},
 ): Entry {
-  const payload: Parameters<typeof encodeCommand>[0] = {
-    command,
-    args,
-    timestamp: opts.timestamp ?? T0 + index,
-  };
+  const payload: Parameters<typeof encodeCommand>[0] = { command, args, timestamp: opts.timestamp ?? T0 + index };
   if (opts.clientId !== undefined) payload.clientId = opts.clientId;
   if (opts.sequence !== undefined) payload.sequence = opts.sequence;
   if (opts.request !== undefined) payload.request = opts.request;
-  return {
-    index,
-    term: opts.term ?? 1,
-    type: EntryType.Normal,
-    data: encodeCommand(payload),
-  };
+  return { index, term: opts.term ?? 1, type: EntryType.Normal, data: encodeCommand(payload) };
 }
 
 export function rawEntry(index: number, data: Uint8Array | string, term = 1): Entry {
-  return {
-    index,
-    term,
-    type: EntryType.Normal,
-    data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
-  };
+  return { index, term, type: EntryType.Normal, data: typeof data === 'string' ? new TextEncoder().encode(data) : data };
 }
 
 /** apply() may answer synchronously or not; tests await either. */

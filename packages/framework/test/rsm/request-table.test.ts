@@ -22,11 +22,7 @@ import type { AppliedEntry } from '../../src/api/node-service.js';
 import { KvMachine } from '../fsm/machines.js';
 import { T0, applyAll, entry } from './helpers.js';
 
-const key = (seq: number, floor = 1, origin = '2.abc'): RequestKey => ({
-  origin,
-  seq,
-  floor,
-});
+const key = (seq: number, floor = 1, origin = '2.abc'): RequestKey => ({ origin, seq, floor });
 
 test('request keys round-trip through the header form; malformed ones are refused', () => {
   const k = key(42, 40, '3.0f1e2d');
@@ -62,11 +58,7 @@ test('the table: new, then duplicate with the first result; below the floor expi
   assert.deepEqual(t.admit(key(3), T0), { kind: 'new' });
   t.record(key(3), { revision: 2 }, 11);
   // The same key again, also with a newer floor from a later copy: the first result.
-  assert.deepEqual(t.admit(key(1), T0), {
-    kind: 'duplicate',
-    index: 10,
-    result: { revision: 1 },
-  });
+  assert.deepEqual(t.admit(key(1), T0), { kind: 'duplicate', index: 10, result: { revision: 1 } });
   // Out of order within the window is fine: seq 2 commits after 3.
   assert.deepEqual(t.admit(key(2), T0), { kind: 'new' });
   t.record(key(2), { revision: 3 }, 12);
@@ -77,11 +69,7 @@ test('the table: new, then duplicate with the first result; below the floor expi
   // Seq 2 was applied after 3, so it sits behind 3 and is pruned only when the front reaches it;
   // until then a copy of it is answered its first result. Either way it is not applied again.
   assert.deepEqual(t.admit(key(2, 2), T0), { kind: 'duplicate', index: 12, result: { revision: 3 } }, 'an older floor never lowers it');
-  assert.deepEqual(t.admit(key(3), T0), {
-    kind: 'duplicate',
-    index: 11,
-    result: { revision: 2 },
-  });
+  assert.deepEqual(t.admit(key(3), T0), { kind: 'duplicate', index: 11, result: { revision: 2 } });
   assert.deepEqual(t.admit(key(5, 5), T0), { kind: 'new' });
   assert.deepEqual(t.admit(key(2, 2), T0), { kind: 'expired', floor: 5 });
   assert.equal(t.records, 0, 'everything below the floor is gone');
@@ -97,11 +85,7 @@ test('the table forgets an origin idle past the TTL (entry time), and bounds eac
   t.record(key(1, 1, 'b'), 'y', 2);
   assert.equal(t.expire(T0 + 1_200), 1);
   assert.equal(t.size, 1);
-  assert.deepEqual(t.admit(key(1, 1, 'b'), T0 + 1_200), {
-    kind: 'duplicate',
-    index: 2,
-    result: 'y',
-  });
+  assert.deepEqual(t.admit(key(1, 1, 'b'), T0 + 1_200), { kind: 'duplicate', index: 2, result: 'y' });
 
   const big = new RequestTable(1_000);
   for (let s = 1; s <= MAX_RECORDS_PER_ORIGIN + 5; s++) {
@@ -145,35 +129,10 @@ test('the table survives a snapshot round trip and refuses malformed tuples', ()
 });
 
 test('the codec carries the key; a session and a key together are refused', () => {
-  const bytes = encodeCommand({
-    command: 'put',
-    args: { a: 1 },
-    timestamp: T0,
-    request: key(7, 5),
-  });
+  const bytes = encodeCommand({ command: 'put', args: { a: 1 }, timestamp: T0, request: key(7, 5) });
   assert.deepEqual(decodeCommand(bytes).request, key(7, 5));
-  assert.throws(
-    () =>
-      encodeCommand({
-        command: 'put',
-        args: {},
-        timestamp: T0,
-        request: key(7, 5),
-        clientId: 'c',
-        sequence: 1,
-      }),
-    RaftkitError,
-  );
-  assert.throws(
-    () =>
-      encodeCommand({
-        command: 'put',
-        args: {},
-        timestamp: T0,
-        request: { origin: 'o', seq: 3, floor: 4 },
-      }),
-    RaftkitError,
-  );
+  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: key(7, 5), clientId: 'c', sequence: 1 }), RaftkitError);
+  assert.throws(() => encodeCommand({ command: 'put', args: {}, timestamp: T0, request: { origin: 'o', seq: 3, floor: 4 } }), RaftkitError);
   const forged = new TextEncoder().encode(JSON.stringify({ c: 'put', t: T0, r: ['o', 1] }));
   assert.throws(() => decodeCommand(forged), RsmError);
 });

@@ -17,13 +17,7 @@ import { RsmCluster, type RsmSlot } from './rsm-cluster.js';
 const registry = new StateMachineRegistry([KvMachine]);
 
 function serviceOf(slot: RsmSlot): NodeRaftService {
-  return new NodeRaftService({
-    host: slot.host,
-    registry,
-    managers: slot.managers,
-    address: `n${slot.id}`,
-    requestTimeoutMs: 3_000,
-  });
+  return new NodeRaftService({ host: slot.host, registry, managers: slot.managers, address: `n${slot.id}`, requestTimeoutMs: 3_000 });
 }
 
 test('a keyed command appended by a stalled leader and re-sent to the new one applies once', async () => {
@@ -65,10 +59,7 @@ test('a keyed command appended by a stalled leader and re-sent to the new one ap
     const resent = await serviceOf(newLeader).command('kv', 'put', { key: 'k', value: 'once' }, { request: key });
     assert.deepEqual(resent.result, { revision: revisionBefore + 1 }, 'the first copy\u2019s result');
     assert.ok(resent.index <= lastA, `the first copy's index (${resent.index}), not the re-sent one's`);
-    const after = await serviceOf(newLeader).command('kv', 'put', {
-      key: 'next',
-      value: 'x',
-    });
+    const after = await serviceOf(newLeader).command('kv', 'put', { key: 'next', value: 'x' });
     assert.deepEqual(after.result, { revision: revisionBefore + 2 }, 'the store moved once for the two copies');
     assert.deepEqual(seen.filter((e) => e.command === 'put' && (e.args as { key: string }).key === 'k').length, 1, 'watchers see the command once');
 
@@ -82,9 +73,7 @@ test('a keyed command appended by a stalled leader and re-sent to the new one ap
       assert.ok(outcome.code === 'timeout' || outcome.code === 'unavailable', outcome.code);
       assert.equal(outcome.details.outcome, 'unknown', outcome.message);
     } else {
-      assert.deepEqual((outcome as { result: unknown }).result, {
-        revision: revisionBefore + 1,
-      });
+      assert.deepEqual((outcome as { result: unknown }).result, { revision: revisionBefore + 1 });
     }
     const states = await c.converged('kv');
     assert.equal(new Set(states).size, 1, 'identical state, sessions and request tables everywhere');

@@ -38,9 +38,7 @@ export class RsmCluster {
       logStore: new MemoryLogStore(),
       snapshots: new MemorySnapshotFiles(),
       transport,
-      stateMachines: this.registry.factory({
-        onCreate: (group, m) => managers.set(group, m),
-      }),
+      stateMachines: this.registry.factory({ onCreate: (group, m) => managers.set(group, m) }),
       tickMs: 5,
       electionTick: 10,
       heartbeatTick: 1,
@@ -75,11 +73,7 @@ export class RsmCluster {
     const slot = via ?? (await this.waitLeader(group));
     const data = slot.managers.get(group)!.prepareCommand(name, args, session);
     const r = await slot.host.propose(group, data);
-    if (r.result instanceof DuplicateCommand)
-      return {
-        index: r.result.index,
-        result: unwrapCommandResult(r.result.result),
-      };
+    if (r.result instanceof DuplicateCommand) return { index: r.result.index, result: unwrapCommandResult(r.result.result) };
     return { index: r.index, result: unwrapCommandResult(r.result) };
   }
 

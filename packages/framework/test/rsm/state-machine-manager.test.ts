@@ -67,15 +67,8 @@ test('a command gets its entry index, term and the leader-assigned timestamp, wh
 test('handler errors become deterministic error results; a RaftkitError keeps its code', async () => {
   const { counter, m } = counterManager();
   const results = await applyAll(m, [entry(2, 'fail'), entry(3, 'failLater'), entry(4, 'add', { by: 'x' }), entry(5, 'nope', {}), entry(6, 'add', { by: 2 })]);
-  assert.deepEqual(errorOf(results[0]), {
-    code: 'command_failed',
-    message: 'the counter refuses',
-  });
-  assert.deepEqual(errorOf(results[1]), {
-    code: 'conflict',
-    message: 'not now',
-    details: { hint: 'later' },
-  });
+  assert.deepEqual(errorOf(results[0]), { code: 'command_failed', message: 'the counter refuses' });
+  assert.deepEqual(errorOf(results[1]), { code: 'conflict', message: 'not now', details: { hint: 'later' } });
   assert.equal(errorOf(results[2]).code, 'bad_request');
   assert.deepEqual(errorOf(results[2]).details, { field: 'by', fields: [{ field: 'by', message: 'by must be an integer number' }] });
   assert.match(errorOf(results[3]).message, /no command "nope" \(commands: add, addLater, fail, failLater, reset\)/);
@@ -146,10 +139,7 @@ test('the proposer checks the entry as replicas will decode it, and applies its 
   void new StateMachineManager(machine).apply([{ index: 2, term: 1, type: 0, data: bytes }]);
   void proposer.apply([{ index: 3, term: 1, type: 0, data: bytes.slice() }]);
   assert.deepEqual(executed, [
-    {
-      args: { when: when.toISOString() },
-      prepared: { converted: { when: when.toISOString() } },
-    },
+    { args: { when: when.toISOString() }, prepared: { converted: { when: when.toISOString() } } },
     { args: { when: when.toISOString() }, prepared: undefined },
     { args: { when: when.toISOString() }, prepared: undefined },
   ]);
@@ -217,10 +207,7 @@ test('sessions: a failed command is answered the same failure on retry, without 
     throw new RaftkitError('conflict', `refused on call ${calls}`);
   };
   const results = await applyAll(m, [entry(2, 'failLater', undefined, { clientId: 'c', sequence: 1 }), entry(3, 'failLater', undefined, { clientId: 'c', sequence: 1 })]);
-  assert.deepEqual(errorOf(results[0]), {
-    code: 'conflict',
-    message: 'refused on call 1',
-  });
+  assert.deepEqual(errorOf(results[0]), { code: 'conflict', message: 'refused on call 1' });
   assert.deepEqual(errorOf(answer(results[1])), errorOf(results[0]));
   assert.equal(calls, 1);
 });
@@ -276,10 +263,7 @@ test('the default snapshot carries fields (a Map too) and sessions; restore brin
   assert.equal(kv.revision, 3);
   assert.equal(b.appliedIndex, 5);
   assert.equal(b.sessionCount, 3);
-  assert.deepEqual(await b.query('get', { key: 'x' }), {
-    value: '1',
-    revision: 1,
-  });
+  assert.deepEqual(await b.query('get', { key: 'x' }), { value: '1', revision: 1 });
   // Sessions survived: the retries answer the first results and change nothing.
   const retried = b.apply([
     entry(6, 'put', { key: 'x', value: 'again' }, { clientId: 'c', sequence: 1 }),
@@ -332,19 +316,9 @@ test('a custom @Snapshot/@Restore pair is used, and async restore is awaited', a
   assert.equal(captured.index, 3);
   await applyAll(m, [entry(4, 'add', { by: 100 })]);
   const bytes = await captured.serialize();
-  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as {
-    version: number;
-    type: string;
-    index: number;
-    state: unknown;
-  };
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { version: number; type: string; index: number; state: unknown };
   assert.deepEqual(
-    {
-      version: parsed.version,
-      type: parsed.type,
-      index: parsed.index,
-      state: parsed.state,
-    },
+    { version: parsed.version, type: parsed.type, index: parsed.index, state: parsed.state },
     { version: 1, type: 'counter', index: 3, state: { v: 7, log: [2, 3] } },
   );
   const other = counterManager();
@@ -384,10 +358,7 @@ test('snapshot hooks that misbehave give clear errors', async () => {
   await assert.rejects(m.captureSnapshot().serialize(), (e: unknown) => e instanceof RsmError && /not JSON-serialisable/.test(e.message));
 
   const kv = new KvMachine();
-  (kv as unknown as { data: Map<unknown, unknown> }).data.set(1, {
-    value: 'v',
-    revision: 1,
-  });
+  (kv as unknown as { data: Map<unknown, unknown> }).data.set(1, { value: 'v', revision: 1 });
   assert.throws(
     () => createStateMachineManager(kv).captureSnapshot(),
     (e: unknown) => e instanceof RsmError && /field "data" of KvMachine is a Map with a number key/.test(e.message),
@@ -433,13 +404,7 @@ test('every applied entry is emitted to listeners and kept in a ring for resumin
     entry(5, 'put', { key: 'a', value: '1' }, { clientId: 'c', sequence: 1 }),
     entry(7, 'put', { key: 'a', value: '1' }, { clientId: 'c', sequence: 1 }),
   ]);
-  assert.deepEqual(seen[0], {
-    index: 2,
-    term: 2,
-    command: 'put',
-    args: { key: 'a', value: '1' },
-    result: { revision: 1 },
-  });
+  assert.deepEqual(seen[0], { index: 2, term: 2, command: 'put', args: { key: 'a', value: '1' }, result: { revision: 1 } });
   assert.equal(seen[1]!.command, '');
   assert.equal((seen[1]!.result as CommandErrorResult).error.code, 'bad_entry');
   // The retry at 7 changed nothing: watchers do not see it (its caller is answered index 5).
@@ -590,13 +555,7 @@ test('queries run on the current state with validated args; unknown queries are 
 test('prepareCommand validates before encoding, so nothing bad is proposed', () => {
   const m = kvManager();
   const bytes = m.prepareCommand('put', { key: 'k', value: 'v' }, { clientId: 'c', sequence: 3 }, 42);
-  assert.deepEqual(decodeCommand(bytes), {
-    command: 'put',
-    args: { key: 'k', value: 'v' },
-    clientId: 'c',
-    sequence: 3,
-    timestamp: 42,
-  });
+  assert.deepEqual(decodeCommand(bytes), { command: 'put', args: { key: 'k', value: 'v' }, clientId: 'c', sequence: 3, timestamp: 42 });
   assert.throws(
     () => m.prepareCommand('put', { key: 'k' }),
     (e: unknown) => e instanceof RaftkitError && e.code === 'bad_request' && e.details.field === 'value',
