@@ -582,6 +582,21 @@ test('timing: a cluster started with --election-ms 300 --heartbeat-ms 50 elects 
   }
 });
 
+/** Each command line exits non-zero by itself, with one line on stderr that names the problem and no stack trace. */
+async function assertOneLineFailures(cases: { args: string[]; mentions: RegExp }[]): Promise<void> {
+  const results = await Promise.all(cases.map((x) => runBin(x.args)));
+  results.forEach((r, i) => {
+    const what = cases[i]!.args.join(' ');
+    assert.notEqual(r.code, 0, `${what}: exit code ${r.code}`);
+    assert.notEqual(r.code, null, `${what}: did not exit by itself (signal ${r.signal})`);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    assert.equal(lines.length, 1, `${what}: expected one line on stderr, got:\n${r.stderr}`);
+    assert.match(lines[0]!, /^raftkit-kv: /, what);
+    assert.match(lines[0]!, cases[i]!.mentions, `${what}: ${lines[0]}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
 test('timing flags that break the rules: one-line error naming the rule, non-zero exit', async () => {
   const [port] = await freePorts(1);
   const node = ['--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', `1=127.0.0.1:${port}`, '--data-dir', `${c.root}/badtiming`];
@@ -593,16 +608,7 @@ test('timing flags that break the rules: one-line error naming the rule, non-zer
     { args: [...node, '--heartbeat-ms', '5'], mentions: /--heartbeat-ms must be an integer from 10 to 10000/ },
     { args: [...node, '--election-ms', 'soon'], mentions: /--election-ms must be an integer from 50 to 60000/ },
   ];
-  const results = await Promise.all(cases.map((x) => runBin(x.args)));
-  results.forEach((r, i) => {
-    const what = cases[i]!.args.join(' ');
-    assert.notEqual(r.code, 0, `${what}: exit code ${r.code}`);
-    assert.notEqual(r.code, null, `${what}: did not exit by itself (signal ${r.signal})`);
-    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-    assert.equal(lines.length, 1, `${what}: expected one line on stderr, got:\n${r.stderr}`);
-    assert.match(lines[0]!, /^raftkit-kv: /, what);
-    assert.match(lines[0]!, cases[i]!.mentions, `${what}: ${lines[0]}`);
-  });
+  await assertOneLineFailures(cases);
 });
 
 test('bad flags and a port in use: one-line error, non-zero exit', async () => {
@@ -621,17 +627,7 @@ test('bad flags and a port in use: one-line error, non-zero exit', async () => {
       mentions: new RegExp(`${c.portOf(1)}.*in use|in use.*${c.portOf(1)}`),
     },
   ];
-  const results = await Promise.all(cases.map((x) => runBin(x.args)));
-  results.forEach((r, i) => {
-    const what = cases[i]!.args.join(' ');
-    assert.notEqual(r.code, 0, `${what}: exit code ${r.code}`);
-    assert.notEqual(r.code, null, `${what}: did not exit by itself (signal ${r.signal})`);
-    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-    assert.equal(lines.length, 1, `${what}: expected one line on stderr, got:\n${r.stderr}`);
-    assert.match(lines[0]!, /^raftkit-kv: /, what);
-    assert.match(lines[0]!, cases[i]!.mentions, `${what}: ${lines[0]}`);
-    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  });
+  await assertOneLineFailures(cases);
   // the running node was not disturbed
   assert.equal((await c.req(1, 'GET', '/healthz')).status, 200);
 });

@@ -12,7 +12,7 @@ import { RaftModule, RaftService } from '../../src/nest/index.js';
 import { RaftkitError } from '../../src/common/errors.js';
 import type { ServerFlags } from '../../src/server/flags.js';
 import { waitFor } from '../support/wait.js';
-import { freePorts } from './fixtures/free-ports.js';
+import { freePorts } from '../support/ports.js';
 import { GreetMachine } from './fixtures/greeter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'raftkit-nest-cluster-'));

@@ -11,7 +11,7 @@ import { RaftModule, RaftNestLogger, RaftService } from '../../src/nest/index.js
 import type { Logger } from '../../src/common/logger.js';
 import type { ServerFlags } from '../../src/server/flags.js';
 import { waitFor } from '../support/wait.js';
-import { freePorts } from './fixtures/free-ports.js';
+import { freePorts } from '../support/ports.js';
 import { GreetMachine } from './fixtures/greeter.js';
 
 @Controller()

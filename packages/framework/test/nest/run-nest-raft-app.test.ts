@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './fixtures/free-ports.js';
+import { freePorts } from '../support/ports.js';
 
 const APP = fileURLToPath(new URL('./fixtures/nest-app.js', import.meta.url));
 
