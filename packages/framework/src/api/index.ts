@@ -3,3 +3,5 @@ export { API_ERROR_STATUS, RaftApiError, httpStatusOf, type ApiErrorCode } from 
 export { RaftkitError, ERROR_CODES, isErrorCode, type ErrorCode } from '../common/errors.js';
 export { WS_CLOSE_COMPACTED, WS_CLOSE_SLOW_CONSUMER, wsCloseCode, type WatchOptions } from './watch.js';
 export type * from './node-service.js';
+export { LeaderForwarder, type ForwarderOptions, type LeaderRef } from './forwarder.js';
+export { errorReply, sendError, sendJson, type ErrorReply } from './http-util.js';

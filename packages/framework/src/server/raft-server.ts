@@ -5,6 +5,7 @@ import { createApiHandler, type ApiHandler } from '../api/http-api.js';
 import type { StateMachineClass } from '../fsm/definition.js';
 import { StateMachineRegistry } from '../fsm/state-machine-registry.js';
 import { createLogger } from '../host/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 import { FlagError, parseServerFlags, SHARED_FLAGS_HELP, type ServerFlags } from './flags.js';
 import { joinCluster } from './join.js';
@@ -25,6 +26,26 @@ export interface RaftServerOptions {
   host?: NodeServerOptions['host'];
   /** Entries kept for watch resume (default: enough to cover the retained log). */
   recentEntries?: number;
+  /**
+   * More HTTP routes on the node's port, next to raftkit's API (for example a compatible API of
+   * another product). Made once the node runs; asked first for every request, it answers true
+   * when it took the request. Requests it declines go to raftkit's API.
+   */
+  routes?: (node: ExtraRoutesContext) => ExtraRoutes;
+}
+
+/** What extra routes get to work with. */
+export interface ExtraRoutesContext {
+  service: NodeRaftService;
+  /** The cluster's shared token, if any: the same bearer token guards every route. */
+  token: string | undefined;
+  logger: Logger;
+}
+
+export interface ExtraRoutes {
+  onRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Ends what the routes hold open (called when the server stops, before the node). */
+  close?(): Promise<void> | void;
 }
 
 export interface RaftServer {
@@ -56,7 +77,9 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   };
   // The API needs the service, which needs the host: requests before it exists get a 503.
   let api: ApiHandler | undefined;
+  let extra: ExtraRoutes | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (extra?.onRequest(req, res)) return;
     if (api) return api.onRequest(req, res);
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify({ error: 'unavailable', message: 'the node is starting' }));
@@ -74,12 +97,14 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
   const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
+  extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
     node,
     service,
     registry,
     api,
     async stop() {
+      await extra?.close?.();
       await api!.close();
       await node.stop();
     },
