@@ -1,0 +1,66 @@
+// SQL values as they travel through the replicated log and back. Commands and results are JSON
+// inside raftkit, and JSON numbers are doubles: an integer beyond 2^53 would silently change.
+// Such integers, and BLOBs, travel tagged; everything else is plain JSON.
+
+/** An integer outside the safe range, exactly, as decimal digits. */
+export interface TaggedInteger {
+  int: string;
+}
+
+/** A BLOB, base64. */
+export interface TaggedBlob {
+  blob: string;
+}
+
+/** A value as a command's parameter or a query's result cell carries it. */
+export type SqlValue = null | boolean | number | string | TaggedInteger | TaggedBlob;
+
+/** What better-sqlite3 binds and returns (with safeIntegers on, integers come back as bigint). */
+export type SqliteValue = null | number | bigint | string | Buffer;
+
+const INTEGER = /^-?\d{1,20}$/;
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+export class SqlValueError extends Error {
+  readonly code = 'bad_request';
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Why a parameter value cannot be bound, or undefined when it can. */
+export function sqlValueProblem(v: unknown): string | undefined {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${v} is not a finite number`;
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    if (keys.length === 1 && typeof v['int'] === 'string') {
+      if (!INTEGER.test(v['int'])) return `{"int": ${JSON.stringify(v['int'])}} is not an integer`;
+      const n = BigInt(v['int']);
+      return n < MIN_INT64 || n > MAX_INT64 ? `{"int": "${v['int']}"} is outside the 64-bit range` : undefined;
+    }
+    if (keys.length === 1 && typeof v['blob'] === 'string') {
+      return /^[A-Za-z0-9+/]*={0,2}$/.test(v['blob']) && v['blob'].length % 4 === 0 ? undefined : 'a {"blob"} must be base64';
+    }
+  }
+  return `${JSON.stringify(v)} is not a SQL value (null, boolean, number, string, {"int": "digits"} or {"blob": "base64"})`;
+}
+
+/** A checked value as better-sqlite3 binds it: booleans as 0/1, as SQLite stores them. */
+export function toSqlite(v: SqlValue): SqliteValue {
+  if (v === null || typeof v === 'number' || typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if ('int' in v) return BigInt(v.int);
+  return Buffer.from(v.blob, 'base64');
+}
+
+/** A cell as it travels back: integers as numbers while exact, otherwise tagged. */
+export function fromSqlite(v: unknown): SqlValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : { int: v.toString() };
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { blob: Buffer.from(v).toString('base64') };
+  throw new SqlValueError(`SQLite returned an unexpected ${typeof v}`);
+}
