@@ -149,6 +149,10 @@ export interface ClusterOptions {
   logLevel?: string;
   /** More flags for every node. */
   extraArgs?: string[];
+  /** The server to run (default the raftkit-kv bin): any bin built on runRaftServer takes the same flags. */
+  bin?: string;
+  /** The group whose leader and routes the helpers use (default "kv"). */
+  group?: string;
 }
 
 /** A raftkit-kv cluster. `ids` are the founding voters; extra ids (joiners) get ports via `reserve`. */
@@ -159,6 +163,8 @@ export class KvCluster {
   readonly token: string | undefined;
   private readonly logLevel: string;
   private readonly extraArgs: string[];
+  private readonly bin: string;
+  readonly group: string;
 
   constructor(
     readonly ids: number[],
@@ -167,6 +173,8 @@ export class KvCluster {
     this.token = o.token;
     this.logLevel = o.logLevel ?? 'warn';
     this.extraArgs = o.extraArgs ?? [];
+    this.bin = o.bin ?? KV_BIN;
+    this.group = o.group ?? 'kv';
   }
 
   get peers(): string {
@@ -207,7 +215,7 @@ export class KvCluster {
     if (prev && prev.child.exitCode === null && prev.child.signalCode === null) throw new Error(`node ${id} is still running`);
     const port = this.portOf(id);
     const dataDir = this.dataDirOf(id);
-    const args = [KV_BIN, '--id', String(id), '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', this.logLevel];
+    const args = [this.bin, '--id', String(id), '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', this.logLevel];
     if (o.join !== undefined) args.push('--join', `127.0.0.1:${this.portOf(o.join)}`);
     else args.push('--peers', this.peers);
     if (this.token) args.push('--token', this.token);
@@ -247,12 +255,12 @@ export class KvCluster {
   }
 
   command(id: number, name: string, args: unknown, o: Omit<RequestOptions, 'body'> = {}): Promise<Reply> {
-    return this.req(id, 'POST', `/v1/groups/kv/commands/${name}`, { ...o, body: args });
+    return this.req(id, 'POST', `/v1/groups/${this.group}/commands/${name}`, { ...o, body: args });
   }
 
   query(id: number, name: string, args: unknown, consistency?: string, o: Omit<RequestOptions, 'body'> = {}): Promise<Reply> {
     const q = consistency === undefined ? '' : `?consistency=${encodeURIComponent(consistency)}`;
-    return this.req(id, 'POST', `/v1/groups/kv/queries/${name}${q}`, { ...o, body: args });
+    return this.req(id, 'POST', `/v1/groups/${this.group}/queries/${name}${q}`, { ...o, body: args });
   }
 
   /** A command that must succeed (200). */
@@ -269,7 +277,7 @@ export class KvCluster {
   }
 
   async kvStatus(id: number): Promise<any> {
-    return this.groupStatus(id, 'kv');
+    return this.groupStatus(id, this.group);
   }
 
   async groupStatus(id: number, group: string): Promise<any> {
@@ -310,7 +318,7 @@ export class KvCluster {
         return l;
       },
       timeoutMs,
-      `a leader of kv among ${among.join(',')}`,
+      `a leader of ${this.group} among ${among.join(',')}`,
     );
   }
 

@@ -5,7 +5,17 @@
 // HTTP handler), `/server` (flags, bootstrap), `/sim` (the simulator) and `/nest` (the NestJS
 // module, kept out of the root so apps without Nest never load it).
 export { StateMachine, Command, Query, Snapshot, Restore, Nullable, StateMachineDefinitionError } from './fsm/index.js';
-export type { ArgsDeclaration, CommandContext, GroupSchema, HandlerOptions, OperationSchema, SchemaField, StateMachineClass } from './fsm/index.js';
+export type {
+  ArgsDeclaration,
+  CommandContext,
+  GroupSchema,
+  HandlerOptions,
+  OnDiskStateMachine,
+  OperationSchema,
+  SchemaField,
+  StateMachineClass,
+  StateMachineOptions,
+} from './fsm/index.js';
 export { RaftkitError, ERROR_CODES, isErrorCode, type ErrorCode } from './common/errors.js';
 export { API_ERROR_STATUS, httpStatusOf, RaftApiError, type ApiErrorCode } from './api/errors.js';
 export {

@@ -58,6 +58,11 @@ export interface Snapshot {
   metadata: SnapshotMetadata;
   /** The application's state at metadata.index; empty for a witness. */
   data: Uint8Array;
+  /**
+   * Set by the host, never read by the core: the data is not in memory but already stored in
+   * the host's snapshot files under metadata.index and term (a large snapshot streamed to disk).
+   */
+  stored?: boolean;
 }
 
 export enum MessageType {

@@ -5,6 +5,7 @@ import { RsmError } from '../rsm/rsm-error.js';
 import { convertArgs } from './args-converter.js';
 import { captureFields, restoreFields } from './default-snapshot.js';
 import type { HandlerDefinition, StateMachineDefinition } from './definition.js';
+import type { OnDiskStateMachine } from './on-disk-state-machine.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -25,6 +26,11 @@ export class DecoratedMachine<T extends object = object> implements ReplicatedMa
 
   get type(): string {
     return this.definition.type;
+  }
+
+  /** The instance itself when it keeps its own durable state. */
+  get disk(): OnDiskStateMachine | undefined {
+    return this.definition.storage === 'disk' ? (this.instance as unknown as OnDiskStateMachine) : undefined;
   }
 
   private command(name: string): HandlerDefinition {

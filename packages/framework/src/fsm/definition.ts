@@ -33,4 +33,6 @@ export interface StateMachineDefinition<T extends object = object> {
   readonly queries: ReadonlyMap<string, HandlerDefinition>;
   /** The `@Snapshot` / `@Restore` methods, if declared. */
   readonly hooks: { readonly snapshot?: string | symbol; readonly restore?: string | symbol };
+  /** 'disk': the class implements OnDiskStateMachine and keeps its own durable state. */
+  readonly storage: 'memory' | 'disk';
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { HANDLERS_METADATA, PARAM_TYPES_METADATA, STATE_MACHINE_METADATA } from './constants.js';
+import { ON_DISK_METHODS } from './on-disk-state-machine.js';
 import { StateMachineDefinitionError } from './definition-error.js';
 import type { HandlerDefinition, StateMachineClass, StateMachineDefinition } from './definition.js';
 import type { HandlerKind, HandlerRecord } from './handler-record.js';
@@ -54,7 +55,7 @@ export function describeStateMachine<T extends object>(cls: StateMachineClass<T>
   }
   const cached = cache.get(cls);
   if (cached) return cached as StateMachineDefinition<T>;
-  const meta = Reflect.getOwnMetadata(STATE_MACHINE_METADATA, cls) as { type?: unknown } | undefined;
+  const meta = Reflect.getOwnMetadata(STATE_MACHINE_METADATA, cls) as { type?: unknown; storage?: unknown } | undefined;
   if (!meta) {
     throw new StateMachineDefinitionError(`class ${cls.name || '(anonymous)'} is not a state machine: add @StateMachine('type-name') to it`);
   }
@@ -123,7 +124,29 @@ export function describeStateMachine<T extends object>(cls: StateMachineClass<T>
     throw new StateMachineDefinitionError(`${memberName(cls, hooks.snapshot)} has @Snapshot but class ${cls.name} has no @Restore method to read it back; add one`);
   }
 
-  const definition: StateMachineDefinition<T> = { type, target: cls, commands, queries, hooks };
+  const storage = meta.storage ?? 'memory';
+  if (storage !== 'memory' && storage !== 'disk') {
+    throw new StateMachineDefinitionError(`@StateMachine('${type}', { storage: ${JSON.stringify(storage)} }) on class ${cls.name}: storage must be 'memory' or 'disk'`);
+  }
+  if (storage === 'disk') checkOnDisk(cls, type, hooks);
+
+  const definition: StateMachineDefinition<T> = { type, target: cls, commands, queries, hooks, storage };
   cache.set(cls, definition);
   return definition;
+}
+
+/** A `{ storage: 'disk' }` class implements OnDiskStateMachine and has no JSON snapshot hooks. */
+function checkOnDisk(cls: StateMachineClass, type: string, hooks: { snapshot?: string | symbol; restore?: string | symbol }): void {
+  const missing = ON_DISK_METHODS.filter((m) => typeof findDescriptor(cls.prototype as object, m)?.value !== 'function');
+  if (missing.length > 0) {
+    throw new StateMachineDefinitionError(
+      `@StateMachine('${type}', { storage: 'disk' }) on class ${cls.name}: it must implement OnDiskStateMachine; missing ${missing.map((m) => `${m}()`).join(', ')}`,
+    );
+  }
+  const hook = hooks.snapshot ?? hooks.restore;
+  if (hook !== undefined) {
+    throw new StateMachineDefinitionError(
+      `${memberName(cls, hook)}: a { storage: 'disk' } state machine snapshots its files (saveSnapshot / recoverFromSnapshot); remove @Snapshot and @Restore`,
+    );
+  }
 }

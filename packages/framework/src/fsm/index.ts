@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
-export { StateMachine } from './state-machine.decorator.js';
+export { StateMachine, type StateMachineOptions } from './state-machine.decorator.js';
+export type { OnDiskStateMachine } from './on-disk-state-machine.js';
 export { Command } from './command.decorator.js';
 export { Query } from './query.decorator.js';
 export { Snapshot, Restore } from './snapshot.decorator.js';

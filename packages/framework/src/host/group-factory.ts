@@ -9,7 +9,9 @@ import type { GroupWrite, LogStore, RecoveredGroup } from '../storage/log-store.
 import { HostError } from './errors.js';
 import { RaftGroup } from './raft-group.js';
 import type { SnapshotFiles } from './snapshot-files.js';
-import type { StateMachineFactory } from './state-machine.js';
+import type { GroupStateMachine, StateMachineFactory } from './state-machine.js';
+import { rm } from 'node:fs/promises';
+import { restoreStored, saveSnapshotOf } from './snapshot-io.js';
 import { isNodeId } from '../core/node-id.js';
 
 const EMPTY = new Uint8Array(0);
@@ -36,6 +38,8 @@ export interface GroupFactoryOptions {
   incarnation: number;
   stateMachines: StateMachineFactory;
   snapshots: SnapshotFiles;
+  /** The folder of a group's state machine files (state machines that keep their own state). */
+  machineDir?: (group: string) => string;
   logStore: LogStore;
   /** The snapshot slack of a new group (see Snapshotter.slack). */
   slack(): number;
@@ -63,6 +67,16 @@ export class GroupFactory {
     return g;
   }
 
+  /** The folder of the group's state machine files. */
+  dirOf(group: string): string {
+    if (!this.o.machineDir) throw new HostError('bad_request', `group "${group}": its state machine keeps files, but this node has no folder for them (machineDir)`);
+    return this.o.machineDir(group);
+  }
+
+  private async openMachine(group: string, sm: GroupStateMachine): Promise<void> {
+    if (sm.keepsFiles && sm.open) await sm.open(this.dirOf(group));
+  }
+
   /** A group found in the log at start. */
   async recover(rec: RecoveredGroup): Promise<RaftGroup> {
     const storage = MemoryStorage.bootstrap(emptyConfState());
@@ -70,8 +84,10 @@ export class GroupFactory {
     storage.append(rec.entries);
     storage.setHardState(rec.hardState);
     const sm = this.o.stateMachines(rec.group, rec.type);
-    if (rec.snapshot.index > 0) await sm.restore(await this.o.snapshots.load(rec.group, rec.snapshot.index, rec.snapshot.term));
-    // The state machine restarts from the snapshot; the committed tail is applied again.
+    await this.openMachine(rec.group, sm);
+    if (rec.snapshot.index > 0) await restoreStored(sm, this.o.snapshots, rec.group, rec.snapshot, { atStart: true });
+    // The state machine restarts from the snapshot; the committed tail is applied again (an
+    // on-disk machine skips what its own state already holds).
     return this.group(rec.group, rec.type, sm, storage, rec.snapshot.index);
   }
 
@@ -93,9 +109,12 @@ export class GroupFactory {
     const storage = MemoryStorage.bootstrap(confState);
     const base: SnapshotMetadata = storage.snapshot().metadata;
     const sm = this.o.stateMachines(name, opts.type);
+    // A new group starts empty: files left by an earlier group of the same name are not its state.
+    if (sm.keepsFiles) await rm(this.dirOf(name), { recursive: true, force: true });
+    await this.openMachine(name, sm);
     const write: GroupWrite = { group: name, type: opts.type, snapshot: base, entries: [] };
     if (base.index > 0) {
-      await this.o.snapshots.save(name, base, await sm.snapshot());
+      await saveSnapshotOf(sm, this.o.snapshots, name, base);
       write.hardState = storage.initialState().hardState;
     }
     await this.o.logStore.write([write]);

@@ -13,6 +13,7 @@ import { GroupFactory, campaignIfSoleVoter, type CreateGroupOptions } from './gr
 import { RoundPipeline, type RoundWork } from './round.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { Snapshotter } from './snapshotter.js';
+import { rm } from 'node:fs/promises';
 import type { StateMachineFactory } from './state-machine.js';
 import { isNodeId } from '../core/node-id.js';
 
@@ -41,6 +42,11 @@ export interface NodeHostOptions {
   metrics?: HostMetrics;
   /** Where members listen; updated from membership changes (and persisted, when file-backed). */
   addresses?: AddressBook;
+  /**
+   * The folder of a group's state machine files, for state machines that keep their own
+   * durable state (`@StateMachine(type, { storage: 'disk' })`); required when one is used.
+   */
+  machineDir?: (group: string) => string;
 }
 
 export type { CreateGroupOptions } from './group-factory.js';
@@ -134,6 +140,7 @@ export class NodeHost {
       snapshots: opts.snapshots,
       logStore: opts.logStore,
       slack: () => this.snapshotter.slack(),
+      ...(opts.machineDir ? { machineDir: opts.machineDir } : {}),
     });
     this.pipeline = new RoundPipeline({
       self: this.id,
@@ -198,6 +205,7 @@ export class NodeHost {
       g.unsavedHardState = undefined;
     }
     if (unsaved.length > 0) await this.opts.logStore.write(unsaved).catch((e: Error) => this.log.warn({ err: e.message }, 'the last commit indexes could not be saved'));
+    await this.closeMachines([...this.groups.values()]);
     await this.opts.logStore.close();
     this.state = 'stopped';
     this.log.info({}, 'node host stopped');
@@ -243,8 +251,18 @@ export class NodeHost {
     this.dirty.delete(g);
     g.failAll(new HostError('unknown_group', `group "${name}" was removed`));
     await this.opts.logStore.write([{ group: name, entries: [], remove: true }]);
+    await this.closeMachines([g]);
+    if (g.sm.keepsFiles && this.opts.machineDir) await rm(this.opts.machineDir(name), { recursive: true, force: true });
     this.metrics.groups.set(this.groups.size);
     this.log.info({ group: name }, 'group removed');
+  }
+
+  /** Lets state machines that keep files close them; a failure is logged, not thrown. */
+  private async closeMachines(groups: RaftGroup[]): Promise<void> {
+    for (const g of groups) {
+      if (!g.sm.close) continue;
+      await g.sm.close().catch((e: Error) => this.log.warn({ group: g.name, err: e.message }, 'state machine did not close cleanly'));
+    }
   }
 
   /** Records where a member listens (transport and address book). */

@@ -15,6 +15,7 @@ import type { HostMetrics } from './metrics.js';
 import type { RaftGroup } from './raft-group.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import type { Snapshotter } from './snapshotter.js';
+import { restoreReceived } from './snapshot-io.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -62,7 +63,8 @@ export class RoundPipeline {
     // 1. Persist: received snapshots' files first, then one transaction for every group.
     let entryCount = 0;
     for (const { g, rd } of work) {
-      if (rd.snapshot) await o.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
+      // A snapshot the transport streamed to disk is in the snapshot files already.
+      if (rd.snapshot && !rd.snapshot.stored) await o.snapshots.save(g.name, rd.snapshot.metadata, rd.snapshot.data);
       let hs = rd.hardState;
       if (hs && !rd.snapshot && rd.entries.length === 0 && onlyCommitMoved(g.storage.currentHardState(), hs)) {
         // A commit index alone need not be durable at once (a restarted node learns it again),
@@ -145,7 +147,7 @@ export class RoundPipeline {
       const { g, rd } = work[i]!;
       if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
       if (rd.snapshot) {
-        await g.sm.restore(rd.snapshot.data);
+        await restoreReceived(g.sm, o.snapshots, g.name, rd.snapshot);
         g.restoredTo(rd.snapshot.metadata.index);
         g.snapshotIndex = rd.snapshot.metadata.index;
       }

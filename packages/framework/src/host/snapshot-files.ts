@@ -1,4 +1,32 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import type { SnapshotMetadata } from '../core/types.js';
+
+/**
+ * A stored snapshot's data, read in pieces: a snapshot may be larger than memory (an on-disk
+ * state machine's database), so it is never loaded whole on these paths.
+ */
+export interface SnapshotReader {
+  readonly length: number;
+  /**
+   * `length` bytes from `offset` (fewer only at the end). Read in order from 0 to the end, the
+   * reader checks the data's checksum as it goes and the read that reaches the end throws if
+   * it fails.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Copies the data from `from` to the end into a new file, streamed; throws if the checksum fails. */
+  copyTo(file: string, from: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A snapshot arriving in pieces; nothing is visible under its name until commit(). */
+export interface SnapshotSink {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the snapshot durable under its (group, index, term); the length must be as announced. */
+  commit(): Promise<void>;
+  /** Drops what was written. */
+  abort(): Promise<void>;
+}
 
 /**
  * Where the host keeps snapshot data: on disk in production (storage/snapshot-store.ts), in
@@ -7,7 +35,27 @@ import type { SnapshotMetadata } from '../core/types.js';
 export interface SnapshotFiles {
   /** Durably stores a snapshot's data (atomic: a crash leaves the old one or the new one). */
   save(group: string, metadata: SnapshotMetadata, data: Uint8Array): Promise<void>;
+  /** As save(), from pieces produced one after the other; resolves with the bytes written. */
+  saveStream(group: string, metadata: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  /** A snapshot received from a peer, `length` bytes, written as it arrives. */
+  receive(group: string, metadata: SnapshotMetadata, length: number): Promise<SnapshotSink>;
   load(group: string, index: number, term: number): Promise<Uint8Array>;
+  open(group: string, index: number, term: number): Promise<SnapshotReader>;
+}
+
+/** A reader over bytes already in memory (tests, and snapshots that arrived in memory). */
+export function memoryReader(data: Uint8Array): SnapshotReader {
+  return {
+    length: data.length,
+    read: async (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)),
+    copyTo: async (file, from) => {
+      const out = createWriteStream(file, { flags: 'wx' });
+      const done = once(out, 'finish');
+      out.end(data.subarray(from));
+      await done;
+    },
+    close: async () => undefined,
+  };
 }
 
 export class MemorySnapshotFiles implements SnapshotFiles {
@@ -17,9 +65,34 @@ export class MemorySnapshotFiles implements SnapshotFiles {
     this.files.set(`${group}/${metadata.index}/${metadata.term}`, data.slice());
   }
 
+  async saveStream(group: string, metadata: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c.slice());
+    const data = Buffer.concat(parts);
+    await this.save(group, metadata, data);
+    return data.length;
+  }
+
+  async receive(group: string, metadata: SnapshotMetadata, length: number): Promise<SnapshotSink> {
+    const parts: Uint8Array[] = [];
+    return {
+      write: async (c) => void parts.push(c.slice()),
+      commit: async () => {
+        const data = Buffer.concat(parts);
+        if (data.length !== length) throw new Error(`snapshot of ${data.length} bytes, ${length} announced`);
+        await this.save(group, metadata, data);
+      },
+      abort: async () => undefined,
+    };
+  }
+
   async load(group: string, index: number, term: number): Promise<Uint8Array> {
     const d = this.files.get(`${group}/${index}/${term}`);
     if (!d) throw new Error(`no snapshot ${index}-${term} of group "${group}"`);
     return d;
+  }
+
+  async open(group: string, index: number, term: number): Promise<SnapshotReader> {
+    return memoryReader(await this.load(group, index, term));
   }
 }

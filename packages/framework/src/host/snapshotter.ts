@@ -9,6 +9,7 @@ import type { PeerTransport } from '../transport/transport.js';
 import type { Logger } from './logger.js';
 import type { RaftGroup } from './raft-group.js';
 import type { SnapshotFiles } from './snapshot-files.js';
+import { captureState, writeCaptured } from './snapshot-io.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -57,22 +58,15 @@ export class Snapshotter {
     if (index <= g.snapshotIndex || g.handedIndex !== index) return g.snapshotIndex;
     const confState = g.node.confState();
     const term = g.storage.term(index);
-    let serialize: () => Promise<Uint8Array>;
-    if (g.sm.captureSnapshot) {
-      const capture = g.sm.captureSnapshot();
-      serialize = () => capture.serialize();
-    } else {
-      const data = await g.sm.snapshot();
-      serialize = async () => data;
-    }
+    const capturing = captureState(g.sm);
+    const captured = capturing instanceof Promise ? await capturing : capturing;
     const task = (async () => {
-      const data = await serialize();
-      await this.o.snapshots.save(g.name, { index, term, confState }, data);
+      const bytes = await writeCaptured(this.o.snapshots, g.name, { index, term, confState }, captured);
       // The log base moves inside a round, where the mirror cannot change under it (a snapshot
       // received from the leader meanwhile may have replaced the log).
       g.pendingCompaction = { index, term, confState };
       this.o.markDirty(g);
-      this.o.log.debug({ group: g.name, index, bytes: data.length }, 'snapshot written');
+      this.o.log.debug({ group: g.name, index, bytes }, 'snapshot written');
       return index;
     })();
     g.snapshotting = task;
@@ -108,8 +102,14 @@ export class Snapshotter {
   async send(g: RaftGroup, m: Message): Promise<void> {
     const meta = m.snapshot!.metadata;
     try {
-      const data = await this.o.snapshots.load(g.name, meta.index, meta.term);
-      this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data } } }]);
+      if (this.o.transport.streamsSnapshotSources) {
+        // Read from the file as the stream goes: a snapshot may be larger than memory.
+        const source = await this.o.snapshots.open(g.name, meta.index, meta.term);
+        this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data: EMPTY } }, snapshotSource: source }]);
+      } else {
+        const data = await this.o.snapshots.load(g.name, meta.index, meta.term);
+        this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data } } }]);
+      }
     } catch (e) {
       this.o.log.warn({ group: g.name, to: m.to, index: meta.index, err: (e as Error).message }, 'snapshot could not be sent');
       if (!g.removed) {

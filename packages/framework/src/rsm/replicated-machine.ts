@@ -1,4 +1,5 @@
 import type { CommandContext } from './command-context.js';
+import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
 
 /**
  * The application state that a StateMachineManager replicates. The decorator layer
@@ -44,4 +45,10 @@ export interface ReplicatedMachine {
   captureState(): unknown;
   /** Replaces the state with one that `captureState` produced (after a JSON round trip). */
   restoreState(state: unknown): void | PromiseLike<void>;
+  /**
+   * Set for a machine that keeps its own durable state (fsm/on-disk-state-machine.ts): the
+   * manager opens it, skips the entries it already holds, and snapshots its files instead of
+   * calling captureState/restoreState.
+   */
+  readonly disk?: OnDiskStateMachine;
 }

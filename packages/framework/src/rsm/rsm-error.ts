@@ -9,7 +9,9 @@ export type RsmErrorCode =
   /** A snapshot or restore was asked for while an asynchronous command was being applied. */
   | 'busy'
   /** A manager option breaks its rule. */
-  | 'bad_option';
+  | 'bad_option'
+  /** An on-disk state machine could not open, or reported an impossible applied index. */
+  | 'open_failed';
 
 /** An error of the rsm layer with a stable code; the message says what to fix. */
 export class RsmError extends Error {

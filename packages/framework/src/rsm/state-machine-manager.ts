@@ -10,6 +10,12 @@ import { RequestTable, type RequestKey } from './request-table.js';
 import { RsmError } from './rsm-error.js';
 import { SessionTable } from './session-table.js';
 import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelope } from './snapshot-codec.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
+import { memoryReader, type SnapshotReader } from '../host/snapshot-files.js';
+import { diskSnapshotChunks, readDiskSnapshotHead } from './disk-snapshot.js';
 
 export interface StateMachineManagerOptions {
   /**
@@ -37,8 +43,14 @@ export interface CapturedSnapshot {
   /** Index and term of the last command entry in the captured state (0 when none). */
   readonly index: number;
   readonly term: number;
+  /** The snapshot whole (an on-disk machine's too: use it only where it is small). */
   serialize(): Promise<Uint8Array>;
+  /** The snapshot in pieces, for a store that writes them as they come; call it or serialize(), once. */
+  chunks(): AsyncIterable<Uint8Array>;
 }
+
+/** The result an entry gets when it was applied before a restart, by an on-disk machine's earlier run. */
+const REPLAYED = new CommandErrorResult('result_unavailable', 'this entry was applied before the node restarted (its on-disk state already held it); its result was not kept');
 
 /** Exactly-once options of a proposal. */
 export interface ProposalSession {
@@ -117,6 +129,13 @@ export class StateMachineManager implements GroupStateMachine {
   private readonly proposed = new WeakMap<Uint8Array, { payload: CommandPayload; prepared: PreparedArgs | undefined }>();
   /** Set while an apply or restore with asynchronous work is running; later calls queue behind it. */
   private pending: Promise<unknown> | undefined;
+  /** An on-disk machine's folder, once opened. */
+  private diskDir: string | undefined;
+  /**
+   * The last index an on-disk machine's own state holds: entries up to it are not applied again
+   * (only the sessions learn them), since its state already has their effects.
+   */
+  private diskApplied = 0;
 
   constructor(
     readonly machine: ReplicatedMachine,
@@ -260,6 +279,7 @@ export class StateMachineManager implements GroupStateMachine {
         return new CommandErrorResult('stale_sequence', `sequence ${sequence} of client "${clientId}" is older than its last applied sequence ${s.sequence}`);
       }
     }
+    if (e.index <= this.diskApplied) return this.complete(e, payload, { value: REPLAYED, bytes: errorBytes(REPLAYED) });
     const ctx: CommandContext = { index: e.index, term: e.term, timestamp: this.clock };
     let out: unknown;
     try {
@@ -286,6 +306,11 @@ export class StateMachineManager implements GroupStateMachine {
     const result = plain.value;
     this.lastIndex = e.index;
     this.lastTerm = e.term;
+    if (e.index <= this.diskApplied) {
+      // Its result is gone: watches start after it rather than show a made-up one.
+      this.ring.reset(e.index + 1);
+      return result;
+    }
     const applied: AppliedEntry = { index: e.index, term: e.term, command, args: args ?? null, result };
     // The entry's bytes hold its args (as JSON) and a little more: a bound without a second stringify.
     this.ring.push(applied, e.data.length + plain.bytes);
@@ -311,9 +336,15 @@ export class StateMachineManager implements GroupStateMachine {
     if (this.pending) {
       throw new RsmError('busy', `state machine "${this.type}" is applying an asynchronous command; capture a snapshot after apply() has settled`);
     }
+    const disk = this.machine.disk;
+    if (disk && this.lastIndex < this.diskApplied) {
+      throw new RsmError('busy', `state machine "${this.type}" is still going over entries its on-disk state holds (up to ${this.diskApplied})`);
+    }
     let state: unknown;
+    let pinned: unknown;
     try {
-      state = this.machine.captureState();
+      if (disk) pinned = disk.prepareSnapshot();
+      else state = this.machine.captureState();
     } catch (e) {
       if (e instanceof RsmError) throw e;
       throw new RsmError('snapshot_failed', `state machine "${this.type}" could not capture its state: ${(e as Error).message}`);
@@ -330,17 +361,57 @@ export class StateMachineManager implements GroupStateMachine {
     };
     if (this.snapshotHistory > 0) envelope.history = this.latestHistory();
     const { index, term } = envelope;
+    const serializeEnvelope = async () => {
+      try {
+        return await serializeSnapshot(envelope);
+      } catch (e) {
+        throw new RsmError('snapshot_failed', `snapshot of state machine "${this.type}" is not JSON-serialisable: ${(e as Error).message}`);
+      }
+    };
+    if (disk) {
+      const chunks = () => this.diskChunks(disk, pinned, index, serializeEnvelope);
+      return {
+        index,
+        term,
+        chunks,
+        serialize: async () => {
+          const parts: Uint8Array[] = [];
+          for await (const c of chunks()) parts.push(c);
+          return Buffer.concat(parts);
+        },
+      };
+    }
     return {
       index,
       term,
-      serialize: async () => {
-        try {
-          return await serializeSnapshot(envelope);
-        } catch (e) {
-          throw new RsmError('snapshot_failed', `snapshot of state machine "${this.type}" is not JSON-serialisable: ${(e as Error).message}`);
-        }
+      serialize: serializeEnvelope,
+      async *chunks() {
+        yield await serializeEnvelope();
       },
     };
+  }
+
+  private async *diskChunks(disk: OnDiskStateMachine, pinned: unknown, index: number, envelope: () => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const dir = this.diskDir;
+    if (dir === undefined) throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" was not opened`);
+    let saved = false;
+    try {
+      const env = await envelope();
+      yield* diskSnapshotChunks(env, async () => {
+        const file = join(dir, `.snapshot-${index}-${randomBytes(4).toString('hex')}`);
+        saved = true;
+        try {
+          await disk.saveSnapshot(pinned, file);
+        } catch (e) {
+          await unlink(file).catch(() => undefined);
+          throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" could not save its snapshot: ${(e as Error).message}`);
+        }
+        return file;
+      });
+    } finally {
+      // saveSnapshot releases the pin; if it was never reached, it still must be.
+      if (!saved) disk.releaseSnapshot?.(pinned);
+    }
   }
 
   /** The ring's entries among the latest `snapshotHistory` indexes, newest first up to HISTORY_BYTES. */
@@ -360,17 +431,40 @@ export class StateMachineManager implements GroupStateMachine {
    * restore listeners are told.
    */
   restore(data: Uint8Array): Promise<void> {
-    if (this.pending) return this.track(after(this.pending, () => this.restoreNow(data)));
-    return this.track(this.restoreNow(data));
+    return this.restoreFrom(memoryReader(data));
   }
 
-  private async restoreNow(data: Uint8Array): Promise<void> {
-    const env = parseSnapshot(data, this.type);
+  /**
+   * As restore(), from a stored snapshot read in pieces: an on-disk machine's state file is
+   * copied out of it into the machine's folder and handed to recoverFromSnapshot, never held in
+   * memory. With `atStart` (the node restarts from its own snapshot), an on-disk machine whose
+   * state already holds the snapshot's index keeps its state; only the sessions are restored.
+   */
+  restoreFrom(reader: SnapshotReader, o: { atStart?: boolean } = {}): Promise<void> {
+    if (this.pending) return this.track(after(this.pending, () => this.restoreNow(reader, o.atStart === true)));
+    return this.track(this.restoreNow(reader, o.atStart === true));
+  }
+
+  private async restoreNow(reader: SnapshotReader, atStart: boolean): Promise<void> {
+    const head = await readDiskSnapshotHead(reader);
+    const disk = this.machine.disk;
+    if ((head !== undefined) !== (disk !== undefined)) {
+      throw new RsmError(
+        'bad_snapshot',
+        `snapshot of ${head ? 'an on-disk' : 'an in-memory'} state machine cannot restore "${this.type}", which is ${disk ? 'on disk' : 'in memory'}`,
+      );
+    }
+    const env = parseSnapshot(head ? head.envelope : await reader.read(0, reader.length), this.type);
     const sessions = SessionTable.fromTuples(this.sessionTtlMs, env.sessions);
     const requests = RequestTable.fromTuples(this.sessionTtlMs, env.requests);
     try {
-      await this.machine.restoreState(env.state);
+      if (disk && head) {
+        if (!atStart || this.diskApplied < env.index) await this.recoverDisk(disk, reader, head.stateOffset, env.index);
+      } else {
+        await this.machine.restoreState(env.state);
+      }
     } catch (e) {
+      if (e instanceof RsmError) throw e;
       throw new RsmError('bad_snapshot', `state machine "${this.type}" could not restore the snapshot's state: ${(e as Error).message}`);
     }
     this.sessions = sessions;
@@ -380,6 +474,7 @@ export class StateMachineManager implements GroupStateMachine {
     this.clock = env.clock;
     this.ring.reset(env.history ? env.history.from : env.index + 1);
     for (const e of env.history?.entries ?? []) this.ring.push(e, e.command.length + 64 + (JSON.stringify(e.args)?.length ?? 4) + (JSON.stringify(e.result)?.length ?? 4));
+    if (this.diskApplied > env.index) this.ring.reset(this.diskApplied + 1);
     for (const listener of this.restoredListeners) {
       try {
         listener(env.index);
@@ -387,6 +482,52 @@ export class StateMachineManager implements GroupStateMachine {
         // as for applied listeners
       }
     }
+  }
+
+  /** Copies the state file out of the snapshot (checksum verified) and has the machine take it. */
+  private async recoverDisk(disk: OnDiskStateMachine, reader: SnapshotReader, from: number, index: number): Promise<void> {
+    const dir = this.diskDir;
+    if (dir === undefined) throw new RsmError('bad_snapshot', `on-disk state machine "${this.type}" was not opened`);
+    const file = join(dir, `.restore-${index}-${randomBytes(4).toString('hex')}`);
+    try {
+      await reader.copyTo(file, from);
+      await disk.recoverFromSnapshot(file);
+    } finally {
+      await unlink(file).catch(() => undefined);
+    }
+    this.diskApplied = index;
+  }
+
+  /**
+   * Opens an on-disk machine's state in `dir` (nothing for an in-memory machine). The entries
+   * its state already holds are then not applied again.
+   */
+  async open(dir: string): Promise<void> {
+    const disk = this.machine.disk;
+    if (!disk) return;
+    let applied: number;
+    try {
+      await mkdir(dir, { recursive: true });
+      applied = await disk.open(dir);
+    } catch (e) {
+      throw new RsmError('open_failed', `on-disk state machine "${this.type}" could not open ${dir}: ${(e as Error).message}`);
+    }
+    if (!Number.isSafeInteger(applied) || applied < 0) {
+      throw new RsmError('open_failed', `on-disk state machine "${this.type}" reported ${String(applied)} as its applied index; it must be an integer >= 0`);
+    }
+    this.diskDir = dir;
+    this.diskApplied = applied;
+  }
+
+  /** Closes an on-disk machine's state (after what is being applied). */
+  async close(): Promise<void> {
+    while (this.pending) await this.pending.catch(() => undefined);
+    await this.machine.disk?.close();
+  }
+
+  /** Whether the machine keeps its own durable state (in files of its own). */
+  get keepsFiles(): boolean {
+    return this.machine.disk !== undefined;
   }
 
   // ------------------------------------------------------------------ reads and watches

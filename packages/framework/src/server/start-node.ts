@@ -6,7 +6,8 @@ import { NodeHost, type NodeHostOptions } from '../host/node-host.js';
 import { createLogger, type Logger } from '../host/logger.js';
 import type { StateMachineFactory } from '../host/state-machine.js';
 import { SqliteLogStore } from '../storage/sqlite-log-store.js';
-import { SnapshotStore } from '../storage/snapshot-store.js';
+import { encodeGroupName, SnapshotStore } from '../storage/snapshot-store.js';
+import { join } from 'node:path';
 import { WsTransport } from '../transport/ws-transport.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
 import { checkTiming, type ServerFlags } from './flags.js';
@@ -52,7 +53,16 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
   const server = createServer(opts.onRequest ?? notFound);
-  const transport = new WsTransport({ selfId: flags.id, server, token: flags.token, path: '/raft', logger: logger.child({ layer: 'transport' }) });
+  const snapshots = new SnapshotStore(flags.dataDir);
+  const transport = new WsTransport({
+    selfId: flags.id,
+    server,
+    token: flags.token,
+    path: '/raft',
+    logger: logger.child({ layer: 'transport' }),
+    // Snapshots from the leader go to disk as they arrive: memory stays a few chunks, whatever their size.
+    snapshotSink: snapshots,
+  });
   for (const [id, address] of flags.peers) if (id !== flags.id) transport.setPeer(id, address);
   // Every socket, upgraded or not: a failed start must end them all, or close() waits forever.
   const sockets = new Set<Socket>();
@@ -100,9 +110,10 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     addresses,
     id: flags.id,
     logStore,
-    snapshots: new SnapshotStore(flags.dataDir),
+    snapshots,
     transport,
     stateMachines: opts.stateMachines,
+    machineDir: (group) => join(flags.dataDir, 'machines', encodeGroupName(group)),
     logger,
   });
   try {

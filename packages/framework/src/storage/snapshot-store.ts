@@ -11,9 +11,9 @@ import type { Snapshot, SnapshotMetadata } from '../core/types.js';
 import { crc32 } from './checksum.js';
 import { CorruptLogError, StorageError } from './errors.js';
 import { checkConfState } from './validate.js';
+import type { SnapshotReader, SnapshotSink } from '../host/snapshot-files.js';
+import { SNAPSHOT_FIXED as FIXED, SNAPSHOT_MAGIC as MAGIC, SnapshotFileReader, StreamedSnapshotWriter, encodeHeader } from './snapshot-file-io.js';
 
-const MAGIC = Buffer.from('RKSNAP\x00\x01', 'latin1');
-const FIXED = 16; // magic(8) + header length u32 + header crc u32
 const MAX_HEADER = 1 << 20;
 const SLICE = 4 << 20;
 const NAME = /^(\d+)-(\d+)\.snap$/;
@@ -113,29 +113,11 @@ export class SnapshotStore {
 
   /** Durably stores a snapshot; resolves once the file and its directory entry are on disk. */
   async save(group: string, metadata: SnapshotMetadata, data: Uint8Array): Promise<void> {
-    const dir = this.dirOf(group);
-    const { index, term } = metadata ?? ({} as SnapshotMetadata);
-    if (!Number.isSafeInteger(index) || index < 0 || !Number.isSafeInteger(term) || term < 0) {
-      throw new StorageError('invalid_write', `snapshot of group "${group}": index and term must be non-negative integers`);
-    }
-    checkConfState(`snapshot of group "${group}"`, metadata.confState);
     if (!(data instanceof Uint8Array)) throw new StorageError('invalid_write', `snapshot of group "${group}": data must be a Uint8Array`);
-
-    const header: Header = { v: 1, group, index, term, confState: cloneConfState(metadata.confState), dataLength: data.byteLength, dataCrc: await crcSliced(data) };
-    const json = Buffer.from(JSON.stringify(header), 'utf8');
-    const head = Buffer.alloc(FIXED + json.length);
-    MAGIC.copy(head, 0);
-    head.writeUInt32LE(json.length, 8);
-    head.writeUInt32LE(crc32(json), 12);
-    json.copy(head, FIXED);
-
-    const created = await mkdir(dir, { recursive: true });
-    if (created !== undefined) {
-      // New directories must be durable too: fsync each parent that gained an entry.
-      for (let d = dir; d.length >= created.length; d = dirname(d)) await fsyncDir(dirname(d));
-    }
-    const tmp = join(dir, `${TMP_PREFIX}${index}-${term}-${process.pid}-${randomBytes(4).toString('hex')}.snap`);
-    const final = this.fileOf(group, index, term);
+    const fields = this.headerFields(group, metadata);
+    const head = encodeHeader(fields, data.byteLength, await crcSliced(data));
+    const { index, term } = metadata;
+    const { dir, tmp, final } = await this.prepareWrite(group, index, term);
     this.writing.add(tmp);
     try {
       const fh = await open(tmp, 'wx', 0o644);
@@ -154,6 +136,100 @@ export class SnapshotStore {
     } finally {
       this.writing.delete(tmp);
     }
+  }
+
+  /** As save(), from pieces: the data is never held whole. Resolves with the bytes written. */
+  async saveStream(group: string, metadata: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const w = await this.writer(group, metadata, undefined);
+    try {
+      for await (const c of chunks) await w.write(c);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    await w.commit();
+    return w.bytes;
+  }
+
+  /** A snapshot arriving from a peer, written to a temp file as it comes; commit() makes it the stored one. */
+  receive(group: string, metadata: SnapshotMetadata, length: number): Promise<SnapshotSink> {
+    if (!Number.isSafeInteger(length) || length < 0) throw new StorageError('invalid_write', `snapshot length ${length} is not valid`);
+    return this.writer(group, metadata, length);
+  }
+
+  private async writer(group: string, metadata: SnapshotMetadata, expectedLength: number | undefined): Promise<StreamedSnapshotWriter> {
+    const fields = this.headerFields(group, metadata);
+    const { dir, tmp, final } = await this.prepareWrite(group, metadata.index, metadata.term);
+    this.writing.add(tmp);
+    try {
+      return await StreamedSnapshotWriter.create({
+        fields,
+        tmp,
+        final,
+        ...(expectedLength === undefined ? {} : { expectedLength }),
+        afterRename: () => fsyncDir(dir),
+        onSettled: () => this.writing.delete(tmp),
+      });
+    } catch (e) {
+      this.writing.delete(tmp);
+      throw new StorageError('storage_failed', `cannot create snapshot file ${tmp}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Checks the metadata; the header's fields other than the data's length and CRC. */
+  private headerFields(group: string, metadata: SnapshotMetadata): Record<string, unknown> {
+    const { index, term } = metadata ?? ({} as SnapshotMetadata);
+    if (!Number.isSafeInteger(index) || index < 0 || !Number.isSafeInteger(term) || term < 0) {
+      throw new StorageError('invalid_write', `snapshot of group "${group}": index and term must be non-negative integers`);
+    }
+    checkConfState(`snapshot of group "${group}"`, metadata.confState);
+    return { v: 1, group, index, term, confState: cloneConfState(metadata.confState) };
+  }
+
+  /** Makes the group's directory (durably) and names a temp file and the final file. */
+  private async prepareWrite(group: string, index: number, term: number): Promise<{ dir: string; tmp: string; final: string }> {
+    const dir = this.dirOf(group);
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) {
+      // New directories must be durable too: fsync each parent that gained an entry.
+      for (let d = dir; d.length >= created.length; d = dirname(d)) await fsyncDir(dirname(d));
+    }
+    const tmp = join(dir, `${TMP_PREFIX}${index}-${term}-${process.pid}-${randomBytes(4).toString('hex')}.snap`);
+    return { dir, tmp, final: this.fileOf(group, index, term) };
+  }
+
+  /** The snapshot's data for reading in pieces (its header checked; the data's CRC as it is read). */
+  async open(group: string, index: number, term: number): Promise<SnapshotReader> {
+    const file = this.fileOf(group, index, term);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SnapshotNotFoundError(group, index, term);
+      throw new StorageError('storage_failed', `cannot read snapshot ${file}: ${(e as Error).message}`);
+    }
+    try {
+      const { header: h, dataStart } = await this.readHeader(fh, file, group, index);
+      if (h.group !== group || h.index !== index || h.term !== term) {
+        throw new CorruptLogError(file, group, index, `the snapshot file holds ${h.index}-${h.term} of group "${h.group}"`);
+      }
+      const { size } = await fh.stat();
+      if (size - dataStart !== h.dataLength) throw new CorruptLogError(file, group, index, `snapshot data is ${size - dataStart} bytes, the header says ${h.dataLength}`);
+      return new SnapshotFileReader(fh, file, group, index, dataStart, h.dataLength, h.dataCrc);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  private async readHeader(fh: FileHandle, file: string, group: string, index: number): Promise<{ header: Header; dataStart: number }> {
+    const fixed = Buffer.alloc(FIXED);
+    await fh.read(fixed, 0, FIXED, 0);
+    const len = fixed.readUInt32LE(8);
+    if (len > MAX_HEADER) throw new CorruptLogError(file, group, index, `snapshot header length ${len} is implausible`);
+    const buf = Buffer.alloc(FIXED + len);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return { header: this.parseHeader(file, group, index, buf.subarray(0, bytesRead)), dataStart: FIXED + len };
   }
 
   /** The snapshot's data, checksum verified. SnapshotNotFoundError if absent, CorruptLogError if bad. */
@@ -189,13 +265,7 @@ export class SnapshotStore {
     const file = this.fileOf(group, top.index, top.term);
     const fh = await open(file, 'r');
     try {
-      const fixed = Buffer.alloc(FIXED);
-      await fh.read(fixed, 0, FIXED, 0);
-      const len = fixed.readUInt32LE(8);
-      if (len > MAX_HEADER) throw new CorruptLogError(file, group, top.index, `snapshot header length ${len} is implausible`);
-      const buf = Buffer.alloc(FIXED + len);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      const h = this.parseHeader(file, group, top.index, buf.subarray(0, bytesRead));
+      const { header: h } = await this.readHeader(fh, file, group, top.index);
       if (h.group !== group || h.index !== top.index || h.term !== top.term) {
         throw new CorruptLogError(file, group, top.index, `the snapshot file holds ${h.index}-${h.term} of group "${h.group}"`);
       }

@@ -34,7 +34,7 @@ export class InboundConnection {
     private readonly remote: string,
     private readonly ctx: InboundContext,
   ) {
-    this.snapshots = new SnapshotReceiver(peerId, ctx, ctx.snapshotBudget, (frame) => this.send(frame));
+    this.snapshots = new SnapshotReceiver(peerId, ctx, ctx.snapshotBudget, (frame) => this.send(frame), { pause: () => ws.pause(), resume: () => ws.resume() });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
       this.alive = true;

@@ -184,7 +184,7 @@ export class OutboundPeer implements SnapshotLink {
         const buffered = ws.bufferedAmount;
         const canFrame = this.queue.length > 0 && buffered < this.o.highWaterBytes;
         const snap = streams[0];
-        const canChunk = snap !== undefined && snap.state !== 'awaiting-ack' && buffered < this.o.snapshotHighWaterBytes;
+        const canChunk = snap !== undefined && buffered < this.o.snapshotHighWaterBytes && this.snapshots.ready(snap);
         if (!canFrame && !canChunk) return; // done, or wait for write callbacks to drain the socket
         if (budget <= 0) {
           this.schedulePump();

@@ -7,6 +7,10 @@
 // connection and a shared budget across all connections. Refusals and the final result are
 // acked so the sender can report onSnapshotStatus; a stream that stops making progress is
 // dropped so a stuck sender cannot pin its buffer.
+//
+// With a snapshot sink (the node's snapshot store) a stream is written to disk as it arrives
+// instead: memory stays a few chunks (the connection is paused while the disk is behind),
+// whatever the snapshot's size, and the message is delivered with `stored` set.
 import type { NodeId } from '../core/types.js';
 import { encodeSnapshotAck, type Frame, type FrameKind } from './codec.js';
 import type { Envelope } from './transport.js';
@@ -20,10 +24,23 @@ export interface ReceiveBudget {
 interface InStream {
   streamId: number;
   envelope: Envelope;
+  /** In-memory streams: the preallocated buffer. */
   buf: Uint8Array;
+  total: number;
   received: number;
   lastActivity: number;
+  /** Streams to a sink: the chain of writes so far (ends in the sink, or the failure). */
+  writes?: Promise<Sink>;
+  /** Bytes received but not yet written to the sink. */
+  unwritten: number;
+  dead: boolean;
 }
+
+type Sink = Awaited<ReturnType<NonNullable<TransportContext['sink']>['receive']>>;
+
+/** Unwritten bytes of all streams on a connection above which it stops reading its socket. */
+const MAX_UNWRITTEN_BYTES = 8 << 20;
+const EMPTY = new Uint8Array(0);
 
 type BeginFrame = Extract<Frame, { kind: FrameKind.SnapshotBegin }>;
 type ChunkFrame = Extract<Frame, { kind: FrameKind.SnapshotChunk }>;
@@ -44,7 +61,12 @@ export class SnapshotReceiver {
     private readonly budget: ReceiveBudget,
     /** Sends a frame back to the peer on this connection (if it is still open). */
     private readonly reply: (frame: Uint8Array) => void,
+    /** Stop and resume reading the connection's socket (the disk is behind). */
+    private readonly flow: { pause(): void; resume(): void } = { pause: () => undefined, resume: () => undefined },
   ) {}
+
+  private unwritten = 0;
+  private paused = false;
 
   /** Starts a stream, or refuses it with a not-ok ack. Returns a protocol violation, or null. */
   begin(frame: BeginFrame): string | null {
@@ -52,15 +74,24 @@ export class SnapshotReceiver {
     const id = frame.streamId;
     if (this.streams.has(id) || this.rejected.includes(id)) return `snapshot stream ${id} begun twice`;
     const total = frame.totalSize;
-    const max = this.ctx.o.maxSnapshotBytes;
+    const sink = this.ctx.sink;
+    const max = sink ? this.ctx.o.maxStoredSnapshotBytes : this.ctx.o.maxSnapshotBytes;
     let refuse: string | null = null;
     if (total > max) refuse = `snapshot of ${total} bytes exceeds the limit of ${max}`;
     else if (this.streams.size >= MAX_INBOUND_STREAMS_PER_CONN) refuse = 'too many concurrent snapshot streams';
-    else if (this.budget.reserved + total > 2 * max) refuse = 'too many snapshot bytes in flight; retry later';
+    else if (!sink && this.budget.reserved + total > 2 * max) refuse = 'too many snapshot bytes in flight; retry later';
     if (refuse !== null) {
       this.remember(id);
       this.ctx.log.warn({ peer: this.peerId, group: env.group, bytes: total, reason: refuse }, 'raft transport: refused a snapshot stream');
       this.reply(encodeSnapshotAck(id, false, refuse));
+      return null;
+    }
+    if (sink) {
+      const s: InStream = { streamId: id, envelope: env, buf: EMPTY, total, received: 0, lastActivity: Date.now(), unwritten: 0, dead: false };
+      s.writes = sink.receive(env.group, env.message.snapshot!.metadata, total);
+      s.writes.catch((e: unknown) => this.fail(s, `cannot store the snapshot: ${(e as Error).message}`));
+      this.streams.set(id, s);
+      if (total === 0) this.complete(s);
       return null;
     }
     let bytes: Uint8Array;
@@ -72,7 +103,7 @@ export class SnapshotReceiver {
       return null;
     }
     this.budget.reserved += total;
-    const s: InStream = { streamId: id, envelope: env, buf: bytes, received: 0, lastActivity: Date.now() };
+    const s: InStream = { streamId: id, envelope: env, buf: bytes, total, received: 0, lastActivity: Date.now(), unwritten: 0, dead: false };
     this.streams.set(id, s);
     if (total === 0) this.complete(s);
     return null;
@@ -86,21 +117,68 @@ export class SnapshotReceiver {
       return `chunk for unknown snapshot stream ${frame.streamId}`;
     }
     if (frame.offset !== s.received) return `snapshot chunk at offset ${frame.offset}, expected ${s.received}`;
-    if (frame.offset + frame.data.length > s.buf.length) return `snapshot chunk overruns the announced ${s.buf.length} bytes`;
-    s.buf.set(frame.data, frame.offset);
+    if (frame.offset + frame.data.length > s.total) return `snapshot chunk overruns the announced ${s.total} bytes`;
+    if (s.writes) this.write(s, frame.data);
+    else s.buf.set(frame.data, frame.offset);
     s.received += frame.data.length;
     s.lastActivity = Date.now();
     this.ctx.counters.snapshotChunksReceived++;
-    if (s.received === s.buf.length) this.complete(s);
+    if (s.received === s.total) this.complete(s);
     return null;
+  }
+
+  /** Queues a chunk for the sink; pauses the socket while too much is waiting for the disk. */
+  private write(s: InStream, data: Uint8Array): void {
+    // The frame's bytes may be a view of the socket's buffer: keep a copy while it waits.
+    const chunk = Buffer.from(data);
+    s.unwritten += chunk.length;
+    this.unwritten += chunk.length;
+    s.writes = s.writes!.then(async (sink) => {
+      if (!s.dead) await sink.write(chunk);
+      return sink;
+    });
+    s.writes.then(
+      () => this.written(s, chunk.length),
+      () => this.written(s, chunk.length),
+    );
+    if (!this.paused && this.unwritten > MAX_UNWRITTEN_BYTES) {
+      this.paused = true;
+      this.flow.pause();
+    }
+  }
+
+  private written(s: InStream, n: number): void {
+    s.unwritten -= n;
+    this.unwritten -= n;
+    s.lastActivity = Date.now();
+    if (this.paused && this.unwritten <= MAX_UNWRITTEN_BYTES / 2) {
+      this.paused = false;
+      this.flow.resume();
+    }
+  }
+
+  /** A stream to a sink failed (write error): refuse it, drop what was written. */
+  private fail(s: InStream, why: string): void {
+    if (s.dead) return;
+    this.drop(s);
+    this.remember(s.streamId);
+    this.ctx.log.error({ peer: this.peerId, group: s.envelope.group, reason: why }, 'raft transport: an inbound snapshot stream failed');
+    this.reply(encodeSnapshotAck(s.streamId, false, why.slice(0, 200)));
+  }
+
+  /** Forgets a stream and frees what it holds (its buffer's budget, or its sink's file). */
+  private drop(s: InStream): void {
+    s.dead = true;
+    this.streams.delete(s.streamId);
+    if (s.writes) s.writes.then((sink) => sink.abort()).catch(() => undefined);
+    else this.budget.reserved -= s.buf.length;
   }
 
   /** The sender gave up on a stream. */
   abort(frame: AbortFrame): void {
     const s = this.streams.get(frame.streamId);
     if (s) {
-      this.streams.delete(s.streamId);
-      this.budget.reserved -= s.buf.length;
+      this.drop(s);
       this.ctx.log.warn({ peer: this.peerId, group: s.envelope.group, reason: frame.reason }, 'raft transport: sender aborted a snapshot stream');
     }
   }
@@ -109,8 +187,7 @@ export class SnapshotReceiver {
   sweep(now: number): void {
     for (const s of [...this.streams.values()]) {
       if (now - s.lastActivity > this.ctx.o.snapshotIdleTimeoutMs) {
-        this.streams.delete(s.streamId);
-        this.budget.reserved -= s.buf.length;
+        this.drop(s);
         this.remember(s.streamId);
         this.ctx.log.warn({ peer: this.peerId, group: s.envelope.group }, 'raft transport: dropped a stalled inbound snapshot stream');
         this.reply(encodeSnapshotAck(s.streamId, false, 'stream stalled'));
@@ -120,8 +197,11 @@ export class SnapshotReceiver {
 
   /** Frees every stream's buffer (the connection is going away). */
   release(): void {
-    for (const s of this.streams.values()) this.budget.reserved -= s.buf.length;
-    this.streams.clear();
+    for (const s of [...this.streams.values()]) this.drop(s);
+    if (this.paused) {
+      this.paused = false;
+      this.flow.resume();
+    }
   }
 
   private remember(id: number): void {
@@ -130,14 +210,34 @@ export class SnapshotReceiver {
   }
 
   private complete(s: InStream): void {
+    if (s.writes) {
+      // Delivered once it is durable in the store; until then the stream stays (a sweep or a
+      // disconnect still aborts it).
+      s.writes
+        .then(async (sink) => {
+          if (s.dead) return;
+          await sink.commit();
+          if (s.dead) return;
+          this.streams.delete(s.streamId);
+          s.dead = true;
+          s.envelope.message.snapshot!.stored = true;
+          this.deliver(s);
+        })
+        .catch((e: unknown) => this.fail(s, `cannot store the snapshot: ${(e as Error).message}`));
+      return;
+    }
     this.streams.delete(s.streamId);
     this.budget.reserved -= s.buf.length;
+    s.envelope.message.snapshot!.data = s.buf;
+    this.deliver(s);
+  }
+
+  private deliver(s: InStream): void {
     const env = s.envelope;
-    env.message.snapshot!.data = s.buf;
     this.ctx.counters.snapshotsReceived++;
     this.ctx.counters.messagesReceived++;
     const from = this.peerId;
-    this.ctx.log.info({ peer: from, group: env.group, bytes: s.buf.length }, 'raft snapshot received');
+    this.ctx.log.info({ peer: from, group: env.group, bytes: s.total, stored: s.writes !== undefined }, 'raft snapshot received');
     this.ctx.outbox.emit((ev) => {
       let ok = true;
       try {

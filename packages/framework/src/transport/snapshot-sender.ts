@@ -2,24 +2,34 @@
 //
 // A snapshot can be far larger than any frame, so it does not go through the frame queue: it
 // is cut into SnapshotBegin + SnapshotChunk frames that the peer's pump interleaves with its
-// normal frames (so heartbeats keep flowing), read straight from the caller's buffer. Raft
+// normal frames (so heartbeats keep flowing), read from the caller's buffer or, for a snapshot
+// larger than memory, from its stored file one chunk ahead of the socket. Raft
 // needs to know how each one ended, so every stream is settled exactly once, by the
 // receiver's ack, its rejection, an ack timeout, a disconnect or being superseded, and that
 // is reported as onSnapshotStatus.
 import { WebSocket } from 'ws';
 import type { NodeId } from '../core/types.js';
 import { encodeSnapshotAbort, encodeSnapshotBegin, encodeSnapshotChunk, envelopeProblem, type Frame, type FrameKind } from './codec.js';
-import type { Envelope } from './transport.js';
+import type { Envelope, SnapshotSource } from './transport.js';
 import type { TransportContext } from './ws-options.js';
 
 export interface OutSnapshot {
   envelope: Envelope;
-  data: Uint8Array;
+  source: SnapshotSource;
+  total: number;
   streamId: number;
   /** Next byte to send; -1 before the begin frame went out. */
   offset: number;
   state: 'pending' | 'sending' | 'awaiting-ack';
   timer: NodeJS.Timeout | null;
+  /** The chunk at `offset`, read ahead of the socket; null while it is being read. */
+  next: Uint8Array | null;
+  reading: boolean;
+}
+
+/** The message's own bytes as a source. */
+function bufferSource(data: Uint8Array): SnapshotSource {
+  return { length: data.length, read: async (offset, length) => data.subarray(offset, offset + length), close: async () => undefined };
 }
 
 /** What the sender needs from the peer connection it streams over. */
@@ -37,7 +47,12 @@ type AckFrame = Extract<Frame, { kind: FrameKind.SnapshotAck }>;
 /** Why a Snapshot message cannot be streamed, or null. */
 export function snapshotProblem(env: Envelope): string | null {
   const snap = env.message.snapshot;
-  return snap && snap.data instanceof Uint8Array ? envelopeProblem(env) : 'a Snapshot message must carry snapshot data';
+  if (!snap || !(snap.data instanceof Uint8Array)) return 'a Snapshot message must carry snapshot data';
+  const src = env.snapshotSource;
+  if (src !== undefined && (snap.data.length !== 0 || !Number.isSafeInteger(src.length) || src.length < 0 || typeof src.read !== 'function')) {
+    return 'a Snapshot message with a snapshot source must carry empty data and a source of known length';
+  }
+  return envelopeProblem(env);
 }
 
 export class SnapshotSender {
@@ -74,13 +89,61 @@ export class SnapshotSender {
       this.ctx.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
       return false;
     }
-    this.list.push({ envelope: env, data: env.message.snapshot!.data, streamId: 0, offset: -1, state: 'pending', timer: null });
+    const source = env.snapshotSource ?? bufferSource(env.message.snapshot!.data);
+    this.list.push({ envelope: env, source, total: source.length, streamId: 0, offset: -1, state: 'pending', timer: null, next: null, reading: false });
     return true;
   }
 
-  /** Writes the next frame of a snapshot stream; returns its size. */
+  /** Whether the stream's next frame can be written now; starts reading its next chunk if not. */
+  ready(s: OutSnapshot): boolean {
+    if (s.state === 'pending') return true;
+    if (s.state !== 'sending') return false;
+    if (s.next !== null) return true;
+    this.readAhead(s);
+    return s.next !== null;
+  }
+
+  private readAhead(s: OutSnapshot): void {
+    if (s.reading || s.next !== null || s.offset >= s.total) return;
+    s.reading = true;
+    const length = Math.min(this.ctx.o.snapshotChunkBytes, s.total - s.offset);
+    const at = s.offset;
+    s.source.read(at, length).then(
+      (piece) => {
+        s.reading = false;
+        if (!this.list.includes(s) || s.offset !== at) return;
+        if (piece.length !== length) {
+          this.abortStream(s, `the snapshot source gave ${piece.length} bytes at ${at}, expected ${length}`);
+          return;
+        }
+        s.next = piece;
+        this.link.kick();
+      },
+      (err: unknown) => {
+        s.reading = false;
+        if (this.list.includes(s)) this.abortStream(s, `cannot read the snapshot: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  /** Tells the receiver the stream is over and reports it failed. */
+  private abortStream(s: OutSnapshot, why: string): void {
+    const ws = this.link.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && s.streamId > 0) {
+      try {
+        this.link.write(ws, encodeSnapshotAbort(s.streamId, why.slice(0, 200)));
+      } catch {
+        /* closing */
+      }
+    }
+    this.ctx.log.error({ peer: this.link.id, group: s.envelope.group, stream: s.streamId, reason: why }, 'raft snapshot stream aborted');
+    this.finish(s, false, why);
+    this.link.kick();
+  }
+
+  /** Writes the next frame of a snapshot stream (ready() said it can); returns its size. */
   writePiece(ws: WebSocket, s: OutSnapshot): number {
-    const total = s.data.length;
+    const total = s.total;
     if (s.state === 'pending') {
       s.streamId = this.nextStreamId++;
       s.state = 'sending';
@@ -98,12 +161,17 @@ export class SnapshotSender {
         this.link.write(ws, begin, () => this.startAckTimer(s));
       } else {
         this.link.write(ws, begin);
+        this.readAhead(s);
       }
       return begin.length;
     }
-    const end = Math.min(s.offset + this.ctx.o.snapshotChunkBytes, total);
-    const chunk = encodeSnapshotChunk(s.streamId, s.offset, s.data.subarray(s.offset, end));
+    const piece = s.next;
+    if (piece === null) return 0;
+    s.next = null;
+    const end = s.offset + piece.length;
+    const chunk = encodeSnapshotChunk(s.streamId, s.offset, piece);
     s.offset = end;
+    this.readAhead(s);
     this.ctx.counters.snapshotChunksSent++;
     if (end === total) {
       s.state = 'awaiting-ack';
@@ -150,6 +218,7 @@ export class SnapshotSender {
 
   /** Forgets every stream without reporting them (the transport is closing). */
   clear(): void {
+    for (const s of this.list) void s.source.close().catch(() => undefined);
     this.list.length = 0;
   }
 
@@ -179,17 +248,19 @@ export class SnapshotSender {
     this.list.splice(i, 1);
     if (s.timer) clearTimeout(s.timer);
     s.timer = null;
+    s.next = null;
+    void s.source.close().catch(() => undefined);
     const group = s.envelope.group;
     const to = this.link.id;
     const counters = this.ctx.counters;
     if (ok) {
       counters.snapshotsSent++;
       counters.messagesSent++;
-      this.ctx.log.info({ peer: to, group, bytes: s.data.length, stream: s.streamId }, 'raft snapshot stream acknowledged');
+      this.ctx.log.info({ peer: to, group, bytes: s.total, stream: s.streamId }, 'raft snapshot stream acknowledged');
     } else {
       counters.snapshotsFailed++;
       counters.messagesDropped++;
-      this.ctx.log.warn({ peer: to, group, bytes: s.data.length, stream: s.streamId, reason: why }, 'raft snapshot stream failed');
+      this.ctx.log.warn({ peer: to, group, bytes: s.total, stream: s.streamId, reason: why }, 'raft snapshot stream failed');
     }
     this.ctx.outbox.emit((ev) => ev.onSnapshotStatus(group, to, ok));
   }

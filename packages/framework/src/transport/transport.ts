@@ -1,10 +1,31 @@
 import type { Logger } from '../common/logger.js';
-import type { Message, NodeId } from '../core/types.js';
+import type { Message, NodeId, SnapshotMetadata } from '../core/types.js';
+
+/**
+ * Where a streamed snapshot's bytes come from when they are not in the message: a stored file
+ * read in pieces, so a snapshot larger than memory can be sent. A read that fails (the file
+ * failed its checksum) ends the stream as failed.
+ */
+export interface SnapshotSource {
+  readonly length: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Where a receiver writes an arriving snapshot instead of memory (the node's snapshot store). */
+export interface SnapshotSinkFactory {
+  receive(group: string, metadata: SnapshotMetadata, length: number): Promise<{ write(chunk: Uint8Array): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }>;
+}
 
 /** A raft message addressed within a group. Host ids are the nodes' raft ids in every group. */
 export interface Envelope {
   group: string;
   message: Message;
+  /**
+   * Sender side, Snapshot messages only: the data to stream, read from here in pieces (the
+   * message's snapshot.data is then empty). The transport closes it when the stream ends.
+   */
+  snapshotSource?: SnapshotSource;
 }
 
 /**
@@ -100,6 +121,8 @@ export interface PeerTransport {
   stats(): TransportStats;
   /** Closes every connection and timer (not the HTTP server, which the caller owns). */
   close(): Promise<void>;
+  /** Whether send() streams a Snapshot message from its envelope's snapshotSource (else the data must be in the message). */
+  readonly streamsSnapshotSources?: boolean;
 }
 
 export function emptyStats(): TransportStats {

@@ -9,7 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { NodeId } from '../core/types.js';
 import type { EventOutbox } from './event-outbox.js';
-import type { TransportLogger, TransportStats } from './transport.js';
+import type { SnapshotSinkFactory, TransportLogger, TransportStats } from './transport.js';
 import { isNodeId } from '../core/node-id.js';
 
 export interface WsTransportOptions {
@@ -33,8 +33,16 @@ export interface WsTransportOptions {
   /** Snapshot chunk size (default 256 KiB) and the bufferedAmount below which a chunk may be written (default 1 MiB). */
   snapshotChunkBytes?: number;
   snapshotHighWaterBytes?: number;
-  /** Receiver: largest accepted snapshot stream (default 1 GiB); in-progress streams may total twice that. */
+  /** Receiver: largest snapshot stream accepted into memory (default 1 GiB); in-progress streams may total twice that. */
   maxSnapshotBytes?: number;
+  /**
+   * Receiver: write arriving snapshots here as they come instead of into memory (the node's
+   * snapshot store); they are then delivered with empty data and `stored` set. Memory stays a
+   * few chunks per stream whatever the snapshot's size.
+   */
+  snapshotSink?: SnapshotSinkFactory;
+  /** Receiver: largest snapshot stream accepted into the snapshotSink (default 1 TiB). */
+  maxStoredSnapshotBytes?: number;
   /** Sender: snapshot streams queued per peer beyond which new ones fail (default 16). */
   maxPendingSnapshots?: number;
   /** Sender: wait this long for the receiver's ack after the last chunk (default 60 s). */
@@ -51,7 +59,7 @@ export interface WsTransportOptions {
   random?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'logger' | 'server'>>;
+export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'logger' | 'server' | 'snapshotSink'>>;
 
 /** What the transport's parts share: read-only options, the counters they bump, where they log and report. */
 export interface TransportContext {
@@ -59,6 +67,8 @@ export interface TransportContext {
   readonly counters: TransportStats;
   readonly log: TransportLogger;
   readonly outbox: EventOutbox;
+  /** Where arriving snapshots are written, if not into memory. */
+  readonly sink?: SnapshotSinkFactory;
 }
 
 function positive(v: number | undefined, dflt: number, name: string, allowZero = false): number {
@@ -87,6 +97,7 @@ export function resolveOptions(options: WsTransportOptions): ResolvedOptions {
     snapshotChunkBytes: positive(options.snapshotChunkBytes, 256 << 10, 'snapshotChunkBytes'),
     snapshotHighWaterBytes: positive(options.snapshotHighWaterBytes, 1 << 20, 'snapshotHighWaterBytes'),
     maxSnapshotBytes: positive(options.maxSnapshotBytes, 1 << 30, 'maxSnapshotBytes'),
+    maxStoredSnapshotBytes: positive(options.maxStoredSnapshotBytes, 2 ** 40, 'maxStoredSnapshotBytes'),
     maxPendingSnapshots: positive(options.maxPendingSnapshots, 16, 'maxPendingSnapshots'),
     snapshotAckTimeoutMs: positive(options.snapshotAckTimeoutMs, 60_000, 'snapshotAckTimeoutMs'),
     snapshotIdleTimeoutMs: positive(options.snapshotIdleTimeoutMs, 60_000, 'snapshotIdleTimeoutMs'),

@@ -62,6 +62,8 @@ export class WsTransport implements PeerTransport {
   private readonly outbox: EventOutbox;
   private keepalive: NodeJS.Timeout | null = null;
   private readonly snapshotBudget: ReceiveBudget = { reserved: 0 };
+  /** Snapshots are read from their source one chunk ahead of the socket. */
+  readonly streamsSnapshotSources = true;
   private readonly peerContext: PeerContext;
   private readonly inboundContext: InboundContext;
 
@@ -71,7 +73,7 @@ export class WsTransport implements PeerTransport {
     this.server = options.server;
     this.log = options.logger ?? silentLogger;
     this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'raft transport');
-    const shared = { o: this.o, counters: this.counters, log: this.log, outbox: this.outbox };
+    const shared = { o: this.o, counters: this.counters, log: this.log, outbox: this.outbox, ...(options.snapshotSink ? { sink: options.snapshotSink } : {}) };
     const closed = (): boolean => this.closed;
     this.handshake = new Handshake(this.selfId, options.token, shared, {
       accepting: () => this.accepting,

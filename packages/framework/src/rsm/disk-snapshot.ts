@@ -1,0 +1,52 @@
+// The snapshot format of an on-disk state machine: a magic, the length of the envelope, the
+// envelope's JSON (sessions, requests, clock, history: everything but the state) and then the
+// state machine's own snapshot file, byte for byte. A JSON snapshot starts with '{', so the two
+// formats are told apart by their first byte.
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import type { SnapshotReader } from '../host/snapshot-files.js';
+import { RsmError } from './rsm-error.js';
+
+export const DISK_SNAPSHOT_MAGIC = Buffer.from('RKDISK\x00\x01', 'latin1');
+const HEAD = DISK_SNAPSHOT_MAGIC.length + 4;
+/** Envelopes are small (sessions and a bounded history); a larger length means a bad file. */
+const MAX_ENVELOPE_BYTES = 256 << 20;
+const PIECE = 1 << 20;
+
+/** Whether bytes begin an on-disk machine's snapshot. */
+export function isDiskSnapshot(start: Uint8Array): boolean {
+  return start.length >= DISK_SNAPSHOT_MAGIC.length && Buffer.from(start.buffer, start.byteOffset, DISK_SNAPSHOT_MAGIC.length).equals(DISK_SNAPSHOT_MAGIC);
+}
+
+/** The magic and length that precede the envelope. */
+export function diskSnapshotHead(envelope: Uint8Array): Buffer {
+  const head = Buffer.alloc(HEAD);
+  DISK_SNAPSHOT_MAGIC.copy(head, 0);
+  head.writeUInt32LE(envelope.length, DISK_SNAPSHOT_MAGIC.length);
+  return head;
+}
+
+/** The envelope's bytes and where the state file begins, or undefined for a JSON snapshot. */
+export async function readDiskSnapshotHead(reader: SnapshotReader): Promise<{ envelope: Uint8Array; stateOffset: number } | undefined> {
+  const head = await reader.read(0, HEAD);
+  if (!isDiskSnapshot(head)) return undefined;
+  if (head.length < HEAD) throw new RsmError('bad_snapshot', 'on-disk snapshot is truncated in its header');
+  const length = Buffer.from(head.buffer, head.byteOffset, head.length).readUInt32LE(DISK_SNAPSHOT_MAGIC.length);
+  if (length > MAX_ENVELOPE_BYTES || HEAD + length > reader.length) {
+    throw new RsmError('bad_snapshot', `on-disk snapshot envelope of ${length} bytes does not fit the ${reader.length}-byte snapshot`);
+  }
+  const envelope = await reader.read(HEAD, length);
+  return { envelope, stateOffset: HEAD + length };
+}
+
+/** The snapshot's pieces: head and envelope, then the state file (deleted afterwards). */
+export async function* diskSnapshotChunks(envelope: Uint8Array, writeState: () => Promise<string>): AsyncGenerator<Uint8Array> {
+  yield diskSnapshotHead(envelope);
+  yield envelope;
+  const file = await writeState();
+  try {
+    for await (const piece of createReadStream(file, { highWaterMark: PIECE })) yield piece as Buffer;
+  } finally {
+    await unlink(file).catch(() => undefined);
+  }
+}
