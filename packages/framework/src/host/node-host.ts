@@ -253,13 +253,18 @@ export class NodeHost {
     await this.opts.logStore.write([{ group: name, entries: [], remove: true }]);
     await this.closeMachines([g]);
     if (g.sm.keepsFiles && this.opts.machineDir) await rm(this.opts.machineDir(name), { recursive: true, force: true });
+    await this.opts.snapshots.remove(name).catch((e: Error) => this.log.warn({ group: name, err: e.message }, 'snapshots of the removed group were not deleted'));
     this.metrics.groups.set(this.groups.size);
     this.log.info({ group: name }, 'group removed');
   }
 
-  /** Lets state machines that keep files close them; a failure is logged, not thrown. */
+  /**
+   * Lets state machines that keep files close them, each after the snapshot it may be writing
+   * (which reads from the machine's pinned state) has finished; a failure is logged, not thrown.
+   */
   private async closeMachines(groups: RaftGroup[]): Promise<void> {
     for (const g of groups) {
+      while (g.snapshotting) await g.snapshotting.catch(() => undefined);
       if (!g.sm.close) continue;
       await g.sm.close().catch((e: Error) => this.log.warn({ group: g.name, err: e.message }, 'state machine did not close cleanly'));
     }

@@ -113,6 +113,7 @@ export class RoundPipeline {
         }
         await written;
         o.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
+        this.pruneSnapshots(writes);
       } else {
         written.catch((e: Error) => {
           o.log.error({ err: e.message }, 'log write failed; the node stops');
@@ -161,6 +162,23 @@ export class RoundPipeline {
     }
     for (const { g } of work) o.snapshotter.maybeSnapshot(g);
     o.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  /**
+   * Once a new log base (a local snapshot's compaction, or a snapshot from the leader) is
+   * durable, the snapshots before it are never read again: a restart starts from the base. For
+   * an on-disk machine each is a full copy of its state. Not awaited; a stream still reading an
+   * older file keeps its open handle.
+   */
+  private pruneSnapshots(writes: GroupWrite[]): void {
+    for (const w of writes) {
+      const base = w.compact?.snapshot.index ?? w.snapshot?.index;
+      if (base === undefined || base === 0) continue;
+      this.o.snapshots.prune(w.group, base).then(
+        (removed) => removed > 0 && this.o.log.debug({ group: w.group, before: base, removed }, 'old snapshots deleted'),
+        (e: Error) => this.o.log.warn({ group: w.group, err: e.message }, 'old snapshots could not be deleted'),
+      );
+    }
   }
 
   /** Applies committed entries to the group's state machine and learns new members' addresses. */

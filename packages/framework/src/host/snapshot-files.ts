@@ -41,6 +41,10 @@ export interface SnapshotFiles {
   receive(group: string, metadata: SnapshotMetadata, length: number): Promise<SnapshotSink>;
   load(group: string, index: number, term: number): Promise<Uint8Array>;
   open(group: string, index: number, term: number): Promise<SnapshotReader>;
+  /** Deletes the group's snapshots older than `keepIndex` (and abandoned temp files); resolves with how many. */
+  prune(group: string, keepIndex: number): Promise<number>;
+  /** Deletes every snapshot of the group. */
+  remove(group: string): Promise<void>;
 }
 
 /** A reader over bytes already in memory (tests, and snapshots that arrived in memory). */
@@ -94,5 +98,18 @@ export class MemorySnapshotFiles implements SnapshotFiles {
 
   async open(group: string, index: number, term: number): Promise<SnapshotReader> {
     return memoryReader(await this.load(group, index, term));
+  }
+
+  async prune(group: string, keepIndex: number): Promise<number> {
+    let removed = 0;
+    for (const key of [...this.files.keys()]) {
+      const [g, index] = key.split('/');
+      if (g === group && Number(index) < keepIndex && this.files.delete(key)) removed++;
+    }
+    return removed;
+  }
+
+  async remove(group: string): Promise<void> {
+    await this.prune(group, Infinity);
   }
 }

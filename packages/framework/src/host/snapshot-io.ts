@@ -10,6 +10,8 @@ import type { GroupStateMachine } from './state-machine.js';
 export interface CapturedState {
   serialize(): Promise<Uint8Array>;
   chunks?(): AsyncIterable<Uint8Array>;
+  /** Called when the state will not be written after all (releases what the capture holds). */
+  abandon?(): void;
 }
 
 /**
@@ -24,10 +26,14 @@ export function captureState(sm: GroupStateMachine): CapturedState | Promise<Cap
 
 /** Writes a captured state durably as the snapshot `metadata` names; resolves with its bytes. */
 export async function writeCaptured(files: SnapshotFiles, group: string, metadata: SnapshotMetadata, captured: CapturedState): Promise<number> {
-  if (captured.chunks) return files.saveStream(group, metadata, captured.chunks());
-  const data = await captured.serialize();
-  await files.save(group, metadata, data);
-  return data.length;
+  try {
+    if (captured.chunks) return await files.saveStream(group, metadata, captured.chunks());
+    const data = await captured.serialize();
+    await files.save(group, metadata, data);
+    return data.length;
+  } finally {
+    captured.abandon?.();
+  }
 }
 
 /** Captures and writes the machine's current state as the snapshot `metadata` names. */

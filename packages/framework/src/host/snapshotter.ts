@@ -8,7 +8,7 @@ import type { GroupWrite } from '../storage/log-store.js';
 import type { PeerTransport } from '../transport/transport.js';
 import type { Logger } from './logger.js';
 import type { RaftGroup } from './raft-group.js';
-import type { SnapshotFiles } from './snapshot-files.js';
+import type { SnapshotFiles, SnapshotReader } from './snapshot-files.js';
 import { captureState, writeCaptured } from './snapshot-io.js';
 
 const EMPTY = new Uint8Array(0);
@@ -101,16 +101,20 @@ export class Snapshotter {
   /** Streams the stored snapshot a Snapshot message names; a failure is reported to the core. */
   async send(g: RaftGroup, m: Message): Promise<void> {
     const meta = m.snapshot!.metadata;
+    let source: SnapshotReader | undefined;
     try {
       if (this.o.transport.streamsSnapshotSources) {
         // Read from the file as the stream goes: a snapshot may be larger than memory.
-        const source = await this.o.snapshots.open(g.name, meta.index, meta.term);
+        source = await this.o.snapshots.open(g.name, meta.index, meta.term);
         this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data: EMPTY } }, snapshotSource: source }]);
+        // The transport owns the source now (it closes it when the stream ends or is refused).
+        source = undefined;
       } else {
         const data = await this.o.snapshots.load(g.name, meta.index, meta.term);
         this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data } } }]);
       }
     } catch (e) {
+      await source?.close().catch(() => undefined);
       this.o.log.warn({ group: g.name, to: m.to, index: meta.index, err: (e as Error).message }, 'snapshot could not be sent');
       if (!g.removed) {
         g.node.reportSnapshot(m.to, false);

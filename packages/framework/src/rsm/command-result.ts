@@ -1,7 +1,7 @@
 import { RaftkitError, isErrorCode, type ErrorCode } from '../common/errors.js';
 
 /** The codes of error results: RaftkitError codes and the rsm layer's own. */
-export type CommandErrorCode = ErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'bad_entry';
+export type CommandErrorCode = ErrorCode | 'command_failed' | 'stale_sequence' | 'request_expired' | 'result_unavailable' | 'bad_entry';
 
 export interface CommandErrorBody {
   code: string;
@@ -48,13 +48,15 @@ const RESULT_CODE_TO_API: Record<string, ErrorCode> = {
   stale_sequence: 'conflict',
   // Nobody waits for it (its origin gave up); whoever still asks learns it was not applied.
   request_expired: 'conflict',
+  // The command was applied (before a restart of an on-disk machine); only its result is gone.
+  result_unavailable: 'conflict',
   command_failed: 'internal',
   bad_entry: 'internal',
 };
 
 /**
  * For the proposer: the RaftkitError to answer for an error result. A RaftkitError code is
- * kept; 'stale_sequence' and 'request_expired' become 'conflict' and 'command_failed' (a handler
+ * kept; 'stale_sequence', 'request_expired' and 'result_unavailable' become 'conflict' and 'command_failed' (a handler
  * threw something other than a RaftkitError) becomes 'internal', with the original code in
  * details.reason. Handlers that want the caller to see a code throw a RaftkitError with it.
  */

@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { SnapshotReader } from '../host/snapshot-files.js';
+import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
 import { RsmError } from './rsm-error.js';
 
 export const DISK_SNAPSHOT_MAGIC = Buffer.from('RKDISK\x00\x01', 'latin1');
@@ -12,6 +13,36 @@ const HEAD = DISK_SNAPSHOT_MAGIC.length + 4;
 /** Envelopes are small (sessions and a bounded history); a larger length means a bad file. */
 const MAX_ENVELOPE_BYTES = 256 << 20;
 const PIECE = 1 << 20;
+
+/**
+ * An on-disk machine's pinned state (prepareSnapshot's result), given back exactly once:
+ * saveSnapshot takes it over, or it is released. A chunks() generator that never starts never
+ * reaches its finally, so a capture abandoned before then releases it through abandon().
+ */
+export class SnapshotPin {
+  started = false;
+  private held = true;
+
+  constructor(
+    private readonly disk: OnDiskStateMachine,
+    readonly pinned: unknown,
+  ) {}
+
+  /** saveSnapshot owns the pin from now on. */
+  handOver(): void {
+    this.held = false;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.disk.releaseSnapshot?.(this.pinned);
+  }
+
+  abandon(): void {
+    if (!this.started) this.release();
+  }
+}
 
 /** Whether bytes begin an on-disk machine's snapshot. */
 export function isDiskSnapshot(start: Uint8Array): boolean {

@@ -15,7 +15,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
 import { memoryReader, type SnapshotReader } from '../host/snapshot-files.js';
-import { diskSnapshotChunks, readDiskSnapshotHead } from './disk-snapshot.js';
+import { SnapshotPin, diskSnapshotChunks, readDiskSnapshotHead } from './disk-snapshot.js';
 
 export interface StateMachineManagerOptions {
   /**
@@ -47,6 +47,11 @@ export interface CapturedSnapshot {
   serialize(): Promise<Uint8Array>;
   /** The snapshot in pieces, for a store that writes them as they come; call it or serialize(), once. */
   chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * Gives up a capture that will not be written (the store failed before reading it): an
+   * on-disk machine's pin is released. Harmless after chunks() or serialize() started.
+   */
+  abandon(): void;
 }
 
 /** The result an entry gets when it was applied before a restart, by an on-disk machine's earlier run. */
@@ -369,11 +374,13 @@ export class StateMachineManager implements GroupStateMachine {
       }
     };
     if (disk) {
-      const chunks = () => this.diskChunks(disk, pinned, index, serializeEnvelope);
+      const pin = new SnapshotPin(disk, pinned);
+      const chunks = () => this.diskChunks(disk, pin, index, serializeEnvelope);
       return {
         index,
         term,
         chunks,
+        abandon: () => pin.abandon(),
         serialize: async () => {
           const parts: Uint8Array[] = [];
           for await (const c of chunks()) parts.push(c);
@@ -388,20 +395,21 @@ export class StateMachineManager implements GroupStateMachine {
       async *chunks() {
         yield await serializeEnvelope();
       },
+      abandon: () => undefined,
     };
   }
 
-  private async *diskChunks(disk: OnDiskStateMachine, pinned: unknown, index: number, envelope: () => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const dir = this.diskDir;
-    if (dir === undefined) throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" was not opened`);
-    let saved = false;
+  private async *diskChunks(disk: OnDiskStateMachine, pin: SnapshotPin, index: number, envelope: () => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+    pin.started = true;
     try {
+      const dir = this.diskDir;
+      if (dir === undefined) throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" was not opened`);
       const env = await envelope();
       yield* diskSnapshotChunks(env, async () => {
         const file = join(dir, `.snapshot-${index}-${randomBytes(4).toString('hex')}`);
-        saved = true;
+        pin.handOver();
         try {
-          await disk.saveSnapshot(pinned, file);
+          await disk.saveSnapshot(pin.pinned, file);
         } catch (e) {
           await unlink(file).catch(() => undefined);
           throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" could not save its snapshot: ${(e as Error).message}`);
@@ -410,7 +418,7 @@ export class StateMachineManager implements GroupStateMachine {
       });
     } finally {
       // saveSnapshot releases the pin; if it was never reached, it still must be.
-      if (!saved) disk.releaseSnapshot?.(pinned);
+      pin.release();
     }
   }
 

@@ -128,7 +128,7 @@ export class StreamedSnapshotWriter implements SnapshotSink {
   }
 }
 
-/** Reads a snapshot file's data region in pieces, checking its CRC when read in order. */
+/** Reads a snapshot file's data region in pieces, checking its CRC when read in order from 0. */
 export class SnapshotFileReader implements SnapshotReader {
   private nextOffset = 0;
   private crc = 0;
@@ -158,6 +158,8 @@ export class SnapshotFileReader implements SnapshotReader {
 
   async copyTo(file: string, from: number): Promise<void> {
     const out = createWriteStream(file, { flags: 'wx' });
+    // A file already there is not ours to delete when the copy fails.
+    await once(out, 'open');
     try {
       if (from !== 0) {
         // The checksum covers the whole data region: read what is skipped too.
@@ -183,8 +185,16 @@ export class SnapshotFileReader implements SnapshotReader {
     return this.fh.close();
   }
 
-  /** Folds an in-order piece into the running CRC; the piece that reaches the end checks it. */
+  /**
+   * Folds an in-order piece into the running CRC; the piece that reaches the end checks it. A
+   * read from offset 0 starts the check over, so a caller that peeks at the head and then reads
+   * (or copies) from the start still gets a verdict.
+   */
   private track(offset: number, piece: Uint8Array): void {
+    if (offset === 0) {
+      this.crc = 0;
+      this.nextOffset = 0;
+    }
     if (offset !== this.nextOffset) {
       this.nextOffset = -1; // read out of order: no verdict
       return;

@@ -29,8 +29,11 @@ interface InStream {
   total: number;
   received: number;
   lastActivity: number;
-  /** Streams to a sink: the chain of writes so far (ends in the sink, or the failure). */
-  writes?: Promise<Sink>;
+  /** Streams to a sink: the sink being opened, then open. */
+  opened?: Promise<Sink>;
+  sink?: Sink;
+  /** Streams to a sink: the chain of writes so far. */
+  writes?: Promise<unknown>;
   /** Bytes received but not yet written to the sink. */
   unwritten: number;
   dead: boolean;
@@ -88,7 +91,10 @@ export class SnapshotReceiver {
     }
     if (sink) {
       const s: InStream = { streamId: id, envelope: env, buf: EMPTY, total, received: 0, lastActivity: Date.now(), unwritten: 0, dead: false };
-      s.writes = sink.receive(env.group, env.message.snapshot!.metadata, total);
+      s.opened = sink.receive(env.group, env.message.snapshot!.metadata, total);
+      s.writes = s.opened.then((k) => {
+        s.sink = k;
+      });
       s.writes.catch((e: unknown) => this.fail(s, `cannot store the snapshot: ${(e as Error).message}`));
       this.streams.set(id, s);
       if (total === 0) this.complete(s);
@@ -133,13 +139,16 @@ export class SnapshotReceiver {
     const chunk = Buffer.from(data);
     s.unwritten += chunk.length;
     this.unwritten += chunk.length;
-    s.writes = s.writes!.then(async (sink) => {
-      if (!s.dead) await sink.write(chunk);
-      return sink;
+    s.writes = s.writes!.then(async () => {
+      if (!s.dead) await s.sink!.write(chunk);
     });
     s.writes.then(
       () => this.written(s, chunk.length),
-      () => this.written(s, chunk.length),
+      (e: unknown) => {
+        this.written(s, chunk.length);
+        // Refused at the first failed write, not after the rest of the stream has arrived.
+        this.fail(s, `cannot store the snapshot: ${(e as Error).message}`);
+      },
     );
     if (!this.paused && this.unwritten > MAX_UNWRITTEN_BYTES) {
       this.paused = true;
@@ -170,7 +179,8 @@ export class SnapshotReceiver {
   private drop(s: InStream): void {
     s.dead = true;
     this.streams.delete(s.streamId);
-    if (s.writes) s.writes.then((sink) => sink.abort()).catch(() => undefined);
+    // The sink is aborted even when its chain of writes failed: abort() deletes its temp file.
+    if (s.opened) s.opened.then((sink) => sink.abort()).catch(() => undefined);
     else this.budget.reserved -= s.buf.length;
   }
 
@@ -214,9 +224,9 @@ export class SnapshotReceiver {
       // Delivered once it is durable in the store; until then the stream stays (a sweep or a
       // disconnect still aborts it).
       s.writes
-        .then(async (sink) => {
+        .then(async () => {
           if (s.dead) return;
-          await sink.commit();
+          await s.sink!.commit();
           if (s.dead) return;
           this.streams.delete(s.streamId);
           s.dead = true;
@@ -237,7 +247,7 @@ export class SnapshotReceiver {
     this.ctx.counters.snapshotsReceived++;
     this.ctx.counters.messagesReceived++;
     const from = this.peerId;
-    this.ctx.log.info({ peer: from, group: env.group, bytes: s.total, stored: s.writes !== undefined }, 'raft snapshot received');
+    this.ctx.log.info({ peer: from, group: env.group, bytes: s.total, stored: s.opened !== undefined }, 'raft snapshot received');
     this.ctx.outbox.emit((ev) => {
       let ok = true;
       try {

@@ -87,6 +87,7 @@ export class SnapshotSender {
       this.ctx.counters.snapshotsFailed++;
       this.ctx.log.warn({ peer: to, group, pending: this.list.length }, 'raft transport: too many snapshot streams queued; dropped one');
       this.ctx.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
+      void env.snapshotSource?.close().catch(() => undefined);
       return false;
     }
     const source = env.snapshotSource ?? bufferSource(env.message.snapshot!.data);

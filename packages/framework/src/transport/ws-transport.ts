@@ -205,6 +205,8 @@ export class WsTransport implements PeerTransport {
         this.outbox.emit((ev) => ev.onUnreachable(group, to));
         this.outbox.emit((ev) => ev.onSnapshotStatus(group, to, false));
       }
+      // The source is a file the snapshotter opened for this message alone.
+      void env.snapshotSource?.close().catch(() => undefined);
       return;
     }
     peer.sendSnapshot(env);
