@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm start: a local 3-node cluster of the KV demo on 127.0.0.1, data under one folder, embedded
 // SQLite. Waits for a leader, prints the URLs and example commands, stops all nodes on Ctrl-C.
-// Running it again resumes the same data.
+// Running it again resumes the same data. `--app sql` (npm run start:sql) runs the SQL store
+// (raftkit-sql, rqlite's HTTP API) instead, with its data in its own folder.
 //
 //   npm start [-- --nodes 3 --base-port 7001 --data-dir .raftkit-data --token SECRET]
+//   npm run start:sql [-- --nodes 3 --base-port 4001 --data-dir .raftkit-sql-data --token SECRET]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,7 +14,26 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(root, 'packages/kv-demo/bin/raftkit-kv.js');
+
+/** What each app runs: its bin, its built entry, its group, and its defaults. */
+const APPS = {
+  kv: {
+    bin: 'packages/kv-demo/bin/raftkit-kv.js',
+    built: 'packages/kv-demo/dist/src/main.js',
+    group: 'kv',
+    title: 'raftkit KV cluster',
+    basePort: '7001',
+    dataDir: '.raftkit-data',
+  },
+  sql: {
+    bin: 'packages/sql-demo/bin/raftkit-sql.js',
+    built: 'packages/sql-demo/dist/src/main.js',
+    group: 'sql',
+    title: 'raftkit SQL cluster (rqlite API)',
+    basePort: '4001',
+    dataDir: '.raftkit-sql-data',
+  },
+};
 
 function fail(msg) {
   console.error(`npm start: ${msg}`);
@@ -23,9 +44,10 @@ let values;
 try {
   ({ values } = parseArgs({
     options: {
+      app: { type: 'string', default: 'kv' },
       nodes: { type: 'string', default: '3' },
-      'base-port': { type: 'string', default: '7001' },
-      'data-dir': { type: 'string', default: '.raftkit-data' },
+      'base-port': { type: 'string' },
+      'data-dir': { type: 'string' },
       token: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -34,14 +56,19 @@ try {
   fail(e.message.split('\n')[0]);
 }
 if (values.help) {
-  console.log('usage: npm start [-- --nodes 3 --base-port 7001 --data-dir .raftkit-data --token SECRET]');
+  console.log('usage: npm start [-- --app kv|sql --nodes 3 --base-port 7001 --data-dir .raftkit-data --token SECRET]');
   process.exit(0);
 }
+const app = APPS[values.app];
+if (!app) fail(`--app must be one of ${Object.keys(APPS).join(', ')}, got "${values.app}"`);
+const BIN = join(root, app.bin);
+values['base-port'] ??= app.basePort;
+values['data-dir'] ??= app.dataDir;
 const n = Number(values.nodes);
 const basePort = Number(values['base-port']);
 if (!Number.isInteger(n) || n < 1 || n > 9) fail('--nodes must be an integer from 1 to 9');
 if (!Number.isInteger(basePort) || basePort < 1024 || basePort + n - 1 > 65535) fail('--base-port must leave room for every node below 65536 (and be at least 1024)');
-if (!existsSync(join(root, 'packages/kv-demo/dist/src/main.js'))) fail('the project is not built: run `npm ci` (it builds) or `npm run build` first');
+if (!existsSync(join(root, app.built))) fail('the project is not built: run `npm ci` (it builds) or `npm run build` first');
 const dataRoot = resolve(root, values['data-dir']);
 const ids = Array.from({ length: n }, (_, i) => i + 1);
 const portOf = (id) => basePort + id - 1;
@@ -96,8 +123,8 @@ async function waitLeader(timeoutMs) {
     for (const id of ids) {
       try {
         const st = await status(id);
-        const kv = st.groups?.find((g) => g.group === 'kv');
-        if (kv?.leader) return kv.leader;
+        const group = st.groups?.find((g) => g.group === app.group);
+        if (group?.leader) return group.leader;
       } catch {
         // not up yet
       }
@@ -114,17 +141,25 @@ if (leader === undefined) {
 }
 const url = (id) => `http://127.0.0.1:${portOf(id)}`;
 const h = values.token ? ` -H 'authorization: Bearer ${values.token}'` : '';
-console.log(`raftkit KV cluster ${resumed ? 'resumed' : 'started'}: ${n} node${n > 1 ? 's' : ''}, data in ${dataRoot}`);
-for (const id of ids) console.log(`  node ${id}  ${url(id)}  pid ${children.get(id)?.pid}${id === leader ? '  (leader)' : ''}`);
-console.log(`
-Try it (any node; followers forward to the leader):
-  curl -s -XPOST ${url(1)}/v1/groups/kv/commands/put${h} -d '{"key":"greeting","value":"hello"}'
+const tryKv = `  curl -s -XPOST ${url(1)}/v1/groups/kv/commands/put${h} -d '{"key":"greeting","value":"hello"}'
   curl -s -XPOST '${url(n)}/v1/groups/kv/queries/get?consistency=linearizable'${h} -d '{"key":"greeting"}'
   curl -s -XPOST ${url(1)}/v1/groups/kv/commands/cas${h} -d '{"key":"greeting","expected":"hello","value":"hi"}'
   curl -sN '${url(1)}/v1/groups/kv/watch?from=1'${h}
-  curl -s ${url(1)}/v1/status${h}
+  curl -s ${url(1)}/v1/status${h}`;
+const trySql = `  curl -s -XPOST '${url(1)}/db/execute?pretty'${h} -d '["CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)"]'
+  curl -s -XPOST '${url(n)}/db/execute?raft_index'${h} -d '[["INSERT INTO people(name, age) VALUES(?, ?)", "fiona", 20]]'
+  curl -s -G '${url(n)}/db/query?level=linearizable'${h} --data-urlencode 'q=SELECT * FROM people'
+  curl -s -XPOST '${url(1)}/db/request?transaction'${h} -d '["UPDATE people SET age = age + 1", "SELECT * FROM people"]'
+  curl -s '${url(1)}/db/backup?fmt=sql'${h}
+  curl -s ${url(1)}/nodes?pretty${h}
+  node ${join(root, APPS.sql.bin)} shell --url ${url(1)}`;
+console.log(`${app.title} ${resumed ? 'resumed' : 'started'}: ${n} node${n > 1 ? 's' : ''}, data in ${dataRoot}`);
+for (const id of ids) console.log(`  node ${id}  ${url(id)}  pid ${children.get(id)?.pid}${id === leader ? '  (leader)' : ''}`);
+console.log(`
+Try it (any node; followers forward to the leader):
+${app.group === 'sql' ? trySql : tryKv}
 Kill the leader (kill -9 ${children.get(leader)?.pid}) and keep writing: the others elect a new one.
-Logs: ${dataRoot}/node*.log. Ctrl-C stops every node; \`npm start\` again resumes the data.`);
+Logs: ${dataRoot}/node*.log. Ctrl-C stops every node; running it again resumes the data.`);
 
 function stopAll(reason) {
   if (stopping) return;

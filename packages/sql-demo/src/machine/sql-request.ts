@@ -1,54 +1,104 @@
-// The arguments of the SQL machine's commands and queries, checked on the node that receives
-// them, before anything reaches the log: a bad statement list is a 400 naming the statement.
-import { IsBoolean, IsOptional, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
-import type { SqlStatement } from './statement-runner.js';
-import { sqlValueProblem } from './sql-value.js';
+// The arguments of the SQL machine's commands and queries, checked on the node that proposes
+// them, before anything reaches the log: a malformed or refused statement is a 400 naming it.
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { MAX_LOAD_STATEMENTS, type StatementElement } from './sql-statement.js';
+import { statementsProblem } from './statement-plan.js';
 
-/** Most statements in one request: one log entry must stay a reasonable size. */
-export const MAX_STATEMENTS = 10_000;
-
-/** Why a statement list is not acceptable, naming the first bad statement; undefined when it is. */
-export function statementsProblem(v: unknown): string | undefined {
-  if (!Array.isArray(v) || v.length === 0) return 'statements must be a non-empty array of {"sql", "params"?}';
-  if (v.length > MAX_STATEMENTS) return `a request holds at most ${MAX_STATEMENTS} statements, got ${v.length}`;
-  for (let i = 0; i < v.length; i++) {
-    const s: unknown = v[i];
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) return `statements[${i}] must be an object {"sql", "params"?}`;
-    const { sql, params, ...rest } = s as Record<string, unknown>;
-    const extra = Object.keys(rest);
-    if (extra.length > 0) return `statements[${i}] has an unknown property "${extra[0]}"`;
-    if (typeof sql !== 'string' || sql.trim() === '') return `statements[${i}].sql must be a non-empty string`;
-    if (params === undefined) continue;
-    const values = Array.isArray(params) ? params.map((p, j) => [String(j), p] as const) : typeof params === 'object' && params !== null ? Object.entries(params) : undefined;
-    if (!values) return `statements[${i}].params must be an array (positional) or an object (named)`;
-    for (const [key, p] of values) {
-      const problem = sqlValueProblem(p);
-      if (problem) return `statements[${i}].params[${Array.isArray(params) ? key : JSON.stringify(key)}]: ${problem}`;
-    }
-  }
-  return undefined;
-}
+/** The longest db_timeout taken (an hour): a deadline, not a way to hold the database. */
+export const MAX_DB_TIMEOUT_MS = 3_600_000;
 
 @ValidatorConstraint({ name: 'sqlStatements' })
 class SqlStatementsConstraint implements ValidatorConstraintInterface {
-  private problem: string | undefined;
-
   validate(v: unknown): boolean {
-    this.problem = statementsProblem(v);
-    return this.problem === undefined;
+    return statementsProblem(v) === undefined;
   }
 
-  defaultMessage(): string {
-    return this.problem ?? 'statements are not valid';
+  defaultMessage(args: ValidationArguments): string {
+    return statementsProblem(args.value) ?? 'statements are not valid';
   }
 }
 
-/** A request: its statements, and whether they are applied all or nothing. */
-export class SqlRequest {
-  @Validate(SqlStatementsConstraint)
-  statements!: SqlStatement[];
+/** A dump may be long, and empty (the load of an empty database). */
+export const DUMP_LIMITS = { maxStatements: MAX_LOAD_STATEMENTS, allowEmpty: true };
 
+@ValidatorConstraint({ name: 'sqlDumpStatements' })
+class SqlDumpStatementsConstraint implements ValidatorConstraintInterface {
+  validate(v: unknown): boolean {
+    return statementsProblem(v, DUMP_LIMITS) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return statementsProblem(args.value, DUMP_LIMITS) ?? 'statements are not valid';
+  }
+}
+
+/** Statements and how they run; the base of every statement-carrying request. */
+export class StatementsArgs {
+  /** Each a SQL string, {"sql", "params"?}, or rqlite's ["sql", ...params]. */
+  @Validate(SqlStatementsConstraint)
+  statements!: StatementElement[];
+
+  /** All statements or none: the first error rolls back the request and ends it. */
   @IsOptional()
   @IsBoolean()
   transaction?: boolean;
+
+  /** Each result carries the seconds its statement took. */
+  @IsOptional()
+  @IsBoolean()
+  timings?: boolean;
+}
+
+/** `execute`: writes through the log (rqlite's /db/execute). */
+export class ExecuteArgs extends StatementsArgs {}
+
+/** `request`: reads and writes through the log, each statement answered as what it is (rqlite's /db/request). */
+export class RequestArgs extends StatementsArgs {
+  /** Reads only, through the log (rqlite's level=strong): a write is refused in its place. */
+  @IsOptional()
+  @IsBoolean()
+  readOnly?: boolean;
+}
+
+/** `query`: reads of this node's copy. */
+export class QueryArgs extends StatementsArgs {
+  /** Interrupts the request's statements once they ran this long (milliseconds). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(MAX_DB_TIMEOUT_MS)
+  dbTimeoutMs?: number;
+}
+
+/** `probe`: a dry run of a write request on the leader, to refuse it before it is logged when it cannot finish within db_timeout. */
+export class ProbeArgs extends StatementsArgs {
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(MAX_DB_TIMEOUT_MS)
+  dbTimeoutMs!: number;
+
+  /** Which command the request will be proposed as. */
+  @IsIn(['execute', 'request'])
+  mode!: 'execute' | 'request';
+}
+
+/** `load`: the statements of a SQL dump that replace the whole database. */
+export class LoadArgs {
+  @IsArray()
+  @IsString({ each: true })
+  @Validate(SqlDumpStatementsConstraint)
+  statements!: string[];
 }

@@ -88,9 +88,28 @@ function nonDeterministicIn(region: readonly Token[]): string | undefined {
   return region.find((t) => t.kind === 'word' && CURRENT_KEYWORDS.has(t.value))?.value;
 }
 
+/** Names the store keeps for itself inside the database (the applied index): a statement may not name them. */
+const RESERVED_PREFIX = '_raftkit_';
+/** Words after which SQLite takes a string literal for a table name ('x' as an identifier). */
+const TABLE_NAME_BEFORE = new Set(['FROM', 'INTO', 'TABLE', 'UPDATE', 'JOIN', 'ON', 'EXISTS', 'INDEX', 'VIEW', 'TRIGGER']);
+
+function namesReservedObject(body: readonly Token[]): string | undefined {
+  for (let i = 0; i < body.length; i++) {
+    const t = body[i]!;
+    const named =
+      t.kind === 'word' ||
+      t.kind === 'quoted-identifier' ||
+      (t.kind === 'string' && ((body[i - 1]?.kind === 'word' && TABLE_NAME_BEFORE.has(body[i - 1]!.value)) || isOperator(body[i + 1], '.')));
+    if (named && t.value.toLowerCase().startsWith(RESERVED_PREFIX)) return t.kind === 'word' ? t.text : t.value;
+  }
+  return undefined;
+}
+
 /** Refusals that depend on what the statement contains rather than on its verb. */
 function refusedByContent(shape: StatementShape, kind: 'read' | 'write'): string | undefined {
   if (createsTemporaryObject(shape)) return "temporary tables, views and triggers are not accepted: they belong to one node's connection and are missing from snapshots";
+  const reserved = namesReservedObject(shape.body);
+  if (reserved) return `${reserved}: names starting with ${RESERVED_PREFIX} belong to the store itself (it records the applied log index there)`;
   for (const call of functionCalls(shape.body)) {
     const reason = REFUSED_FUNCTIONS.get(call.name);
     if (reason && (call.name === 'load_extension' || kind === 'write')) return reason;
