@@ -10,3 +10,6 @@ export type { SchemaObject } from './engine/store-tables.js';
 export type { EngineInfo, LoadResult, ProbeVerdict } from './engine/sql-engine.js';
 export { sqlRoutes, type SqlRoutesOptions } from './http/sql-routes.js';
 export type { SqlApiLimits } from './http/api-context.js';
+// The client, shell and migrations have subpaths of their own (@raftkit/sql-demo/client, /shell,
+// /migrations); the client is also here, as what most embedders want first.
+export { SqlClient, SqlClientError, type SqlClientOptions, type SqlClientErrorCode } from './client/index.js';
