@@ -34,7 +34,7 @@ function bindArgs(s: PlannedStatement): unknown[] {
   return Object.keys(s.named).length > 0 ? [...s.positional, s.named] : s.positional;
 }
 
-function readRows(stmt: Statement, args: unknown[], o: ExecutionOptions): RowsResult {
+function readRows(stmt: Statement, args: unknown[], o: ExecutionOptions, names: () => string[]): RowsResult {
   const columns = stmt.columns();
   const declaredTypes = columns.map((c) => c.type);
   const types = declaredTypes.map((t) => (t ?? '').toLowerCase());
@@ -52,13 +52,18 @@ function readRows(stmt: Statement, args: unknown[], o: ExecutionOptions): RowsRe
     o.budget.chargeRow(row);
     rows.push(row);
   }
-  return { columns: columns.map((c) => c.name), types, declaredTypes, rows };
+  return { columns: names(), types, declaredTypes, rows };
 }
 
-function runPiece(statements: StatementCache, sql: string, args: unknown[], o: ExecutionOptions): StatementResult {
+function runPiece(statements: StatementCache, sql: string, sent: string | undefined, args: unknown[], o: ExecutionOptions): StatementResult {
   const stmt = statements.prepare(sql);
   if (o.mode === 'query' && !stmt.readonly) return { error: WRITE_IN_QUERY };
-  if (stmt.reader && !(o.mode === 'execute' && stmt.readonly)) return readRows(stmt, args, o);
+  if (stmt.reader && !(o.mode === 'execute' && stmt.readonly)) {
+    // A rewritten clock read is named as the client wrote it: preparing the sent text (never
+    // run) gives SQLite's own names for it.
+    const names = () => (sent === undefined ? stmt : statements.prepare(sent)).columns().map((c) => c.name);
+    return readRows(stmt, args, o, names);
+  }
   if (stmt.reader) {
     // A SELECT sent to /db/execute: run, rows dropped, as rqlite's ExecContext does.
     for (const _row of stmt.iterate(...args)) void _row;
@@ -77,9 +82,9 @@ export function runStatement(statements: StatementCache, s: PlannedStatement, o:
   const started = o.timings ? process.hrtime.bigint() : 0n;
   let result: StatementResult = { lastInsertId: 0, rowsAffected: 0 };
   const args = bindArgs(s);
-  for (const piece of s.pieces) {
+  for (const [i, piece] of s.pieces.entries()) {
     try {
-      result = o.budget.attempt(() => runPiece(statements, piece, args, o));
+      result = o.budget.attempt(() => runPiece(statements, piece, s.sentPieces?.[i], args, o));
     } catch (e) {
       if (!isSqliteError(e)) throw e;
       return { error: (e as Error).message };

@@ -11,6 +11,12 @@ const SCHEMA_VERBS = /^(CREATE|DROP|ALTER)\b/;
 export interface PlannedStatement {
   /** The element's statements, usually one; several run in order as one unit whose result is the last one's. */
   pieces: string[];
+  /**
+   * The client's text of each piece the clock rewrite changed (undefined where unchanged):
+   * result columns are named from it, as SQLite names them for what the client sent
+   * (`datetime('now')`, not the entry's time).
+   */
+  sentPieces?: (string | undefined)[];
   positional: SqliteValue[];
   named: Record<string, SqliteValue>;
   /** 'write' when any of its statements writes (by the statement policy's analysis). */
@@ -37,8 +43,11 @@ export function planStatements(elements: unknown, o: PlanOptions = {}): PlannedS
     const accepted = acceptStatements(s.sql, { readOnly: false, hasParameters: hasParameters(s) });
     const named: Record<string, SqliteValue> = {};
     for (const [k, v] of Object.entries(s.named)) Object.defineProperty(named, k, { value: toSqlite(v), enumerable: true, writable: true, configurable: true });
+    const pieces = accepted.map((a) => (o.timestampMs === undefined || !a.analysis.readsClock ? a.sql : makeDeterministic(a.sql, { timestampMs: o.timestampMs })));
+    const rewritten = pieces.some((p, i) => p !== accepted[i]!.sql);
     return {
-      pieces: accepted.map((a) => (o.timestampMs === undefined || !a.analysis.readsClock ? a.sql : makeDeterministic(a.sql, { timestampMs: o.timestampMs }))),
+      pieces,
+      ...(rewritten ? { sentPieces: accepted.map((a, i) => (pieces[i] === a.sql ? undefined : a.sql)) } : {}),
       positional: s.positional.map(toSqlite),
       named,
       kind: accepted.some((a) => a.analysis.kind === 'write') ? 'write' : 'read',

@@ -65,6 +65,25 @@ test('random(), randomblob() and the clock are the same on two nodes applying th
   }
 });
 
+test("a clock read through the log is named as the client wrote it, not by the entry's time", () => {
+  const { engine, dispose } = openEngine();
+  try {
+    const at = Date.UTC(2030, 5, 6, 7, 8, 9);
+    engine.apply(stamp(1, at), plan(['CREATE TABLE t (x)'], at), WRITE);
+    const [read] = engine.apply(stamp(2, at), plan(["SELECT datetime('now'), CURRENT_DATE AS d, 1 + 1"], at), { ...WRITE, mode: 'request' });
+    assert.deepEqual(read, {
+      columns: ["datetime('now')", 'd', '1 + 1'],
+      types: ['text', 'text', 'integer'],
+      declaredTypes: [null, null, null],
+      rows: [['2030-06-06 07:08:09', '2030-06-06', 2]],
+    });
+    const [returned] = engine.apply(stamp(3, at), plan(["INSERT INTO t VALUES (1) RETURNING x, date('now')"], at), WRITE);
+    assert.deepEqual((returned as { columns: unknown }).columns, ['x', "date('now')"]);
+  } finally {
+    dispose();
+  }
+});
+
 test('reads: a write is refused in its place, a huge result stops at the limit with a hint to page', () => {
   const { engine, dispose } = openEngine({ maxQueryResultBytes: 64 * 1024 });
   try {
