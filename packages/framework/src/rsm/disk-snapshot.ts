@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { SnapshotReader } from '../host/snapshot-files.js';
-import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
+import type { OnDiskStateMachine } from './on-disk-state-machine.js';
 import { RsmError } from './rsm-error.js';
 
 export const DISK_SNAPSHOT_MAGIC = Buffer.from('RKDISK\x00\x01', 'latin1');

@@ -1,5 +1,5 @@
 import type { CommandContext } from './command-context.js';
-import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
+import type { OnDiskStateMachine } from './on-disk-state-machine.js';
 
 /**
  * The application state that a StateMachineManager replicates. The decorator layer

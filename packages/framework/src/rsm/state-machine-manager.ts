@@ -13,7 +13,7 @@ import { parseSnapshot, serializeSnapshot, SNAPSHOT_VERSION, type SnapshotEnvelo
 import { randomBytes } from 'node:crypto';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OnDiskStateMachine } from '../fsm/on-disk-state-machine.js';
+import type { OnDiskStateMachine } from './on-disk-state-machine.js';
 import { memoryReader, type SnapshotReader } from '../host/snapshot-files.js';
 import { SnapshotPin, diskSnapshotChunks, readDiskSnapshotHead } from './disk-snapshot.js';
 

@@ -8,7 +8,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import { crc32 } from './checksum.js';
 import { CorruptLogError, StorageError } from './errors.js';
-import type { SnapshotReader, SnapshotSink } from '../host/snapshot-files.js';
+import type { SnapshotReader, SnapshotSink } from './snapshot-stream.js';
 
 export const SNAPSHOT_MAGIC = Buffer.from('RKSNAP\x00\x01', 'latin1');
 /** magic(8) + header length u32 + header crc u32 */

@@ -11,7 +11,7 @@ import type { Snapshot, SnapshotMetadata } from '../core/types.js';
 import { crc32 } from './checksum.js';
 import { CorruptLogError, StorageError } from './errors.js';
 import { checkConfState } from './validate.js';
-import type { SnapshotReader, SnapshotSink } from '../host/snapshot-files.js';
+import type { SnapshotReader, SnapshotSink } from './snapshot-stream.js';
 import { SNAPSHOT_FIXED as FIXED, SNAPSHOT_MAGIC as MAGIC, SnapshotFileReader, StreamedSnapshotWriter, encodeHeader } from './snapshot-file-io.js';
 
 const MAX_HEADER = 1 << 20;
