@@ -110,6 +110,11 @@ test('a text/plain body is one statement on execute and query, but JSON on reque
   assert.deepEqual(parseDbRequest('execute', post(sql, '', 'text/plain; charset=utf-8')).statements, [{ sql, positional: [], named: {} }]);
   assert.deepEqual(parseDbRequest('query', post('SELECT 1', '', 'text/plain')).statements, [{ sql: 'SELECT 1', positional: [], named: {} }]);
   assert.throws(() => parseDbRequest('request', post('SELECT 1', '', 'text/plain')), RqliteRequestError);
+  // What fetch() sends for a string body: text/plain, but a JSON array, which no SQL text is.
+  assert.deepEqual(parseDbRequest('query', post(' ["SELECT 1", ["SELECT ?", 2]]', '', 'text/plain;charset=UTF-8')).statements, [
+    { sql: 'SELECT 1', positional: [], named: {} },
+    { sql: 'SELECT ?', positional: [2n], named: {} },
+  ]);
 });
 
 test('statements with empty SQL are dropped, as rqlite skips them', () => {

@@ -98,9 +98,15 @@ export function parseDbRequest(endpoint: DbEndpoint, http: DbHttpRequest): DbReq
 
 function readStatements(endpoint: DbEndpoint, method: string, params: QueryParams, http: DbHttpRequest): RqliteStatement[] {
   if (endpoint === 'query' && method === 'GET') return [parsePlainTextStatement(params.get('q') ?? '')];
-  // rqlite takes a text/plain body as one SQL statement on execute and query, not on request.
-  if (endpoint !== 'request' && (http.contentType ?? '').startsWith('text/plain')) return [parsePlainTextStatement(http.body)];
+  // rqlite takes a text/plain body as one SQL statement on execute and query, not on request. A
+  // JSON array is never SQL, and fetch() labels a string body text/plain unless told otherwise:
+  // such a body is read as the JSON it is.
+  if (endpoint !== 'request' && (http.contentType ?? '').startsWith('text/plain') && !looksLikeJsonArray(http.body)) return [parsePlainTextStatement(http.body)];
   return parseStatementsBody(http.body);
+}
+
+function looksLikeJsonArray(body: string): boolean {
+  return body.trimStart().startsWith('[');
 }
 
 /** rqlite queues writes and answers at once with a sequence number; this server has no queue. */
