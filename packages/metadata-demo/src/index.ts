@@ -13,3 +13,19 @@ export { LeaseExpiryDriver, type ExpiryDriverOptions } from './leases/expiry-dri
 export { minLeaseTtl, remainingSeconds } from './leases/lease-rules.js';
 export { WatchHub, DEFAULT_PROGRESS_NOTIFY_MS, type WatchHubOptions } from './watch/watch-hub.js';
 export type * from './codec/wire-types.js';
+export { MetaClient, type MetaClientOptions } from './client/index.js';
+export {
+  Session,
+  Mutex,
+  LockedError,
+  SessionExpiredError,
+  tokenString,
+  Election,
+  NotLeaderError,
+  ServiceRegistry,
+  watchConfig,
+  followRange,
+  waitDelete,
+  waitDeletes,
+} from './recipes/index.js';
+export type { SessionOptions, ServiceInstances, ConfigView, RangeFollower, FollowOptions } from './recipes/index.js';

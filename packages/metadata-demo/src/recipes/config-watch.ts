@@ -9,7 +9,11 @@ export interface ConfigView {
   /** Key (relative to the prefix) → value. */
   values: Map<string, string>;
   revision: number;
-  /** The keys that changed since the previous view (every key on the first one and after a reset). */
+  /**
+   * The keys that changed since the previous view. On the first view, and after a reset (the
+   * watch's start was compacted away and the prefix was read again), every key of the new view
+   * and every key of the previous one: the application rereads them all.
+   */
   changed: string[];
 }
 
@@ -23,9 +27,12 @@ export function watchConfig(backend: MetaBackend, prefix: string, onChange: (vie
     { key: start, rangeEnd: prefixEnd(start) },
     {
       reset: (kvs, revision) => {
+        // Every key now there, and every key the reset removed (deleted while the watch was down).
+        const changed = new Set(values.keys());
         values.clear();
         for (const kv of kvs) values.set(nameOf(kv.key), kv.value.toString('utf8'));
-        onChange({ values: new Map(values), revision, changed: [...values.keys()] });
+        for (const k of values.keys()) changed.add(k);
+        onChange({ values: new Map(values), revision, changed: [...changed] });
       },
       changes: (events, revision) => {
         const changed: string[] = [];

@@ -4,7 +4,7 @@
 // leader's value without an election, resign() steps down, leader() reads who leads, observe()
 // follows the leader's value as it changes.
 import type { KeyValue } from '../api/etcd-types.js';
-import type { MetaBackend } from '../api/meta-backend.js';
+import type { MetaBackend, WatchHandle } from '../api/meta-backend.js';
 import { MetaError } from '../api/meta-error.js';
 import { bytes, compare, deleteRequest, prefixRange, putRequest, rangeRequest, txnRequest, watchRequest } from '../api/request-builders.js';
 import type { Session } from './session.js';
@@ -61,6 +61,10 @@ export class Election {
     }
     try {
       await waitDeletes(this.backend, this.prefix, this.leaderRev - 1, signal);
+      // The wait may have outlived the session (etcd's Campaign does not look): then the key is
+      // gone and this candidate does not lead.
+      const mine = await this.backend.range(rangeRequest(key));
+      if (mine.kvs[0]?.createRevision !== this.leaderRev || this.session.closed) throw new NotLeaderError(this.name);
     } catch (e) {
       await this.resign().catch(() => undefined);
       throw e;
@@ -100,33 +104,68 @@ export class Election {
 
   /**
    * Calls `onLeader` with the leader's key-value now and whenever it changes (a new leader or a
-   * proclaim); undefined while nobody leads. Returns a function that stops observing.
+   * proclaim); undefined while nobody leads. Failed reads are retried; a closed backend (MetaError
+   * 'canceled') ends the observation. Returns a function that stops observing.
    */
-  observe(onLeader: (leader: KeyValue | undefined) => void): () => void {
+  observe(onLeader: (leader: KeyValue | undefined) => void, o: { retryMs?: number } = {}): () => void {
     let stopped = false;
     let cancel: (() => void) | undefined;
+    let last: KeyValue | undefined;
+    let first = true;
+    const retryMs = o.retryMs ?? 500;
+    const rangeEnd = prefixRange(this.prefix).rangeEnd;
+
+    /** Resolves at the next change under the prefix that can change the leader (or when the watch ends). */
+    const nextChange = (current: KeyValue | undefined, revision: number) =>
+      new Promise<void>((resolve) => {
+        let handle: WatchHandle | undefined;
+        let over = false;
+        const end = () => {
+          if (over) return;
+          over = true;
+          cancel = undefined;
+          handle?.cancel();
+          resolve();
+        };
+        handle = this.backend.watch(watchRequest(this.prefix, { rangeEnd, startRevision: revision + 1 }), {
+          send: (w) => {
+            // The leader's key changed (a proclaim) or went, or a key appeared while nobody led.
+            if (w.canceled || w.events.some((e) => !current || e.kv.key.equals(current.key))) end();
+            return true;
+          },
+        });
+        if (over) handle.cancel();
+        else cancel = end;
+      });
+
     const step = async (): Promise<void> => {
       while (!stopped) {
-        const r = await this.backend.range(prefixRange(this.prefix, { sortOrder: 'ascend', sortTarget: 'create', limit: 1 }));
+        let r;
+        try {
+          r = await this.backend.range(prefixRange(this.prefix, { sortOrder: 'ascend', sortTarget: 'create', limit: 1 }));
+        } catch (e) {
+          if (e instanceof MetaError && e.code === 'canceled') return;
+          await new Promise((resolve) => setTimeout(resolve, retryMs));
+          continue;
+        }
+        if (stopped) return;
         const current = r.kvs[0];
-        onLeader(current);
-        // Until the next change under the prefix: a new candidate, a proclaim or the leader going.
-        await new Promise<void>((resolve) => {
-          const handle = this.backend.watch(watchRequest(this.prefix, { rangeEnd: prefixRange(this.prefix).rangeEnd, startRevision: r.header.revision + 1 }), {
-            send: (w) => {
-              const relevant = w.canceled || w.events.some((e) => !current || e.kv.key.equals(current.key) || (e.type === 'put' && e.kv.createRevision < current.createRevision));
-              if (relevant) {
-                if (!w.canceled) handle.cancel();
-                resolve();
-              }
-              return true;
-            },
-          });
-          cancel = () => {
-            handle.cancel();
-            resolve();
-          };
-        });
+        const same = current && last ? current.key.equals(last.key) && current.modRevision === last.modRevision : current === last;
+        if (first || !same) {
+          try {
+            onLeader(current);
+          } catch {
+            // The observer's own failure does not end the observation.
+          }
+        }
+        first = false;
+        last = current;
+        try {
+          await nextChange(current, r.header.revision);
+        } catch (e) {
+          if (e instanceof MetaError && e.code === 'canceled') return;
+          await new Promise((resolve) => setTimeout(resolve, retryMs));
+        }
       }
     };
     void step().catch(() => undefined);

@@ -2,7 +2,7 @@
 // a node of this store in-process, or a client of a remote one. The mutex and the election use
 // etcd's concurrency-package key layout, so they interoperate with etcdctl lock / elect.
 export { Session, type SessionOptions } from './session.js';
-export { Mutex, LockedError, SessionExpiredError } from './mutex.js';
+export { Mutex, LockedError, SessionExpiredError, tokenString } from './mutex.js';
 export { Election, NotLeaderError } from './election.js';
 export { ServiceRegistry, type ServiceInstances } from './registry.js';
 export { watchConfig, type ConfigView } from './config-watch.js';

@@ -77,6 +77,8 @@ export class FakeBackend implements MetaBackend {
   failNext: unknown;
   /** Makes every unary call wait this long first (to test cancellation and deadlines). */
   delayMs = 0;
+  /** Every watch created, in order (tests assert on which keys were watched). */
+  readonly watchRequests: WatchCreateRequest[] = [];
 
   private readonly versions = new Map<string, Version[]>();
   private readonly history: { revision: number; events: Event[] }[] = [];
@@ -432,8 +434,23 @@ export class FakeBackend implements MetaBackend {
     if (matching.length > 0) this.push(w, this.response(w, { events: matching }, revision));
   }
 
+  /**
+   * Cancels every active watch with compact_revision set to the last compaction, as the real
+   * store does to a watch that fell behind a compaction while paused, or whose node installed a
+   * snapshot whose history starts after it.
+   */
+  cancelWatchesAsCompacted(): void {
+    for (const w of [...this.watches]) {
+      if (!w.active) continue;
+      this.push(w, this.response(w, { canceled: true, compactRevision: this.compacted }, 0));
+      w.active = false;
+      this.watches.delete(w);
+    }
+  }
+
   watch(req: WatchCreateRequest, sink: WatchSink): WatchHandle & { resume(): void } {
     this.calls.push('watch');
+    this.watchRequests.push(req);
     const w: FakeWatch = { req, sink, queue: [], held: false, active: true };
     this.push(w, this.response(w, { created: true }));
     if (req.startRevision !== 0 && req.startRevision < this.compacted) {
