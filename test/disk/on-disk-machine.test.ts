@@ -1,8 +1,12 @@
 // An on-disk state machine (test/fixtures/rows-node.ts: SQLite rows, the applied index in the same
-// transaction) on 3 real processes: a restarted node applies none of what its database holds,
-// and a node that fell behind the compacted log gets the database as a streamed snapshot file.
+// transaction, sync()) on 3 real processes: the snapshots taken to compact the log copy nothing
+// (metadata only, after sync()), a restarted node applies none of what its database holds, a
+// node that fell behind the compacted log gets the database as a streamed snapshot file made for
+// it, and a node whose database is older than its log's base refuses to start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KvCluster, eventually } from '../kv/kv-cluster.js';
 
@@ -13,6 +17,8 @@ interface Stats {
   applied: number;
   calls: number;
   digest: string;
+  saves: number;
+  syncs: number;
 }
 
 async function stats(c: KvCluster, id: number): Promise<Stats> {
@@ -48,6 +54,12 @@ test('an on-disk machine: restarts apply nothing twice, a lagging follower insta
     const target = await stats(c, leader);
     assert.equal(target.count, 360);
     for (const id of [1, 2, 3]) await converges(c, id, target);
+    // Every node snapshotted (every 40 entries) without copying its database.
+    for (const id of [1, 2, 3]) {
+      const s = await stats(c, id);
+      assert.equal(s.saves, 0, `node ${id} saved a full snapshot`);
+      assert.ok(s.syncs >= 2, `node ${id} synced ${s.syncs} times`);
+    }
 
     // kill -9 of a follower: on restart its database already holds every entry it applied.
     const follower = [1, 2, 3].find((id) => id !== leader)!;
@@ -68,6 +80,19 @@ test('an on-disk machine: restarts apply nothing twice, a lagging follower insta
     // It received the database (its applied count is only what came after the snapshot).
     const s = await stats(c, lagging);
     assert.ok(s.calls < 150, `the lagging node applied ${s.calls} commands itself; a snapshot should have covered most`);
+    // The leader made that full snapshot when the follower needed it.
+    assert.ok((await stats(c, leader)).saves >= 1, 'the leader saved a full snapshot for the follower');
+
+    // A node whose database was lost while its log starts after a snapshot without the state.
+    const other = [1, 2, 3].find((id) => id !== leader && id !== lagging)!;
+    await c.stop(other);
+    const dir = join(c.dataDirOf(other), 'machines', 'g_rows');
+    for (const name of await readdir(dir)) await rm(join(dir, name), { force: true });
+    const p = c.start(other);
+    const code = await p.exited;
+    assert.notEqual(code, 0, 'the node refuses to start');
+    assert.match(p.stderr, /group "rows"/);
+    assert.match(p.stderr, /holds entries up to index 0 \(what open\(\) reported\), but the log starts after a snapshot at index \d+/);
   } finally {
     await c.stopAll();
   }

@@ -85,9 +85,18 @@ export class GroupFactory {
     storage.setHardState(rec.hardState);
     const sm = this.o.stateMachines(rec.group, rec.type);
     await this.openMachine(rec.group, sm);
-    if (rec.snapshot.index > 0) await restoreStored(sm, this.o.snapshots, rec.group, rec.snapshot, { atStart: true });
+    if (rec.snapshot.index > 0) {
+      try {
+        await restoreStored(sm, this.o.snapshots, rec.group, rec.snapshot, { atStart: true });
+      } catch (e) {
+        // Start-up fails: the message names the group (its code and class stay).
+        if (e instanceof Error) e.message = `group "${rec.group}" (snapshot ${rec.snapshot.index}-${rec.snapshot.term}): ${e.message}`;
+        throw e;
+      }
+    }
     // The state machine restarts from the snapshot; the committed tail is applied again (an
-    // on-disk machine skips what its own state already holds).
+    // on-disk machine skips what its own state already holds). A snapshot that holds no state
+    // (an on-disk machine's log base) restores only a machine whose own state holds it.
     return this.group(rec.group, rec.type, sm, storage, rec.snapshot.index);
   }
 

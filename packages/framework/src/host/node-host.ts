@@ -33,6 +33,12 @@ export interface NodeHostOptions {
   snapshotEntries?: number;
   /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
   retainEntries?: number;
+  /**
+   * How long a full snapshot made for lagging followers is kept after a follower last asked for
+   * it (state machines whose log snapshots hold no state: on-disk machines with sync()). Default
+   * 2 minutes.
+   */
+  followerSnapshotTtlMs?: number;
   /** Default deadline of proposals and reads (default 5,000 ms). */
   requestTimeoutMs?: number;
   readOnlyOption?: ReadOnlyOption;
@@ -127,6 +133,8 @@ export class NodeHost {
       random: this.random,
       queueWrite: (w) => this.pendingWrites.push(w),
       markDirty: (g) => this.markDirty(g),
+      settled: (g) => this.settled(g),
+      ...(opts.followerSnapshotTtlMs === undefined ? {} : { followerSnapshotTtlMs: opts.followerSnapshotTtlMs }),
     });
     this.factory = new GroupFactory({
       id: this.id,
@@ -265,6 +273,10 @@ export class NodeHost {
   private async closeMachines(groups: RaftGroup[]): Promise<void> {
     for (const g of groups) {
       while (g.snapshotting) await g.snapshotting.catch(() => undefined);
+      // A full snapshot made for followers reads the machine's pinned state too; once stopped it
+      // is of no use (a restart starts from the log base): deleted.
+      await g.followerSnapshot?.written.catch(() => undefined);
+      this.snapshotter.forget(g);
       if (!g.sm.close) continue;
       await g.sm.close().catch((e: Error) => this.log.warn({ group: g.name, err: e.message }, 'state machine did not close cleanly'));
     }
@@ -362,6 +374,21 @@ export class NodeHost {
       else await new Promise((r) => setImmediate(r));
     }
     return index;
+  }
+
+  /**
+   * Resolves between two rounds once nothing handed to the group's state machine is still being
+   * applied (an entry applied ahead of its round may be); rejects once the node stops or the
+   * group is removed. Nothing changes the state, the applied index or the core's configuration
+   * until the next round, which starts from a macrotask: the caller captures the state right away.
+   */
+  private async settled(g: RaftGroup): Promise<void> {
+    for (;;) {
+      while (this.roundRunning) await this.roundRunning;
+      if (this.state !== 'running' || g.removed) throw new HostError('stopped', `group "${g.name}": the node is stopping or the group was removed`);
+      if (g.handedIndex === g.appliedIndex) return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   /**

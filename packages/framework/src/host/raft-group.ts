@@ -2,9 +2,21 @@ import { NotLeaderError, RaftError } from '../core/errors.js';
 import { type MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
-import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState } from '../core/types.js';
+import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState, type SnapshotMetadata } from '../core/types.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
+
+/** A full snapshot being made, or made, for followers (see Snapshotter). */
+export interface FollowerSnapshot {
+  /** Its index, once the state was captured (the applied index then); 0 before. */
+  index: number;
+  /** Its file is written. */
+  done: boolean;
+  /** Resolves with its metadata once its file is written; rejects if it could not be. */
+  written: Promise<SnapshotMetadata>;
+  /** Deletes it when no follower asked for it for a while. */
+  timer: NodeJS.Timeout | undefined;
+}
 
 export interface ProposalResult {
   index: number;
@@ -78,6 +90,11 @@ export class RaftGroup {
   snapshotting: Promise<number> | undefined;
   /** A written snapshot waiting to become the log's base in the next round. */
   pendingCompaction: { index: number; term: number; confState: ConfState } | undefined;
+  /**
+   * A full snapshot made for lagging followers, kept for a while (a state machine whose log
+   * snapshots hold no state: see Snapshotter.send).
+   */
+  followerSnapshot: FollowerSnapshot | undefined;
 
   constructor(
     readonly name: string,

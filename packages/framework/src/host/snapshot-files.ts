@@ -20,6 +20,12 @@ export interface SnapshotFiles {
   open(group: string, index: number, term: number): Promise<SnapshotReader>;
   /** Deletes the group's snapshots older than `keepIndex` (and abandoned temp files); resolves with how many. */
   prune(group: string, keepIndex: number): Promise<number>;
+  /**
+   * Optional: deletes one snapshot (nothing if it is not there); a reader already open on it may
+   * finish. Used for a full snapshot made for followers once it is no longer wanted; without it,
+   * that file stays until prune() passes it.
+   */
+  delete?(group: string, index: number, term: number): Promise<void>;
   /** Deletes every snapshot of the group. */
   remove(group: string): Promise<void>;
 }
@@ -84,6 +90,10 @@ export class MemorySnapshotFiles implements SnapshotFiles {
       if (g === group && Number(index) < keepIndex && this.files.delete(key)) removed++;
     }
     return removed;
+  }
+
+  async delete(group: string, index: number, term: number): Promise<void> {
+    this.files.delete(`${group}/${index}/${term}`);
   }
 
   async remove(group: string): Promise<void> {

@@ -17,10 +17,11 @@ export interface CapturedState {
 /**
  * Captures the machine's state now; writing it comes later. Synchronous when the machine can
  * capture synchronously: the caller has just read the applied index it names, and an await
- * before the capture would let a round apply more entries into it.
+ * before the capture would let a round apply more entries into it. With `full`, a machine whose
+ * log snapshots hold no state (metadataSnapshots) captures its state too, for a follower.
  */
-export function captureState(sm: GroupStateMachine): CapturedState | Promise<CapturedState> {
-  if (sm.captureSnapshot) return sm.captureSnapshot();
+export function captureState(sm: GroupStateMachine, o: { full?: boolean } = {}): CapturedState | Promise<CapturedState> {
+  if (sm.captureSnapshot) return sm.captureSnapshot(o);
   return Promise.resolve(sm.snapshot()).then((data) => ({ serialize: async () => data }));
 }
 

@@ -1,17 +1,26 @@
 // The Snapshotter: when a group has applied enough entries, capture its state at the applied
 // index, serialise and write it off the round, then make it the log's base and compact; and
-// stream a stored snapshot to a follower that fell behind the compacted log. Lives apart from
-// the round so the rules about when a snapshot file may be offered and when the log base may
-// move are in one place.
-import type { Message } from '../core/types.js';
+// stream a snapshot to a follower that fell behind the compacted log. Lives apart from the round
+// so the rules about when a snapshot file may be offered and when the log base may move are in
+// one place.
+//
+// A state machine whose log snapshots hold no state (an on-disk machine with sync(): its own
+// files hold the state, made durable before the base moves) cannot send its log base to a
+// follower. For it, a full snapshot is made when a follower needs one, at the applied index of
+// that moment (at or past the base the core asked for), kept for a while for other followers and
+// retries, then deleted.
+import type { Message, SnapshotMetadata } from '../core/types.js';
 import type { GroupWrite } from '../storage/log-store.js';
 import type { PeerTransport } from '../transport/transport.js';
 import type { Logger } from './logger.js';
-import type { RaftGroup } from './raft-group.js';
+import type { FollowerSnapshot, RaftGroup } from './raft-group.js';
 import type { SnapshotFiles, SnapshotReader } from './snapshot-files.js';
 import { captureState, writeCaptured } from './snapshot-io.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** How long a full snapshot made for followers is kept after it was last asked for (default). */
+export const DEFAULT_FOLLOWER_SNAPSHOT_TTL_MS = 2 * 60_000;
 
 export interface SnapshotterOptions {
   snapshots: SnapshotFiles;
@@ -26,10 +35,22 @@ export interface SnapshotterOptions {
   queueWrite(w: GroupWrite): void;
   /** The group has work for the next round. */
   markDirty(g: RaftGroup): void;
+  /**
+   * Resolves between two rounds, when nothing handed to the group's state machine is still being
+   * applied: its state, the applied index and the core's configuration then agree. Rejects when
+   * the node stops or the group is removed.
+   */
+  settled(g: RaftGroup): Promise<void>;
+  /** How long a full snapshot made for followers is kept after it was last asked for. */
+  followerSnapshotTtlMs?: number;
 }
 
 export class Snapshotter {
-  constructor(private readonly o: SnapshotterOptions) {}
+  private readonly ttlMs: number;
+
+  constructor(private readonly o: SnapshotterOptions) {
+    this.ttlMs = o.followerSnapshotTtlMs ?? DEFAULT_FOLLOWER_SNAPSHOT_TTL_MS;
+  }
 
   /** Up to a quarter of the interval, drawn afresh for each snapshot of each group. */
   slack(): number {
@@ -50,6 +71,7 @@ export class Snapshotter {
    * Snapshots a group at its applied index: captures the state (synchronously when the state
    * machine can), then serialises and writes it durably off the round, and only then makes it the
    * log's base and compacts — so a follower is never offered a snapshot whose file is not there.
+   * For a machine whose log snapshots hold no state, writing it waits for the machine's sync().
    */
   async take(g: RaftGroup): Promise<number> {
     if (g.snapshotting) return g.snapshotting;
@@ -60,13 +82,18 @@ export class Snapshotter {
     const term = g.storage.term(index);
     const capturing = captureState(g.sm);
     const captured = capturing instanceof Promise ? await capturing : capturing;
+    // A full snapshot made for followers at this very index has the same file name: it becomes
+    // the base (it holds the state too) rather than be overwritten by one that does not.
+    const shared = g.followerSnapshot?.index === index ? g.followerSnapshot : undefined;
+    if (shared) captured.abandon?.();
     const task = (async () => {
-      const bytes = await writeCaptured(this.o.snapshots, g.name, { index, term, confState }, captured);
+      const bytes = shared ? 0 : await writeCaptured(this.o.snapshots, g.name, { index, term, confState }, captured);
+      if (shared) await shared.written;
       // The log base moves inside a round, where the mirror cannot change under it (a snapshot
       // received from the leader meanwhile may have replaced the log).
       g.pendingCompaction = { index, term, confState };
       this.o.markDirty(g);
-      this.o.log.debug({ group: g.name, index, bytes }, 'snapshot written');
+      this.o.log.debug({ group: g.name, index, bytes, full: shared !== undefined || g.sm.metadataSnapshots !== true }, 'snapshot written');
       return index;
     })();
     g.snapshotting = task;
@@ -98,20 +125,28 @@ export class Snapshotter {
     this.o.queueWrite(w);
   }
 
-  /** Streams the stored snapshot a Snapshot message names; a failure is reported to the core. */
+  /**
+   * Streams a snapshot to the follower a Snapshot message names; a failure is reported to the
+   * core. The message names the log base; a machine whose log snapshots hold no state sends a
+   * full snapshot made for followers instead, at a later index (with that index's term and
+   * configuration): the follower acknowledges that index, which the core takes as it takes any
+   * acknowledgement past the snapshot it asked for.
+   */
   async send(g: RaftGroup, m: Message): Promise<void> {
-    const meta = m.snapshot!.metadata;
+    let meta = m.snapshot!.metadata;
     let source: SnapshotReader | undefined;
     try {
+      if (g.sm.metadataSnapshots) meta = await this.followerSnapshot(g, meta.index);
+      const message: Message = { ...m, snapshot: { metadata: meta, data: EMPTY } };
       if (this.o.transport.streamsSnapshotSources) {
         // Read from the file as the stream goes: a snapshot may be larger than memory.
         source = await this.o.snapshots.open(g.name, meta.index, meta.term);
-        this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data: EMPTY } }, snapshotSource: source }]);
+        this.o.transport.send([{ group: g.name, message, snapshotSource: source }]);
         // The transport owns the source now (it closes it when the stream ends or is refused).
         source = undefined;
       } else {
         const data = await this.o.snapshots.load(g.name, meta.index, meta.term);
-        this.o.transport.send([{ group: g.name, message: { ...m, snapshot: { metadata: meta, data } } }]);
+        this.o.transport.send([{ group: g.name, message: { ...message, snapshot: { metadata: meta, data } } }]);
       }
     } catch (e) {
       await source?.close().catch(() => undefined);
@@ -121,5 +156,78 @@ export class Snapshotter {
         this.o.markDirty(g);
       }
     }
+  }
+
+  /**
+   * A stored full snapshot at or past `atLeast` (the log base the core asked to send): the one
+   * made for followers if it is still good, or a new one, made once the group has settled.
+   */
+  private followerSnapshot(g: RaftGroup, atLeast: number): Promise<SnapshotMetadata> {
+    const kept = g.followerSnapshot;
+    // Still good while the log base has not passed it (prune deletes what is behind the base).
+    if (kept && (kept.index === 0 || (kept.index >= atLeast && kept.index >= g.snapshotIndex))) {
+      this.keepFor(g, kept);
+      return kept.written;
+    }
+    if (kept) this.forget(g, kept);
+    const made: FollowerSnapshot = { index: 0, done: false, timer: undefined, written: this.makeFull(g, (index) => (made.index = index)) };
+    g.followerSnapshot = made;
+    made.written.then(
+      () => {
+        made.done = true;
+        this.keepFor(g, made);
+      },
+      () => {
+        if (g.followerSnapshot === made) g.followerSnapshot = undefined;
+      },
+    );
+    return made.written;
+  }
+
+  private async makeFull(g: RaftGroup, captured: (index: number) => void): Promise<SnapshotMetadata> {
+    // A log snapshot being taken may have the same index, so the same file: it finishes first.
+    for (;;) {
+      await this.o.settled(g);
+      if (!g.snapshotting) break;
+      await g.snapshotting.catch(() => undefined);
+    }
+    // Synchronous from here to the capture: the index, term and configuration are those of the state.
+    const index = g.appliedIndex;
+    const metadata: SnapshotMetadata = { index, term: g.storage.term(index), confState: g.node.confState() };
+    const capturing = captureState(g.sm, { full: true });
+    captured(index);
+    const state = capturing instanceof Promise ? await capturing : capturing;
+    const bytes = await writeCaptured(this.o.snapshots, g.name, metadata, state);
+    this.o.log.info({ group: g.name, index, bytes }, 'full snapshot written for followers');
+    return metadata;
+  }
+
+  /** (Re)arms the deletion of a snapshot made for followers, once it is written. */
+  private keepFor(g: RaftGroup, s: FollowerSnapshot): void {
+    if (g.followerSnapshot !== s || !s.done) return;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = setTimeout(() => this.forget(g, s), this.ttlMs);
+    s.timer.unref();
+  }
+
+  /**
+   * Drops a snapshot made for followers and deletes its file, unless the file is (or is about to
+   * be) the log's base: a log snapshot at the same index took it over.
+   */
+  forget(g: RaftGroup, s: FollowerSnapshot | undefined = g.followerSnapshot): void {
+    if (!s) return;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+    if (g.followerSnapshot === s) g.followerSnapshot = undefined;
+    s.written.then(
+      (meta) => {
+        if (meta.index === g.snapshotIndex || meta.index === g.pendingCompaction?.index || g.removed) return;
+        this.o.snapshots.delete?.(g.name, meta.index, meta.term).then(
+          () => this.o.log.debug({ group: g.name, index: meta.index }, 'full snapshot for followers deleted'),
+          (e: Error) => this.o.log.warn({ group: g.name, index: meta.index, err: e.message }, 'full snapshot for followers could not be deleted'),
+        );
+      },
+      () => undefined,
+    );
   }
 }

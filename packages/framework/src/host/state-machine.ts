@@ -16,7 +16,13 @@ export interface GroupStateMachine {
    * serialised later. With it, a snapshot of a large state does not stall applying entries or
    * heartbeats; without it, the host awaits snapshot() between rounds.
    */
-  captureSnapshot?(): { serialize(): Promise<Uint8Array>; chunks?(): AsyncIterable<Uint8Array> };
+  captureSnapshot?(o?: { full?: boolean }): { serialize(): Promise<Uint8Array>; chunks?(): AsyncIterable<Uint8Array>; abandon?(): void };
+  /**
+   * Optional: true when the snapshots captured without `{ full: true }` hold no state (an on-disk
+   * machine whose own files, made durable first, hold it). They only serve as this node's log
+   * base; a follower that needs a snapshot is sent one captured with `{ full: true }` for it.
+   */
+  readonly metadataSnapshots?: boolean;
   /** Replaces the state with a snapshot's. */
   restore(data: Uint8Array): void | Promise<void>;
   /**

@@ -11,7 +11,13 @@ export type RsmErrorCode =
   /** A manager option breaks its rule. */
   | 'bad_option'
   /** An on-disk state machine could not open, or reported an impossible applied index. */
-  | 'open_failed';
+  | 'open_failed'
+  /**
+   * At start, an on-disk machine's own state is older than the snapshot the log starts from, and
+   * that snapshot holds no state (the entries in between are gone): its files were lost or rolled
+   * back.
+   */
+  | 'state_behind';
 
 /** An error of the rsm layer with a stable code; the message says what to fix. */
 export class RsmError extends Error {

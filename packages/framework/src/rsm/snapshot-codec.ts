@@ -29,6 +29,12 @@ export interface SnapshotEnvelope {
    * existed.
    */
   history?: { from: number; entries: AppliedEntry[] };
+  /**
+   * On-disk machines: the index the machine's own state records at this snapshot (what `open`
+   * answers once it is durable), <= index. The entries after it up to `index` changed nothing
+   * (duplicates, commands that threw). Absent in snapshots written before it existed: `index`.
+   */
+  stateIndex?: number;
   /** The user's snapshot (`@Snapshot` or the default instanceToPlain); undefined when it had none. */
   state: unknown;
 }
@@ -67,11 +73,15 @@ export function parseSnapshot(data: Uint8Array, type: string): SnapshotEnvelope 
   if (typeof env.clock !== 'number' || !Number.isFinite(env.clock)) throw new RsmError('bad_snapshot', 'snapshot clock must be a finite number');
   if (!Array.isArray(env.sessions)) throw new RsmError('bad_snapshot', 'snapshot sessions must be an array');
   if (env.requests !== undefined && !Array.isArray(env.requests)) throw new RsmError('bad_snapshot', 'snapshot requests must be an array');
+  if (env.stateIndex !== undefined && (!isCount(env.stateIndex) || env.stateIndex > env.index)) {
+    throw new RsmError('bad_snapshot', `snapshot stateIndex must be an integer between 0 and its index ${env.index}`);
+  }
   const problem = env.history === undefined ? undefined : historyProblem(env.history, env.index);
   if (problem) throw new RsmError('bad_snapshot', `snapshot history ${problem}`);
   const out: SnapshotEnvelope = { version: env.version, type: env.type, index: env.index, term: env.term, clock: env.clock, sessions: env.sessions, state: env.state };
   if (env.requests !== undefined) out.requests = env.requests;
   if (env.history !== undefined) out.history = env.history;
+  if (env.stateIndex !== undefined) out.stateIndex = env.stateIndex;
   return out;
 }
 

@@ -15,7 +15,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OnDiskStateMachine } from './on-disk-state-machine.js';
 import { memoryReader, type SnapshotReader } from '../host/snapshot-files.js';
-import { SnapshotPin, diskSnapshotChunks, readDiskSnapshotHead } from './disk-snapshot.js';
+import { SnapshotPin, diskSnapshotChunks, diskSnapshotHead, readDiskSnapshotHead } from './disk-snapshot.js';
 
 export interface StateMachineManagerOptions {
   /**
@@ -43,6 +43,11 @@ export interface CapturedSnapshot {
   /** Index and term of the last command entry in the captured state (0 when none). */
   readonly index: number;
   readonly term: number;
+  /**
+   * False for an on-disk machine's metadata-only snapshot (sessions, requests, clock, history:
+   * no state), which only this node's restart can use; true otherwise.
+   */
+  readonly full: boolean;
   /** The snapshot whole (an on-disk machine's too: use it only where it is small). */
   serialize(): Promise<Uint8Array>;
   /** The snapshot in pieces, for a store that writes them as they come; call it or serialize(), once. */
@@ -141,6 +146,12 @@ export class StateMachineManager implements GroupStateMachine {
    * (only the sessions learn them), since its state already has their effects.
    */
   private diskApplied = 0;
+  /**
+   * An on-disk machine: the index its own state records now (what `open` answers once that is
+   * durable): the last entry whose handler returned, or what open or a restore reported. The
+   * entries after it changed nothing (duplicates, bad entries, handlers that threw).
+   */
+  private stateIndex = 0;
 
   constructor(
     readonly machine: ReplicatedMachine,
@@ -294,11 +305,17 @@ export class StateMachineManager implements GroupStateMachine {
     }
     if (isThenable(out)) {
       return Promise.resolve(out).then(
-        (v) => this.complete(e, payload, plainResult(v)),
+        (v) => this.returned(e, payload, v),
         (err: unknown) => this.complete(e, payload, failed(err)),
       );
     }
-    return this.complete(e, payload, plainResult(out));
+    return this.returned(e, payload, out);
+  }
+
+  /** A handler returned: an on-disk machine's state records the entry's index (see stateIndex). */
+  private returned(e: Entry, payload: CommandPayload, v: unknown): unknown {
+    this.stateIndex = e.index;
+    return this.complete(e, payload, plainResult(v));
   }
 
   private complete(e: Entry, payload: CommandPayload, result: PlainResult): unknown {
@@ -332,12 +349,24 @@ export class StateMachineManager implements GroupStateMachine {
   // ------------------------------------------------------------------ snapshots
 
   /**
+   * Whether the snapshots taken to compact the log hold no state: an on-disk machine with
+   * `sync()`. A follower that needs a snapshot is then sent one captured with `{ full: true }`.
+   */
+  get metadataSnapshots(): boolean {
+    return typeof this.machine.disk?.sync === 'function';
+  }
+
+  /**
    * Captures the state synchronously at the applied index (the user's `@Snapshot`, or the
    * default copy of the instance's fields) together with the sessions; serialising it is
    * asynchronous and does not block the event loop for long. Throws RsmError 'busy' while an
    * asynchronous command is being applied, 'snapshot_failed' when the capture fails.
+   *
+   * An on-disk machine with `sync()` gives a metadata-only snapshot unless `full` is set: the
+   * envelope without the state, written only once `sync()` made the machine's state durable
+   * (its chunks call it first). Otherwise it pins its state (`prepareSnapshot`).
    */
-  captureSnapshot(): CapturedSnapshot {
+  captureSnapshot(o: { full?: boolean } = {}): CapturedSnapshot {
     if (this.pending) {
       throw new RsmError('busy', `state machine "${this.type}" is applying an asynchronous command; capture a snapshot after apply() has settled`);
     }
@@ -345,10 +374,12 @@ export class StateMachineManager implements GroupStateMachine {
     if (disk && this.lastIndex < this.diskApplied) {
       throw new RsmError('busy', `state machine "${this.type}" is still going over entries its on-disk state holds (up to ${this.diskApplied})`);
     }
+    const metadataOnly = disk !== undefined && o.full !== true && this.metadataSnapshots;
     let state: unknown;
     let pinned: unknown;
     try {
-      if (disk) pinned = disk.prepareSnapshot();
+      if (metadataOnly) state = undefined;
+      else if (disk) pinned = disk.prepareSnapshot();
       else state = this.machine.captureState();
     } catch (e) {
       if (e instanceof RsmError) throw e;
@@ -365,6 +396,7 @@ export class StateMachineManager implements GroupStateMachine {
       state,
     };
     if (this.snapshotHistory > 0) envelope.history = this.latestHistory();
+    if (disk) envelope.stateIndex = Math.min(this.stateIndex, this.lastIndex);
     const { index, term } = envelope;
     const serializeEnvelope = async () => {
       try {
@@ -374,13 +406,14 @@ export class StateMachineManager implements GroupStateMachine {
       }
     };
     if (disk) {
-      const pin = new SnapshotPin(disk, pinned);
-      const chunks = () => this.diskChunks(disk, pin, index, serializeEnvelope);
+      const pin = metadataOnly ? undefined : new SnapshotPin(disk, pinned);
+      const chunks = () => (pin ? this.diskChunks(disk, pin, index, serializeEnvelope) : this.metadataChunks(disk, serializeEnvelope));
       return {
         index,
         term,
+        full: !metadataOnly,
         chunks,
-        abandon: () => pin.abandon(),
+        abandon: () => pin?.abandon(),
         serialize: async () => {
           const parts: Uint8Array[] = [];
           for await (const c of chunks()) parts.push(c);
@@ -391,6 +424,7 @@ export class StateMachineManager implements GroupStateMachine {
     return {
       index,
       term,
+      full: true,
       serialize: serializeEnvelope,
       async *chunks() {
         yield await serializeEnvelope();
@@ -422,6 +456,21 @@ export class StateMachineManager implements GroupStateMachine {
     }
   }
 
+  /**
+   * A metadata-only snapshot's pieces: the machine's state is made durable first (sync), so the
+   * snapshot, once written, may become the log's base.
+   */
+  private async *metadataChunks(disk: OnDiskStateMachine, envelope: () => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const env = await envelope();
+    try {
+      await disk.sync!();
+    } catch (e) {
+      throw new RsmError('snapshot_failed', `on-disk state machine "${this.type}" could not make its state durable (sync): ${(e as Error).message}`);
+    }
+    yield diskSnapshotHead(env, true);
+    yield env;
+  }
+
   /** The ring's entries among the latest `snapshotHistory` indexes, newest first up to HISTORY_BYTES. */
   private latestHistory(): NonNullable<SnapshotEnvelope['history']> {
     return this.ring.newest(Math.max(this.lastIndex - this.snapshotHistory + 1, 1), HISTORY_BYTES);
@@ -446,7 +495,9 @@ export class StateMachineManager implements GroupStateMachine {
    * As restore(), from a stored snapshot read in pieces: an on-disk machine's state file is
    * copied out of it into the machine's folder and handed to recoverFromSnapshot, never held in
    * memory. With `atStart` (the node restarts from its own snapshot), an on-disk machine whose
-   * state already holds the snapshot's index keeps its state; only the sessions are restored.
+   * state already holds the snapshot's state (its stateIndex) keeps its state; only the sessions
+   * are restored. A metadata-only snapshot restores only at start, and only a machine whose state
+   * holds it (RsmError 'state_behind' otherwise: the entries it lacks are gone).
    */
   restoreFrom(reader: SnapshotReader, o: { atStart?: boolean } = {}): Promise<void> {
     if (this.pending) return this.track(after(this.pending, () => this.restoreNow(reader, o.atStart === true)));
@@ -465,9 +516,13 @@ export class StateMachineManager implements GroupStateMachine {
     const env = parseSnapshot(head ? head.envelope : await reader.read(0, reader.length), this.type);
     const sessions = SessionTable.fromTuples(this.sessionTtlMs, env.sessions);
     const requests = RequestTable.fromTuples(this.sessionTtlMs, env.requests);
+    // What the state of a snapshot written before stateIndex existed records: its index at most.
+    const stateIndex = env.stateIndex ?? env.index;
+    if (disk && head?.metadataOnly) this.checkStateHolds(env.index, stateIndex, atStart);
     try {
       if (disk && head) {
-        if (!atStart || this.diskApplied < env.index) await this.recoverDisk(disk, reader, head.stateOffset, env.index);
+        if (head.metadataOnly || (atStart && this.diskApplied >= stateIndex)) this.stateIndex = this.diskApplied;
+        else await this.recoverDisk(disk, reader, head.stateOffset, env.index, stateIndex);
       } else {
         await this.machine.restoreState(env.state);
       }
@@ -492,8 +547,23 @@ export class StateMachineManager implements GroupStateMachine {
     }
   }
 
+  /** A metadata-only snapshot can stand for the state only at start, and only if the machine's own state holds it. */
+  private checkStateHolds(index: number, stateIndex: number, atStart: boolean): void {
+    if (!atStart) {
+      throw new RsmError(
+        'bad_snapshot',
+        `snapshot ${index} of on-disk state machine "${this.type}" holds no state (a snapshot taken to compact the log): only the node that took it can restart from it`,
+      );
+    }
+    if (this.diskApplied >= stateIndex) return;
+    throw new RsmError(
+      'state_behind',
+      `on-disk state machine "${this.type}" holds entries up to index ${this.diskApplied} (what open() reported), but the log starts after a snapshot at index ${index} that holds no state and needs the machine's state at index ${stateIndex} or later: the entries in between are gone. Its files were lost or are older than that snapshot; restore them, or remove this node's data and add it to the group again`,
+    );
+  }
+
   /** Copies the state file out of the snapshot (checksum verified) and has the machine take it. */
-  private async recoverDisk(disk: OnDiskStateMachine, reader: SnapshotReader, from: number, index: number): Promise<void> {
+  private async recoverDisk(disk: OnDiskStateMachine, reader: SnapshotReader, from: number, index: number, stateIndex: number): Promise<void> {
     const dir = this.diskDir;
     if (dir === undefined) throw new RsmError('bad_snapshot', `on-disk state machine "${this.type}" was not opened`);
     const file = join(dir, `.restore-${index}-${randomBytes(4).toString('hex')}`);
@@ -504,6 +574,7 @@ export class StateMachineManager implements GroupStateMachine {
       await unlink(file).catch(() => undefined);
     }
     this.diskApplied = index;
+    this.stateIndex = stateIndex;
   }
 
   /**
@@ -525,6 +596,7 @@ export class StateMachineManager implements GroupStateMachine {
     }
     this.diskDir = dir;
     this.diskApplied = applied;
+    this.stateIndex = applied;
   }
 
   /** Closes an on-disk machine's state (after what is being applied). */

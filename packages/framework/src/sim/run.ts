@@ -100,6 +100,7 @@ export function sweep(opts: SweepOptions): SweepSummary {
     cover('crash', st.crashes > 0);
     cover('partition', st.partitions > 0);
     cover('snapshot installed', st.snapshotsInstalled > 0);
+    cover('snapshot sent past the base', st.snapshotsSentPastBase > 0);
     cover('conf change applied', st.confChangesApplied > 0);
     cover('leadership transfer', st.transfers > 0);
     cover('several leaders', st.leaderTerms > 2);

@@ -87,6 +87,13 @@ export interface Scenario {
   snapshotEvery: number;
   /** Entries kept behind a snapshot when compacting, so followers usually catch up by log. */
   snapshotTail: number;
+  /**
+   * A leader sends a follower that needs a snapshot its state at its applied index (with that
+   * index's term and configuration) instead of the log base the core names, as the host does for
+   * an on-disk state machine whose log snapshots hold no state: the follower acknowledges an
+   * index past the snapshot the core is waiting for.
+   */
+  freshSnapshots: boolean;
   /** How many node ids beyond the founders the membership driver may add. */
   spareNodes: number;
   /** A client gives up on a read (or treats a write as unknown) after this many ticks. */
@@ -197,6 +204,8 @@ function mixed(rng: Prng): Drawn {
     snapshotEvery: rng.pick([0, 10, 25, 60]),
     snapshotTail: rng.pick([0, 2, 10]),
     spareNodes: 4,
+    // Drawn last: the draws above, and so the runs of seeds from before it, stay the same.
+    freshSnapshots: rng.chance(0.5),
   };
 }
 
@@ -231,6 +240,7 @@ function figure8(rng: Prng): Drawn {
     snapshotEvery: 0,
     snapshotTail: 0,
     spareNodes: 0,
+    freshSnapshots: false,
   };
 }
 
@@ -260,5 +270,6 @@ function calm(rng: Prng): Drawn {
     snapshotEvery: 50,
     snapshotTail: 5,
     spareNodes: 4,
+    freshSnapshots: false,
   };
 }

@@ -124,6 +124,21 @@ export class SimNode {
     return snap;
   }
 
+  /**
+   * A Snapshot message as a host whose log snapshots hold no state sends it: the state at the
+   * applied index now, with that index's term and the core's configuration (called while the
+   * Ready's messages go out, before its entries are applied: both are still those of the applied
+   * index). Witnesses get no data, as from the core. Unchanged when nothing was applied past the base.
+   */
+  freshSnapshot(m: Message, toWitness: boolean): Message {
+    const raft = this.raft;
+    const base = m.snapshot?.metadata.index ?? 0;
+    const index = this.app.index;
+    if (!raft || !m.snapshot || index <= base) return m;
+    const data = toWitness ? new Uint8Array(0) : encodeAppState(this.app, this.ext?.snapshot());
+    return { ...m, snapshot: { metadata: { index, term: this.storage.term(index), confState: raft.confState() }, data } };
+  }
+
   private applyEntry(e: Entry): void {
     const s = this.app;
     s.index = e.index;

@@ -44,6 +44,8 @@ export interface EngineStats {
   messagesDropped: number;
   snapshotsTaken: number;
   snapshotsInstalled: number;
+  /** Snapshots sent at the leader's applied index, past the log base the core asked for (freshSnapshots). */
+  snapshotsSentPastBase: number;
   crashes: number;
   partitions: number;
   confChangesProposed: number;
@@ -71,6 +73,7 @@ export class Simulation {
     messagesDropped: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
+    snapshotsSentPastBase: 0,
     crashes: 0,
     partitions: 0,
     confChangesProposed: 0,
@@ -493,7 +496,7 @@ export class Simulation {
       this.checker.snapshotPersisted(n, snap);
     },
     send: (n, messages) => {
-      for (const m of messages) this.send(n, m);
+      for (const m of messages) this.send(n, m.type === MessageType.Snapshot && this.scenario.freshSnapshots ? this.freshSnapshot(n, m) : m);
     },
     appRestored: (n, snap) => this.checker.appRestored(n, snap),
     applied: (n, e) => {
@@ -512,6 +515,16 @@ export class Simulation {
       if (every > 0 && n.app.index - n.storage.snapshot().metadata.index >= every) this.snapshot(n.id, this.scenario.snapshotTail);
     },
   };
+
+  /** The Snapshot a host whose log snapshots hold no state sends instead (Scenario.freshSnapshots). */
+  private freshSnapshot(n: SimNode, m: Message): Message {
+    const fresh = n.freshSnapshot(m, this.byId.get(m.to)?.witness === true);
+    if (fresh !== m) {
+      this.stats.snapshotsSentPastBase++;
+      this.log(`n${n.id} sends n${m.to} a snapshot at ${fresh.snapshot!.metadata.index}, past its log base ${m.snapshot!.metadata.index}`);
+    }
+    return fresh;
+  }
 
   private send(from: SimNode, m: Message): void {
     this.stats.messagesSent++;

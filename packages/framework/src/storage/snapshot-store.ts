@@ -318,6 +318,17 @@ export class SnapshotStore {
     return removed;
   }
 
+  /** Deletes one snapshot file, if it is there (a reader that has it open may finish). */
+  async delete(group: string, index: number, term: number): Promise<void> {
+    try {
+      await unlink(this.fileOf(group, index, term));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new StorageError('storage_failed', `cannot delete snapshot ${index}-${term} of group "${group}": ${(e as Error).message}`);
+    }
+    await fsyncDir(this.dirOf(group));
+  }
+
   /** Deletes every snapshot of a group (when the group is removed from this host). */
   async remove(group: string): Promise<void> {
     await rm(this.dirOf(group), { recursive: true, force: true });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Cluster, addLearner, autoChange } from './harness.js';
 import { makeMessage } from '../../src/core/raft.js';
 import { RaftError } from '../../src/core/errors.js';
-import { MessageType, ProgressState, type Snapshot } from '../../src/core/types.js';
+import { MessageType, ProgressState, type Message, type Snapshot } from '../../src/core/types.js';
 
 /** Node 3 misses c, d, e behind a partition; the leader (and node 2) compact past them. */
 function lagBehindCompaction(): Cluster {
@@ -205,4 +205,92 @@ test('a follower cut off while its in-flight window filled up and the leader com
   c.propose(1, 'after');
   c.tick(1, 3);
   assert.deepEqual(c.data(2), want);
+});
+
+/**
+ * Node 3 misses entries behind a partition; the leader compacts at a base, then applies more
+ * (a learner is added after the base, so the configuration differs too) and the link heals. The
+ * Snapshot the core sends (naming the base) is held.
+ */
+function heldSnapshotPastBase(): { c: Cluster; base: number; fresh: Snapshot; sent: Message } {
+  const c = new Cluster({ voters: [1, 2, 3] });
+  c.campaign(1);
+  c.propose(1, 'a');
+  c.isolate(3);
+  for (const v of ['b', 'c']) c.propose(1, v);
+  const base = c.snapshotAndCompact(1);
+  c.proposeConfChange(1, autoChange(addLearner(4)));
+  for (const v of ['d', 'e']) c.propose(1, v);
+  // What a host whose log snapshots hold no state sends instead: the state as of its applied
+  // index, with that index's term and configuration.
+  const leader = c.get(1);
+  const at = leader.node.inspectLog().applied;
+  const fresh: Snapshot = {
+    metadata: { index: at, term: leader.storage.term(at), confState: leader.node.confState() },
+    data: new TextEncoder().encode(JSON.stringify(c.data(1))),
+  };
+  c.heal();
+  c.holdFilter = (m) => m.type === MessageType.Snapshot;
+  c.propose(1, 'f');
+  assert.equal(c.held.length, 1);
+  const sent = c.held[0]!;
+  c.held = [];
+  c.holdFilter = undefined;
+  assert.equal(sent.snapshot!.metadata.index, base, 'the core asks for its log base');
+  const pr = c.status(1).progress.find((p) => p.id === 3)!;
+  assert.equal(pr.state, ProgressState.Snapshot);
+  assert.ok(fresh.metadata.index > base);
+  return { c, base, fresh, sent };
+}
+
+test('a snapshot sent at a later index than the base the core asked for is acknowledged at that index, and replication goes on after it', () => {
+  const { c, fresh, sent } = heldSnapshotPastBase();
+  c.held = [{ ...sent, snapshot: fresh }];
+  c.clearSent();
+  c.release();
+  c.stabilize();
+  assert.ok(
+    c.sent.some((m) => m.type === MessageType.AppendResponse && m.from === 3 && !m.reject && m.index === fresh.metadata.index),
+    'the follower acknowledges the index of the snapshot it installed',
+  );
+  assert.equal(c.get(3).storage.snapshot().metadata.index, fresh.metadata.index);
+  assert.deepEqual(c.get(3).node.confState().learners, [4], "the configuration as of the snapshot's index");
+  const pr = c.status(1).progress.find((p) => p.id === 3)!;
+  assert.equal(pr.state, ProgressState.Replicate, 'an acknowledgement past the pending snapshot ends the snapshot state');
+  assert.equal(pr.match, c.lastIndex(1));
+  assert.deepEqual(c.data(3), c.data(1));
+  assert.deepEqual(c.data(3), ['a', 'b', 'c', 'd', 'e', 'f']);
+  c.get(1).node.reportSnapshot(3, true); // the transport's report, late: changes nothing
+  c.propose(1, 'g');
+  assert.deepEqual(c.data(3), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  assert.equal(c.status(1).progress.find((p) => p.id === 3)!.state, ProgressState.Replicate);
+});
+
+test('a later-index snapshot whose transport report arrives before the follower acknowledges it: probing from the base, then the acknowledgement wins', () => {
+  const { c, base, fresh, sent } = heldSnapshotPastBase();
+  // The follower installs it; its acknowledgement is held back.
+  c.holdFilter = (m) => m.type === MessageType.AppendResponse && m.from === 3;
+  c.get(3).node.step({ ...sent, snapshot: fresh });
+  c.stabilize();
+  assert.equal(c.held.length, 1);
+  c.get(1).node.reportSnapshot(3, true);
+  let pr = c.status(1).progress.find((p) => p.id === 3)!;
+  assert.equal(pr.state, ProgressState.Probe);
+  assert.equal(pr.next, base + 1, 'probes from the base the core knows of');
+  // A probe from the base reaches the follower, which answers with its commit index.
+  c.tick(1, 2);
+  c.holdFilter = undefined;
+  c.release();
+  c.stabilize();
+  c.tick(1, 2);
+  pr = c.status(1).progress.find((p) => p.id === 3)!;
+  assert.equal(pr.state, ProgressState.Replicate);
+  assert.equal(pr.match, c.lastIndex(1));
+  assert.equal(c.get(3).storage.snapshot().metadata.index, fresh.metadata.index);
+  assert.equal(
+    c.countSent(MessageType.Snapshot, (m) => m.to === 3),
+    0,
+    'no second snapshot was sent',
+  );
+  assert.deepEqual(c.data(3), ['a', 'b', 'c', 'd', 'e', 'f']);
 });

@@ -1,6 +1,8 @@
 // A small on-disk state machine for the rsm and host tests: its state is a JSON file in its
 // folder holding the values and the last applied index, rewritten by every command (the index
-// "in the same transaction" as the change). It records what the framework called on it.
+// "in the same transaction" as the change). It records what the framework called on it. Made
+// with `{ sync: true }` it has sync() (its writes are durable at once; sync notes the index), so
+// its log snapshots hold no state.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +30,19 @@ export class FakeDiskMachine implements OnDiskStateMachine {
   /** The framework's calls of the OnDiskStateMachine methods, in order. */
   readonly events: string[] = [];
   readonly released: unknown[] = [];
+  /** With `{ sync: true }`: makes the state durable (it already is) and notes its index. */
+  sync?: () => void;
+  /** The applied index when sync() was last called (-1: never). */
+  synced = -1;
+
+  constructor(o: { sync?: boolean } = {}) {
+    if (o.sync) {
+      this.sync = () => {
+        this.events.push('sync');
+        this.synced = this.state.applied;
+      };
+    }
+  }
 
   private get file(): string {
     return join(this.dir, STATE_FILE);
@@ -51,6 +66,13 @@ export class FakeDiskMachine implements OnDiskStateMachine {
     this.state.applied = ctx.index;
     writeFileSync(this.file, JSON.stringify(this.state));
     return { at: ctx.index };
+  }
+
+  /** Refuses: throws, and writes nothing (not its index either). */
+  @Command()
+  fail(a: KeyArgs, ctx: CommandContext): never {
+    this.calls.push(ctx.index);
+    throw new Error(`refused ${a.key}`);
   }
 
   @Query()

@@ -28,6 +28,7 @@ describe('seed sweep', () => {
       crash: 0.7,
       partition: 0.7,
       'snapshot installed': 0.4,
+      'snapshot sent past the base': 0.15,
       'conf change applied': 0.3,
       'leadership transfer': 0.3,
       'several leaders': 0.7,
