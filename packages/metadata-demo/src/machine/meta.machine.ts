@@ -327,6 +327,11 @@ export class MetaMachine implements OnDiskStateMachine {
     return this.store.open(dir);
   }
 
+  /** Lets the framework compact the log with snapshots that hold no copy of the database. */
+  sync(): void {
+    this.store.sync();
+  }
+
   prepareSnapshot(): PinnedState {
     return this.store.pin();
   }
