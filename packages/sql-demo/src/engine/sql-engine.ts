@@ -1,6 +1,7 @@
 // The one owner of the SQL store's SQLite connection: the database file in the machine's folder
-// (WAL, synchronous=NORMAL), the applied index kept inside it, statements applied from the log,
-// reads, dry runs, snapshots and backups. Nothing else holds the connection.
+// (WAL, synchronous=NORMAL), the applied index kept inside it, statements applied from the log
+// (entries applied close together share a transaction, committed a few milliseconds later:
+// entry-transactions.ts), reads, dry runs, snapshots and backups. Nothing else holds the connection.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -10,6 +11,8 @@ import { InterruptTimer, isInterrupted } from '../interrupt/interrupt-timer.js';
 import type { PlannedStatement } from '../machine/statement-plan.js';
 import { DeterministicSource, installDeterministicFunctions, type EntryStamp } from '../sql/index.js';
 import { databaseChecksum, type DatabaseChecksum } from './checksum.js';
+import { ControlStatements } from './control-statements.js';
+import { EntryTransactions, type EntryShape } from './entry-transactions.js';
 import { ResultBudget, ResultTooLargeError } from './result-budget.js';
 import { StatementCache } from './statement-cache.js';
 import { runStatement, type ExecutionMode, type ExecutionOptions } from './statement-execution.js';
@@ -77,10 +80,10 @@ export interface PinnedState {
 export class SqlEngine {
   private db: Database.Database | undefined;
   private statements: StatementCache | undefined;
-  private readonly controls = new Map<string, Database.Statement>();
+  private controls: ControlStatements | undefined;
+  private transactions: EntryTransactions | undefined;
   private dir = '';
   private timer: InterruptTimer | undefined;
-  private writeIndex: ((index: number) => void) | undefined;
   private readonly source = new DeterministicSource();
   private readonly maxQueryResultBytes: number;
 
@@ -97,17 +100,19 @@ export class SqlEngine {
     return this.db;
   }
 
+  /** Runs a transaction-control statement (BEGIN, SAVEPOINT, ...), compiled once per connection. */
+  private control(sql: string): void {
+    this.controls!.run(sql);
+  }
+
   /**
-   * Runs a transaction-control statement (BEGIN, SAVEPOINT, ...), compiled once per connection:
-   * they frame every entry, and compiling them each time costs more than the insert they frame.
+   * The connection with every applied entry committed: before reads, dry runs, snapshots and
+   * backups. Throws LostEntriesError once a burst's entries were lost (the node must restart).
    */
-  private control(db: Database.Database, sql: string): void {
-    let stmt = this.controls.get(sql);
-    if (!stmt) {
-      stmt = db.prepare(sql);
-      this.controls.set(sql, stmt);
-    }
-    stmt.run();
+  private settled(): Database.Database {
+    const db = this.connection();
+    this.transactions!.settle();
+    return db;
   }
 
   private cache(): StatementCache {
@@ -128,7 +133,8 @@ export class SqlEngine {
       installDeterministicFunctions(db, this.source);
       createStateTable(db);
       this.timer = InterruptTimer.load(db);
-      this.writeIndex = prepareIndexWriter(db);
+      this.controls = new ControlStatements(db);
+      this.transactions = new EntryTransactions(db, this.controls, prepareIndexWriter(db));
       this.statements = new StatementCache(db);
       this.db = db;
       return readAppliedIndex(db);
@@ -139,13 +145,18 @@ export class SqlEngine {
   }
 
   close(): void {
-    this.controls.clear();
-    this.statements?.clear();
-    this.statements = undefined;
-    this.db?.close();
-    this.db = undefined;
-    this.writeIndex = undefined;
-    this.timer = undefined;
+    try {
+      // What was applied is kept; entries already lost are the log's to apply again.
+      if (this.db?.open) this.transactions?.commit();
+    } finally {
+      this.transactions = undefined;
+      this.controls = undefined;
+      this.statements?.clear();
+      this.statements = undefined;
+      this.db?.close();
+      this.db = undefined;
+      this.timer = undefined;
+    }
   }
 
   /** Whether db_timeout can really stop a statement (the interrupt extension is loaded). */
@@ -156,53 +167,43 @@ export class SqlEngine {
   // ---------------------------------------------------------------- applying log entries
 
   /**
-   * Applies one log entry's statements and records its index, in one SQLite transaction: the
+   * Applies one log entry's statements and records its index, in the same SQLite transaction: the
    * database never holds effects without the index that produced them, nor the index without them.
    */
   apply(stamp: EntryStamp, statements: readonly PlannedStatement[], o: ApplyOptions): StatementResult[] {
-    return this.inEntry(stamp, (db) => {
+    const shape = { alone: statements.some((s) => s.transactionSensitive), changesSchema: statements.some((s) => s.changesSchema) };
+    return this.inEntry(stamp, shape, () => {
       const budget = new ResultBudget(COMMAND_RESULT_BYTES);
       const run = (s: PlannedStatement) => this.runInEntry(s, { mode: o.mode, budget, timings: o.timings });
-      return o.transaction ? this.allOrNothing(db, statements, run) : this.oneByOne(db, statements, run);
+      return o.transaction ? this.allOrNothing(statements, run) : this.oneByOne(statements, run);
     });
   }
 
   /** Replaces the whole database by the statements of a dump, all or nothing, and records the index. */
   load(stamp: EntryStamp, statements: readonly PlannedStatement[]): LoadResult {
-    return this.inEntry(stamp, (db) => {
-      this.control(db, 'SAVEPOINT raftkit_load');
+    return this.inEntry(stamp, { alone: true, changesSchema: true }, (db) => {
+      this.control('SAVEPOINT raftkit_load');
       dropUserObjects(db);
       this.cache().clear();
       const budget = new ResultBudget(COMMAND_RESULT_BYTES);
       for (let i = 0; i < statements.length; i++) {
         const r = this.runInEntry(statements[i]!, { mode: 'execute', budget, timings: false });
         if (isErrorResult(r)) {
-          this.rollbackTo(db, 'raftkit_load');
+          this.controls!.rollbackTo('raftkit_load');
           return { failed: { statement: i, error: r.error }, statements: statements.length };
         }
       }
-      this.control(db, 'RELEASE raftkit_load');
+      this.control('RELEASE raftkit_load');
       return { statements: statements.length };
     });
   }
 
-  private inEntry<T>(stamp: EntryStamp, body: (db: Database.Database) => T): T {
+  private inEntry<T>(stamp: EntryStamp, shape: EntryShape, body: (db: Database.Database) => T): T {
     const db = this.connection();
+    // Before anything runs: an entry whose time SQLite cannot represent fails alone.
     this.source.enterEntry(stamp);
     try {
-      this.control(db, 'BEGIN');
-      try {
-        const out = body(db);
-        // An ON CONFLICT ROLLBACK (or RAISE(ROLLBACK)) ends SQLite's transaction early; the rest
-        // of the entry, and its index, go in a new one. Every node does the same.
-        if (!db.inTransaction) this.control(db, 'BEGIN');
-        this.writeIndex!(Number(stamp.index));
-        this.control(db, 'COMMIT');
-        return out;
-      } catch (e) {
-        if (db.inTransaction) this.control(db, 'ROLLBACK');
-        throw e;
-      }
+      return this.transactions!.run(Number(stamp.index), shape, () => body(db));
     } finally {
       this.source.leaveEntry();
     }
@@ -219,44 +220,41 @@ export class SqlEngine {
   }
 
   /** transaction=false: each statement stands alone; a failing one leaves no trace and the next runs. */
-  private oneByOne(db: Database.Database, statements: readonly PlannedStatement[], run: (s: PlannedStatement) => StatementResult): StatementResult[] {
+  private oneByOne(statements: readonly PlannedStatement[], run: (s: PlannedStatement) => StatementResult): StatementResult[] {
     return statements.map((s) => {
-      if (!db.inTransaction) this.control(db, 'BEGIN');
-      this.control(db, 'SAVEPOINT raftkit_statement');
+      // An ON CONFLICT ROLLBACK (or RAISE(ROLLBACK)) ends SQLite's transaction early; the rest of
+      // the entry, and its index, go in a new one. Every node does the same.
+      this.transactions!.reopenIfEnded();
+      this.control('SAVEPOINT raftkit_statement');
       const r = run(s);
-      if (isErrorResult(r)) this.rollbackTo(db, 'raftkit_statement');
-      else this.control(db, 'RELEASE raftkit_statement');
+      if (isErrorResult(r)) this.controls!.rollbackTo('raftkit_statement');
+      else this.control('RELEASE raftkit_statement');
       return r;
     });
   }
 
   /** transaction=true: the first error rolls back every statement of the request and ends it. */
-  private allOrNothing(db: Database.Database, statements: readonly PlannedStatement[], run: (s: PlannedStatement) => StatementResult): StatementResult[] {
+  private allOrNothing(statements: readonly PlannedStatement[], run: (s: PlannedStatement) => StatementResult): StatementResult[] {
     const out: StatementResult[] = [];
-    this.control(db, 'SAVEPOINT raftkit_request');
+    this.control('SAVEPOINT raftkit_request');
     for (const s of statements) {
       const r = run(s);
       out.push(r);
       if (isErrorResult(r)) {
-        this.rollbackTo(db, 'raftkit_request');
+        this.controls!.rollbackTo('raftkit_request');
         return out;
       }
     }
-    this.control(db, 'RELEASE raftkit_request');
+    this.control('RELEASE raftkit_request');
     return out;
-  }
-
-  /** Undoes a savepoint's work, unless SQLite already rolled the whole transaction back. */
-  private rollbackTo(db: Database.Database, savepoint: string): void {
-    if (!db.inTransaction) return;
-    this.control(db, `ROLLBACK TO ${savepoint}`);
-    this.control(db, `RELEASE ${savepoint}`);
   }
 
   // ---------------------------------------------------------------- reads
 
   /** Reads this node's copy; writes are refused in their place. db_timeout interrupts the request's statements. */
   read(statements: readonly PlannedStatement[], o: ReadOptions): StatementResult[] {
+    // Committed first: an interrupted statement must not take a burst's open transaction with it.
+    this.settled();
     const cache = this.cache();
     const budget = new ResultBudget(this.maxQueryResultBytes);
     const out: StatementResult[] = [];
@@ -286,11 +284,12 @@ export class SqlEngine {
   probe(statements: readonly PlannedStatement[], o: ProbeOptions): ProbeVerdict {
     const timer = this.timer;
     if (!timer) return { checked: false };
-    const db = this.connection();
+    // Committed first: the dry run is rolled back, and an interrupted write rolls back SQLite's whole transaction.
+    const db = this.settled();
     const budget = new ResultBudget(COMMAND_RESULT_BYTES);
     let timedOut: number | undefined;
     this.source.enterEntry({ index: 0, term: 0, timestampMs: Date.now() });
-    this.control(db, 'SAVEPOINT raftkit_probe');
+    this.control('SAVEPOINT raftkit_probe');
     try {
       timer.within(o.dbTimeoutMs, () => {
         for (let i = 0; i < statements.length; i++) {
@@ -308,22 +307,22 @@ export class SqlEngine {
         }
       });
     } finally {
-      this.rollbackTo(db, 'raftkit_probe');
+      this.controls!.rollbackTo('raftkit_probe');
       this.source.leaveEntry();
     }
     return timedOut === undefined ? { checked: true } : { checked: true, timedOut };
   }
 
   checksum(): DatabaseChecksum {
-    return databaseChecksum(this.connection());
+    return databaseChecksum(this.settled());
   }
 
   schema(): SchemaObject[] {
-    return userSchema(this.connection());
+    return userSchema(this.settled());
   }
 
   info(): EngineInfo {
-    const db = this.connection();
+    const db = this.settled();
     return {
       sqliteVersion: String(db.prepare('SELECT sqlite_version()').pluck().get()),
       foreignKeys: Number(db.pragma('foreign_keys', { simple: true })) === 1,
@@ -336,6 +335,8 @@ export class SqlEngine {
 
   /** Pins the state as of now (the last applied entry): a read transaction on a read-only connection. */
   pin(): PinnedState {
+    // The reader is another connection: it sees only what is committed.
+    this.settled();
     const reader = new Database(this.file, { readonly: true });
     try {
       reader.defaultSafeIntegers(true);

@@ -13,7 +13,7 @@ import { QueryParams } from '../rqlite/request/query-params.js';
 import { isSqliteFile, statementsOfDatabaseFile, statementsOfDump } from '../engine/load-source.js';
 import type { LoadResult } from '../engine/sql-engine.js';
 import { DUMP_LIMITS } from '../machine/sql-request.js';
-import { planStatements } from '../machine/statement-plan.js';
+import { checkStatements } from '../machine/statement-plan.js';
 import type { SqlApiContext } from './api-context.js';
 import { failureOf, HttpFailure } from './http-failure.js';
 import { readBody, sendReply, splitUrl } from './http-io.js';
@@ -91,7 +91,7 @@ async function readStatements(body: Buffer, fromFile: boolean): Promise<string[]
     throw new HttpFailure('bad_request', `${fromFile ? 'invalid SQLite data' : 'invalid SQL dump'}: ${(e as Error).message}`);
   }
   try {
-    planStatements(statements, DUMP_LIMITS);
+    checkStatements(statements, DUMP_LIMITS);
   } catch (e) {
     throw new HttpFailure('bad_request', (e as Error).message);
   }

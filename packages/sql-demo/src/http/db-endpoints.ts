@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatDbResponse, parseDbRequest, RqliteRequestError, type DbEndpoint, type DbOutcome, type DbRequest } from '../rqlite/index.js';
 import type { StatementElement } from '../machine/sql-statement.js';
-import { planStatements, type PlannedStatement } from '../machine/statement-plan.js';
+import { checkStatements, type CheckedStatement } from '../machine/statement-plan.js';
 import type { SqlApiContext } from './api-context.js';
 import { APPLIED_INDEX_HEADER, appliedIndexToWaitFor } from './applied-wait.js';
 import { runRead, runWrite, type Exchange, type PathOutcome } from './db-paths.js';
@@ -34,10 +34,10 @@ export class DbEndpoints {
       throw e;
     }
     const statements = request.statements.map(toStatementElement);
-    const planned = statements.length === 0 ? [] : checkStatements(statements);
+    const checked = statements.length === 0 ? [] : checkPolicy(statements);
     if (request.dbTimeoutMs !== undefined) this.warnIfNotInterruptible();
     const x: Exchange = { req, res, body, redirect: request.redirect, timeoutMs: request.timeoutMs ?? this.ctx.limits.defaultTimeoutMs };
-    const outcome = statements.length === 0 ? ({ kind: 'results', results: [] } as PathOutcome) : await this.serve(endpoint, request, statements, planned, x);
+    const outcome = statements.length === 0 ? ({ kind: 'results', results: [] } as PathOutcome) : await this.serve(endpoint, request, statements, checked, x);
     if (outcome.kind === 'answered') return;
     const db: DbOutcome =
       outcome.kind === 'error'
@@ -49,8 +49,8 @@ export class DbEndpoints {
     sendReply(res, formatDbResponse(endpoint, db, request), headers);
   }
 
-  private serve(endpoint: DbEndpoint, request: DbRequest, statements: StatementElement[], planned: PlannedStatement[], x: Exchange): Promise<PathOutcome> {
-    const writes = planned.some((s) => s.kind === 'write');
+  private serve(endpoint: DbEndpoint, request: DbRequest, statements: StatementElement[], checked: CheckedStatement[], x: Exchange): Promise<PathOutcome> {
+    const writes = checked.some((s) => s.analysis.kind === 'write');
     const common = { statements, transaction: request.transaction, timings: request.timings };
     const timeout = request.dbTimeoutMs === undefined ? {} : { dbTimeoutMs: request.dbTimeoutMs };
     if (endpoint === 'execute' || (endpoint === 'request' && (writes || request.level === 'strong'))) {
@@ -77,9 +77,9 @@ export class DbEndpoints {
 }
 
 /** The store's statement policy, on the node that received the request: a refusal is a 400 that names the statement. */
-function checkStatements(statements: StatementElement[]): PlannedStatement[] {
+function checkPolicy(statements: StatementElement[]): CheckedStatement[] {
   try {
-    return planStatements(statements);
+    return checkStatements(statements);
   } catch (e) {
     throw new HttpFailure('bad_request', (e as Error).message);
   }

@@ -21,7 +21,8 @@ export function toSqlValue(v: SqlParameterValue): SqlValue {
 export function toStatementElement(s: RqliteStatement): StatementElement {
   const positional = s.positional.map(toSqlValue);
   const namedEntries = Object.entries(s.named);
-  if (namedEntries.length === 0) return positional.length === 0 ? s.sql : { sql: s.sql, params: positional };
+  // rqlite's array form: shorter in the log, and cheaper to convert on every replica than an object.
+  if (namedEntries.length === 0) return positional.length === 0 ? s.sql : [s.sql, ...positional];
   const named: Record<string, SqlValue> = {};
   for (const [k, v] of namedEntries) Object.defineProperty(named, k, { value: toSqlValue(v), enumerable: true, writable: true, configurable: true });
   if (positional.length === 0) return { sql: s.sql, params: named };

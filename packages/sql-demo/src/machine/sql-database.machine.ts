@@ -7,8 +7,8 @@ import type { DatabaseChecksum } from '../engine/checksum.js';
 import { SqlEngine, type EngineInfo, type LoadResult, type PinnedState, type ProbeVerdict, type SqlEngineOptions } from '../engine/sql-engine.js';
 import type { StatementResult } from '../engine/statement-result.js';
 import type { SchemaObject } from '../engine/store-tables.js';
-import { DUMP_LIMITS, ExecuteArgs, LoadArgs, ProbeArgs, QueryArgs, RequestArgs } from './sql-request.js';
-import { planStatements } from './statement-plan.js';
+import { checkedStatementsOf, DUMP_LIMITS, ExecuteArgs, LoadArgs, ProbeArgs, QueryArgs, RequestArgs } from './sql-request.js';
+import { planChecked } from './statement-plan.js';
 
 export type SqlDatabaseOptions = SqlEngineOptions;
 
@@ -30,14 +30,14 @@ export class SqlDatabase implements OnDiskStateMachine {
   /** Writes (rqlite's /db/execute): a result or an error per statement; a RETURNING answers rows. */
   @Command({ args: ExecuteArgs })
   execute(a: ExecuteArgs, ctx: CommandContext): StatementResult[] {
-    const statements = planStatements(a.statements, { timestampMs: ctx.timestamp });
+    const statements = planChecked(checkedStatementsOf(a), { timestampMs: ctx.timestamp });
     return this.engine.apply(stampOf(ctx), statements, { transaction: a.transaction === true, mode: 'execute', timings: a.timings === true });
   }
 
   /** Reads and writes through the log (rqlite's /db/request, and reads at level=strong). */
   @Command({ args: RequestArgs })
   request(a: RequestArgs, ctx: CommandContext): StatementResult[] {
-    const statements = planStatements(a.statements, { timestampMs: ctx.timestamp });
+    const statements = planChecked(checkedStatementsOf(a), { timestampMs: ctx.timestamp });
     // readOnly: reads through the log; a write among them is refused in its place, as /db/query does.
     const mode = a.readOnly === true ? 'query' : 'request';
     return this.engine.apply(stampOf(ctx), statements, { transaction: a.transaction === true, mode, timings: a.timings === true });
@@ -46,7 +46,7 @@ export class SqlDatabase implements OnDiskStateMachine {
   /** Replaces the whole database by a dump's statements (rqlite's /db/load), all or nothing. */
   @Command({ args: LoadArgs })
   load(a: LoadArgs, ctx: CommandContext): LoadResult {
-    const statements = planStatements(a.statements, { timestampMs: ctx.timestamp, ...DUMP_LIMITS });
+    const statements = planChecked(checkedStatementsOf(a, DUMP_LIMITS), { timestampMs: ctx.timestamp });
     return this.engine.load(stampOf(ctx), statements);
   }
 
@@ -56,13 +56,13 @@ export class SqlDatabase implements OnDiskStateMachine {
   @Query({ args: QueryArgs })
   query(a: QueryArgs): StatementResult[] {
     const o = a.dbTimeoutMs === undefined ? { timings: a.timings === true } : { timings: a.timings === true, dbTimeoutMs: a.dbTimeoutMs };
-    return this.engine.read(planStatements(a.statements), o);
+    return this.engine.read(planChecked(checkedStatementsOf(a)), o);
   }
 
   /** A dry run of a write request, rolled back: whether it finishes within db_timeout (asked on the leader before proposing). */
   @Query({ args: ProbeArgs })
   probe(a: ProbeArgs): ProbeVerdict {
-    const statements = planStatements(a.statements, { timestampMs: Date.now() });
+    const statements = planChecked(checkedStatementsOf(a), { timestampMs: Date.now() });
     return this.engine.probe(statements, { dbTimeoutMs: a.dbTimeoutMs, transaction: a.transaction === true, mode: a.mode });
   }
 

@@ -1,5 +1,6 @@
 // The arguments of the SQL machine's commands and queries, checked on the node that proposes
 // them, before anything reaches the log: a malformed or refused statement is a 400 naming it.
+// Every replica checks an entry's args again as it applies it (the framework converts them).
 import {
   IsArray,
   IsBoolean,
@@ -15,15 +16,46 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { MAX_LOAD_STATEMENTS, type StatementElement } from './sql-statement.js';
-import { statementsProblem } from './statement-plan.js';
+import { checkStatements, statementsProblem, type CheckedStatement, type CheckOptions } from './statement-plan.js';
 
 /** The longest db_timeout taken (an hour): a deadline, not a way to hold the database. */
 export const MAX_DB_TIMEOUT_MS = 3_600_000;
 
+/**
+ * What a validated args instance's statements were checked as, kept on the instance: the handler
+ * plans them without checking again. The instance the framework validates is the one it passes
+ * to the handler, on the proposer (prepared args) and on every replica (converted from the
+ * entry). A symbol key: invisible to the whitelist, to JSON and to the client's fields. (Not a
+ * WeakMap: its entries cost the garbage collector more than the check they save.)
+ */
+const CHECKED = Symbol('checkedStatements');
+
+interface Checked {
+  elements: unknown;
+  checked: CheckedStatement[];
+}
+
+function checkInto(args: ValidationArguments, o: CheckOptions): boolean {
+  let checked: CheckedStatement[];
+  try {
+    checked = checkStatements(args.value, o);
+  } catch {
+    return false;
+  }
+  (args.object as { [CHECKED]?: Checked })[CHECKED] = { elements: args.value, checked };
+  return true;
+}
+
+/** The statements of validated args as they were checked, or checked now (args that did not come through validation). */
+export function checkedStatementsOf(a: { statements: unknown }, o: CheckOptions = {}): CheckedStatement[] {
+  const known = (a as { [CHECKED]?: Checked })[CHECKED];
+  return known && known.elements === a.statements ? known.checked : checkStatements(a.statements, o);
+}
+
 @ValidatorConstraint({ name: 'sqlStatements' })
 class SqlStatementsConstraint implements ValidatorConstraintInterface {
-  validate(v: unknown): boolean {
-    return statementsProblem(v) === undefined;
+  validate(_v: unknown, args: ValidationArguments): boolean {
+    return checkInto(args, {});
   }
 
   defaultMessage(args: ValidationArguments): string {
@@ -31,13 +63,13 @@ class SqlStatementsConstraint implements ValidatorConstraintInterface {
   }
 }
 
-/** A dump may be long, and empty (the load of an empty database). */
-export const DUMP_LIMITS = { maxStatements: MAX_LOAD_STATEMENTS, allowEmpty: true };
+/** A dump may be long, and empty (the load of an empty database); its texts do not come again. */
+export const DUMP_LIMITS = { maxStatements: MAX_LOAD_STATEMENTS, allowEmpty: true, remember: false };
 
 @ValidatorConstraint({ name: 'sqlDumpStatements' })
 class SqlDumpStatementsConstraint implements ValidatorConstraintInterface {
-  validate(v: unknown): boolean {
-    return statementsProblem(v, DUMP_LIMITS) === undefined;
+  validate(_v: unknown, args: ValidationArguments): boolean {
+    return checkInto(args, DUMP_LIMITS);
   }
 
   defaultMessage(args: ValidationArguments): string {

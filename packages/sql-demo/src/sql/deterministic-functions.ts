@@ -6,7 +6,7 @@
 // queries) they behave like SQLite's own: real entropy and the real clock.
 import { createCipheriv, createHash, randomBytes, type Cipher } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { sqliteTimeTexts } from './sqlite-time.js';
+import { checkTimestamp, sqliteTimeTexts } from './sqlite-time.js';
 
 /** What identifies a log entry and its time, as the leader stamped it. */
 export interface EntryStamp {
@@ -21,35 +21,41 @@ const INT64_MAGNITUDE = (1n << 63n) - 1n;
 
 /** The entropy and clock of the entry being applied; the machine calls enterEntry before each entry and leaveEntry after it. */
 export class DeterministicSource {
+  private entry: EntryStamp | undefined;
+  /** The entry's stream, made at its first random value: most entries use none, and making it costs more than a small insert. */
   private keystream: Cipher | undefined;
-  private entryTimeMs: number | undefined;
 
   /**
    * From here on, random values come from AES-256-CTR keyed by the entry's term and index (the
    * same bytes on every node, a different stream for every entry) and the time is the entry's.
    */
   enterEntry(entry: EntryStamp): void {
-    sqliteTimeTexts(entry.timestampMs); // rejects a time SQLite cannot represent before it is used
-    const key = createHash('sha256').update(`raftkit-sql/entropy/v1/${entry.term}/${entry.index}`).digest();
-    this.keystream = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-    this.entryTimeMs = entry.timestampMs;
+    checkTimestamp(entry.timestampMs); // rejects a time SQLite cannot represent before it is used
+    this.entry = entry;
+    this.keystream = undefined;
   }
 
   leaveEntry(): void {
+    this.entry = undefined;
     this.keystream = undefined;
-    this.entryTimeMs = undefined;
   }
 
   get inEntry(): boolean {
-    return this.keystream !== undefined;
+    return this.entry !== undefined;
   }
 
   nowMs(): number {
-    return this.entryTimeMs ?? Date.now();
+    return this.entry?.timestampMs ?? Date.now();
   }
 
   bytes(n: number): Buffer {
-    return this.keystream ? this.keystream.update(Buffer.alloc(n)) : randomBytes(n);
+    const entry = this.entry;
+    if (!entry) return randomBytes(n);
+    if (!this.keystream) {
+      const key = createHash('sha256').update(`raftkit-sql/entropy/v1/${entry.term}/${entry.index}`).digest();
+      this.keystream = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+    }
+    return this.keystream.update(Buffer.alloc(n));
   }
 
   /** A 64-bit signed integer like SQLite's random(): never -2^63, which SQLite folds away so that abs() cannot overflow. */

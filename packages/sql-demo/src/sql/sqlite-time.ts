@@ -17,11 +17,16 @@ export interface SqliteTimeTexts {
   time: string;
 }
 
-/** The texts of an instant given in milliseconds since 1970 UTC; throws RangeError outside SQLite's range or for a fraction. */
-export function sqliteTimeTexts(timestampMs: number): SqliteTimeTexts {
+/** Throws RangeError for an instant outside SQLite's range or with a fraction of a millisecond. */
+export function checkTimestamp(timestampMs: number): void {
   if (!Number.isSafeInteger(timestampMs) || timestampMs < MIN_TIMESTAMP_MS || timestampMs > MAX_TIMESTAMP_MS) {
     throw new RangeError(`timestampMs must be a whole number of milliseconds between years 0000 and 9999, got ${timestampMs}`);
   }
+}
+
+/** The texts of an instant given in milliseconds since 1970 UTC; throws RangeError outside SQLite's range or for a fraction. */
+export function sqliteTimeTexts(timestampMs: number): SqliteTimeTexts {
+  checkTimestamp(timestampMs);
   const iso = new Date(timestampMs).toISOString(); // YYYY-MM-DDTHH:MM:SS.SSSZ for these years
   const date = iso.slice(0, 10);
   const time = iso.slice(11, 19);
