@@ -98,6 +98,11 @@ export class SqlDatabase implements OnDiskStateMachine {
     return this.engine.open(dir);
   }
 
+  /** Lets the framework compact the log with snapshots that hold no copy of the database. */
+  sync(): void {
+    this.engine.sync();
+  }
+
   prepareSnapshot(): PinnedState {
     return this.engine.pin();
   }
