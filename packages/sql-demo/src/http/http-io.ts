@@ -1,62 +1,22 @@
 // Reading bodies and writing answers for the rqlite API, on plain node:http.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RaftkitError, readBody as readRaftkitBody } from '@raftkit/framework/api';
 import type { HttpReply } from '../rqlite/index.js';
 import { HttpFailure } from './http-failure.js';
 
 /**
- * Reads a request body of at most `maxBytes`. A declared Content-Length over the limit is refused
- * before a byte is read; a streamed body stops being kept once it crosses the limit (the answer
- * closes the connection). Rejects with HttpFailure 413 or 408.
+ * Reads a request body of at most `maxBytes` (raftkit's reader: a declared Content-Length over
+ * the limit is refused before a byte is read; a streamed body stops being kept once it crosses
+ * it). Rejects with HttpFailure 413 or 408, or a plain Error when the client went away.
  */
-export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes));
-  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const timer = setTimeout(() => {
-      cleanup();
-      req.resume();
-      reject(new HttpFailure('request_timeout', `the request body did not arrive within ${timeoutMs} ms`));
-    }, timeoutMs);
-    timer.unref();
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        cleanup();
-        chunks.length = 0;
-        // Drained, not kept, until the 413 is out and the connection closes.
-        req.resume();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, total));
-    };
-    const onGone = () => {
-      cleanup();
-      reject(new Error('the client went away'));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onGone);
-      req.off('close', onGone);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onGone);
-    req.on('close', onGone);
-  });
-}
-
-function tooLarge(maxBytes: number): HttpFailure {
-  return new HttpFailure('payload_too_large', `the request body is larger than ${maxBytes} bytes`);
+export async function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  try {
+    return await readRaftkitBody(req, maxBytes, timeoutMs);
+  } catch (e) {
+    if (e instanceof RaftkitError && e.code === 'payload_too_large') throw new HttpFailure('payload_too_large', `the request body is larger than ${maxBytes} bytes`);
+    if (e instanceof RaftkitError && e.code === 'request_timeout') throw new HttpFailure('request_timeout', `the request body did not arrive within ${timeoutMs} ms`);
+    throw e;
+  }
 }
 
 /** Writes a complete answer (with Content-Length) unless the response is already gone. */
