@@ -2,9 +2,9 @@
 // synchronous=NORMAL: the raft log covers a crash), the counters kept inside it, entries applied
 // as transactions, reads, and the pinned copies snapshots are made from.
 import { existsSync, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { backupSqlitePin, pinSqliteFile, releaseSqlitePin, replaceSqliteFile, syncSqliteWal, type PinnedSqliteFile } from '@raftkit/framework/storage';
 import type { Compare, KeyValue, RangeRequest } from '../api/etcd-types.js';
 import { MetaError } from '../api/meta-error.js';
 import { compareKv } from './compare.js';
@@ -16,9 +16,7 @@ import { createSchema, DATABASE_FILE, STATE_KEYS } from './schema.js';
 import type { AlarmRecord, LeaseRecord, MemberRecord, RangeResult, RevisionChanges, StoreCounters, StoredEvent } from './store-types.js';
 
 /** A read transaction on a second, read-only connection: the state as it was when it was taken. */
-export interface PinnedState {
-  reader: Database.Database;
-}
+export type PinnedState = PinnedSqliteFile;
 
 /** How much of the history one page of a watch's catch-up reads (the last revision is always read whole). */
 export interface PageLimits {
@@ -149,17 +147,7 @@ export class MvccStore {
    * bytes): the applied index goes negative and back inside one transaction.
    */
   sync(): void {
-    const db = this.conn();
-    const flip = this.stmt("UPDATE state SET value = -value WHERE name = 'applied_index'");
-    db.pragma('synchronous = FULL');
-    try {
-      db.transaction(() => {
-        flip.run();
-        flip.run();
-      })();
-    } finally {
-      db.pragma('synchronous = NORMAL');
-    }
+    syncSqliteWal(this.conn(), "UPDATE state SET value = -value WHERE name = 'applied_index'");
   }
 
   // ---------------------------------------------------------------- reads
@@ -315,39 +303,22 @@ export class MvccStore {
 
   /** Pins the state as of now (the last applied entry): a read transaction on a read-only connection. */
   pin(): PinnedState {
-    const reader = new Database(this.file, { readonly: true });
-    try {
-      reader.exec('BEGIN');
-      reader.prepare('SELECT count(*) FROM state').get();
-      return { reader };
-    } catch (e) {
-      reader.close();
-      throw e;
-    }
+    return pinSqliteFile(this.file);
   }
 
   release(pinned: PinnedState): void {
-    const { reader } = pinned;
-    if (!reader.open) return;
-    if (reader.inTransaction) reader.exec('COMMIT');
-    reader.close();
+    releaseSqlitePin(pinned);
   }
 
   /** Writes the pinned state to `file` (SQLite's online backup) and releases the pin. */
-  async savePinned(pinned: PinnedState, file: string): Promise<void> {
-    try {
-      await pinned.reader.backup(file);
-    } finally {
-      this.release(pinned);
-    }
+  savePinned(pinned: PinnedState, file: string): Promise<void> {
+    return backupSqlitePin(pinned, file);
   }
 
   /** Replaces the store by a snapshot file (which holds its own applied index and counters). */
   async recover(file: string): Promise<void> {
     this.close();
-    await rm(`${this.file}-wal`, { force: true });
-    await rm(`${this.file}-shm`, { force: true });
-    await rename(file, this.file);
+    await replaceSqliteFile(this.file, file);
     this.open(this.dir);
   }
 }

@@ -4,9 +4,10 @@
 // entry-transactions.ts), reads, dry runs, snapshots and backups. Nothing else holds the connection.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { backupSqlitePin, pinSqliteFile, releaseSqlitePin, replaceSqliteFile, syncSqliteWal, type PinnedSqliteFile } from '@raftkit/framework/storage';
 import { InterruptTimer, isInterrupted } from '../interrupt/interrupt-timer.js';
 import type { PlannedStatement } from '../machine/statement-plan.js';
 import { DeterministicSource, installDeterministicFunctions, type EntryStamp } from '../sql/index.js';
@@ -73,9 +74,7 @@ export interface EngineInfo {
 }
 
 /** A read transaction on a second, read-only connection: the state as it was when it was taken. */
-export interface PinnedState {
-  reader: Database.Database;
-}
+export type PinnedState = PinnedSqliteFile;
 
 export class SqlEngine {
   private db: Database.Database | undefined;
@@ -123,17 +122,7 @@ export class SqlEngine {
    * bytes): the applied index goes negative and back inside one transaction.
    */
   sync(): void {
-    const db = this.settled();
-    const flip = db.prepare(`UPDATE ${STATE_TABLE} SET applied_index = -applied_index WHERE one = 1`);
-    db.pragma('synchronous = FULL');
-    try {
-      db.transaction(() => {
-        flip.run();
-        flip.run();
-      })();
-    } finally {
-      db.pragma('synchronous = NORMAL');
-    }
+    syncSqliteWal(this.settled(), `UPDATE ${STATE_TABLE} SET applied_index = -applied_index WHERE one = 1`);
   }
 
   private cache(): StatementCache {
@@ -358,40 +347,22 @@ export class SqlEngine {
   pin(): PinnedState {
     // The reader is another connection: it sees only what is committed.
     this.settled();
-    const reader = new Database(this.file, { readonly: true });
-    try {
-      reader.defaultSafeIntegers(true);
-      reader.exec('BEGIN');
-      reader.prepare('SELECT count(*) FROM sqlite_schema').get();
-      return { reader };
-    } catch (e) {
-      reader.close();
-      throw e;
-    }
+    return pinSqliteFile(this.file, { safeIntegers: true });
   }
 
   release(pinned: PinnedState): void {
-    const { reader } = pinned;
-    if (!reader.open) return;
-    if (reader.inTransaction) reader.exec('COMMIT');
-    reader.close();
+    releaseSqlitePin(pinned);
   }
 
   /** Writes the pinned state to `file` (SQLite's online backup) and releases the pin. */
-  async savePinned(pinned: PinnedState, file: string): Promise<void> {
-    try {
-      await pinned.reader.backup(file);
-    } finally {
-      this.release(pinned);
-    }
+  savePinned(pinned: PinnedState, file: string): Promise<void> {
+    return backupSqlitePin(pinned, file);
   }
 
   /** Replaces the database by a snapshot file (which already holds its applied index). */
   async recover(file: string): Promise<void> {
     this.close();
-    await rm(`${this.file}-wal`, { force: true });
-    await rm(`${this.file}-shm`, { force: true });
-    await rename(file, this.file);
+    await replaceSqliteFile(this.file, file);
     this.open(this.dir);
   }
 
