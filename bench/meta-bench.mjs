@@ -78,7 +78,16 @@ for (const p of PARTS) if (!['gateway', 'grpc', 'watch'].includes(p)) fail(`unkn
 if (!(SECONDS > 0)) fail('--seconds must be positive');
 for (const f of [LOADGEN, ETCD_SCRIPT]) if (!existsSync(f)) fail(`missing ${f} (the shared bench folder must sit beside the repository)`);
 if (!existsSync(join(root, 'packages/metadata-demo/dist/src/main.js'))) fail('build first: npm run build');
-if (spawnSync('sh', ['-c', 'command -v etcd && command -v etcdctl']).status !== 0) fail('etcd is not installed: apt-get install etcd-server etcd-client');
+const haveEtcd = () => spawnSync('sh', ['-c', 'command -v etcd && command -v etcdctl']).status === 0;
+if (!haveEtcd() && process.getuid?.() === 0) {
+  // The anchor is part of the bench: as root, install Debian's etcd (as the tests do for etcdctl).
+  log('installing etcd-server and etcd-client with apt-get ...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], { stdio: 'ignore', env }).status !== 0) {
+    spawnSync('sh', ['-c', 'apt-get update && apt-get install -y etcd-server etcd-client'], { stdio: 'ignore', env });
+  }
+}
+if (!haveEtcd()) fail('etcd is not installed and could not be: apt-get install etcd-server etcd-client (as root)');
 
 // ---------- cleanup: whatever way the script ends ----------
 // lib.mjs SIGKILLs the tracked children (raftkit nodes, load generators) on exit; etcd's members
