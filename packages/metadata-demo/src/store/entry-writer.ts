@@ -125,11 +125,13 @@ export class EntryWriter {
 
   /** Answers whether the alarm was not active before. */
   alarmActivate(memberId: bigint, alarm: AlarmRecord['alarm']): boolean {
+    this.store.alarmsChanged();
     return this.store.stmt('INSERT OR IGNORE INTO alarms (member_id, alarm) VALUES (?, ?)').run(memberId.toString(), alarm).changes > 0;
   }
 
   /** Answers whether the alarm was active. */
   alarmDeactivate(memberId: bigint, alarm: AlarmRecord['alarm']): boolean {
+    this.store.alarmsChanged();
     return this.store.stmt('DELETE FROM alarms WHERE member_id = ? AND alarm = ?').run(memberId.toString(), alarm).changes > 0;
   }
 

@@ -1,6 +1,6 @@
 // The one owner of a metadata store's SQLite connection: the file in the machine's folder (WAL,
 // synchronous=NORMAL: the raft log covers a crash), the counters kept inside it, entries applied
-// as transactions, reads, and the pinned copies snapshots are made from.
+// in shared transactions (entry-batch.ts), reads, and the pinned copies snapshots are made from.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { backupSqlitePin, pinSqliteFile, releaseSqlitePin, replaceSqliteFile, sy
 import type { Compare, KeyValue, RangeRequest } from '../api/etcd-types.js';
 import { MetaError } from '../api/meta-error.js';
 import { compareKv } from './compare.js';
+import { EntryBatch } from './entry-batch.js';
 import { EntryWriter } from './entry-writer.js';
 import { boundsOf, keyCondition, type KeyBounds } from './key-range.js';
 import { rangeSql } from './range-query.js';
@@ -38,8 +39,15 @@ export class MvccStore {
   private db: Database.Database | undefined;
   private dir = '';
   private readonly statements = new Map<string, Database.Statement>();
-  /** Between entries, what `state` holds; an entry changes it and writes it back before COMMIT. */
+  /** The applied state's counters; written to `state` when the batch holding them commits. */
   counters: StoreCounters = { appliedIndex: 0, revision: 1, compactRevision: 0, sizeBytes: 0, clusterId: 0n };
+  /** The alarms table, read once: every put checks the NOSPACE alarm. */
+  private alarmCache: AlarmRecord[] | undefined;
+  private readonly batch = new EntryBatch(
+    (sql) => this.stmt(sql),
+    () => this.db?.inTransaction === true,
+    () => this.saveCounters(),
+  );
 
   get file(): string {
     return join(this.dir, DATABASE_FILE);
@@ -59,6 +67,8 @@ export class MvccStore {
       db.defaultSafeIntegers(true);
       createSchema(db);
       this.db = db;
+      this.batch.reset();
+      this.alarmCache = undefined;
       this.loadCounters();
       return this.counters.appliedIndex;
     } catch (e) {
@@ -68,10 +78,16 @@ export class MvccStore {
     }
   }
 
+  /** Commits the open batch (unless entries were lost: the log applies them again) and closes. */
   close(): void {
-    this.statements.clear();
-    this.db?.close();
-    this.db = undefined;
+    try {
+      if (this.db && !this.batch.lost) this.batch.commit();
+    } finally {
+      this.batch.reset();
+      this.statements.clear();
+      this.db?.close();
+      this.db = undefined;
+    }
   }
 
   private conn(): Database.Database {
@@ -80,8 +96,9 @@ export class MvccStore {
     return this.db;
   }
 
-  /** A statement compiled once per connection. */
+  /** A statement compiled once per connection. Refused once entries were lost (the state is behind what was answered). */
   stmt(sql: string): Database.Statement {
+    this.batch.throwIfLost();
     let s = this.statements.get(sql);
     if (!s) {
       s = this.conn().prepare(sql);
@@ -118,25 +135,30 @@ export class MvccStore {
   // ---------------------------------------------------------------- entries
 
   /**
-   * Applies one log entry in one SQLite transaction with its index: the database never holds
-   * effects without the index that produced them, nor the index without them. A throw rolls
-   * everything back (the counters too) and propagates.
+   * Applies one log entry inside the open batch; the batch's COMMIT writes the applied index with
+   * the effects, so the file never holds effects without the index that produced them, nor the
+   * index without them. A throw undoes this entry alone (the counters too) and propagates.
    */
   entry<T>(index: number, body: (e: EntryWriter) => T): { result: T; changes: RevisionChanges[] } {
     this.conn();
-    this.stmt('BEGIN').run();
+    const before = { ...this.counters };
     try {
-      const writer = new EntryWriter(this);
-      const result = body(writer);
-      this.counters.appliedIndex = index;
-      this.saveCounters();
-      this.stmt('COMMIT').run();
-      return { result, changes: writer.changes };
+      return this.batch.run(() => {
+        const writer = new EntryWriter(this);
+        const result = body(writer);
+        this.counters.appliedIndex = index;
+        return { result, changes: writer.changes };
+      });
     } catch (e) {
-      if (this.db?.inTransaction) this.stmt('ROLLBACK').run();
-      this.loadCounters();
+      this.counters = before;
+      this.alarmCache = undefined;
       throw e;
     }
+  }
+
+  /** Commits the entries applied so far: before anything that reads the file, not the connection. */
+  settle(): void {
+    this.batch.commit();
   }
 
   /**
@@ -147,6 +169,7 @@ export class MvccStore {
    * bytes): the applied index goes negative and back inside one transaction.
    */
   sync(): void {
+    this.settle();
     syncSqliteWal(this.conn(), "UPDATE state SET value = -value WHERE name = 'applied_index'");
   }
 
@@ -262,14 +285,20 @@ export class MvccStore {
   }
 
   alarms(): AlarmRecord[] {
-    return (this.stmt('SELECT member_id, alarm FROM alarms ORDER BY member_id, alarm').all() as { member_id: string; alarm: AlarmRecord['alarm'] }[]).map((r) => ({
+    this.alarmCache ??= (this.stmt('SELECT member_id, alarm FROM alarms ORDER BY member_id, alarm').all() as { member_id: string; alarm: AlarmRecord['alarm'] }[]).map((r) => ({
       memberId: BigInt(r.member_id),
       alarm: r.alarm,
     }));
+    return [...this.alarmCache];
   }
 
   hasAlarm(alarm: AlarmRecord['alarm']): boolean {
-    return this.stmt('SELECT 1 FROM alarms WHERE alarm = ? LIMIT 1').get(alarm) !== undefined;
+    return this.alarms().some((a) => a.alarm === alarm);
+  }
+
+  /** The alarms table changed: read it again when next asked. */
+  alarmsChanged(): void {
+    this.alarmCache = undefined;
   }
 
   members(): MemberRecord[] {
@@ -303,6 +332,7 @@ export class MvccStore {
 
   /** Pins the state as of now (the last applied entry): a read transaction on a read-only connection. */
   pin(): PinnedState {
+    this.settle();
     return pinSqliteFile(this.file);
   }
 
