@@ -1,12 +1,12 @@
-// A fast path for the common argument class: fields of plain JSON primitives checked by
-// synchronous class-validator constraints. Every command is converted on its proposer and on each
+// A fast path for the common argument class: fields of plain JSON values checked by synchronous
+// class-validator constraints. Every command is converted on its proposer and on each
 // replica as it applies; class-transformer and class-validator walk their metadata stores on each
 // call (about 5 µs for a two-field class here), this reads them once per class.
 //
 // It only ever answers "valid, here is the instance" for inputs where it does exactly what
 // plainToInstance + validateSync (whitelist, forbidNonWhitelisted) would; for anything else —
 // an invalid input (the slow path lists every bad field, so an error has one shape whichever
-// path the input came by), a nested value, a class with class-transformer decorators,
+// path the input came by), a value that is not plain JSON, a class with class-transformer decorators,
 // nested/promise/`each` validation, an asynchronous constraint — it answers `undefined` and the
 // caller takes the slow path.
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
@@ -96,6 +96,32 @@ function isPrimitive(v: unknown): boolean {
   return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
+/** Deeper values take the slow path (which refuses what is too deep for it to walk). */
+const MAX_JSON_DEPTH = 32;
+
+/**
+ * A primitive, or arrays and plain objects of them: what JSON.parse makes. Such a value of a
+ * field without class-transformer metadata is what plainToInstance would copy it to, so the
+ * instance may hold it as is (a command's structured argument, e.g. the SQL store's statements,
+ * is then not copied on the proposer and on every replica). Not a `__proto__` key: the copy
+ * would turn it into a prototype.
+ */
+function isPlainJson(v: unknown, depth = 0): boolean {
+  if (isPrimitive(v)) return true;
+  if (typeof v !== 'object' || depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+    for (let i = 0; i < v.length; i++) if (!(i in v) || !isPlainJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k) || k === '__proto__') return false;
+    if (!isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
+}
+
 /**
  * The converted, validated instance of `cls` for `plain` (a plain object), or undefined when the
  * input is invalid or outside what this path handles (then convert the slow way).
@@ -104,7 +130,7 @@ export function fastConvert(cls: new () => object, plain: Record<string, unknown
   const plan = planFor(cls);
   if (!plan) return undefined;
   const keys = Object.keys(plain);
-  for (const k of keys) if (!plan.known.has(k) || !isPrimitive(plain[k])) return undefined;
+  for (const k of keys) if (!plan.known.has(k) || !isPlainJson(plain[k])) return undefined;
   const instance = new cls() as Record<string, unknown>;
   for (const k of keys) instance[k] = plain[k];
   // As the slow path's pruneUnsent: declared fields the input did not send are not there.
@@ -112,7 +138,7 @@ export function fastConvert(cls: new () => object, plain: Record<string, unknown
     if (instance[k] === undefined && !Object.hasOwn(plain, k)) delete instance[k];
     else if (!plan.known.has(k))
       return undefined; // would be refused (whitelist): slow path words it
-    else if (!isPrimitive(instance[k]) && instance[k] !== undefined) return undefined;
+    else if (!isPrimitive(instance[k]) && instance[k] !== undefined && !Object.hasOwn(plain, k)) return undefined;
   }
   const targetName = cls.name;
   for (const f of plan.fields) {

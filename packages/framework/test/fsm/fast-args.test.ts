@@ -1,7 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from 'class-transformer';
-import { Allow, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  Allow,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidateNested,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { convertArgs, convertDto } from '../../src/fsm/args-converter.js';
 import { fastConvert } from '../../src/fsm/fast-args.js';
 import { Nullable, type HandlerDefinition } from '../../src/fsm/index.js';
@@ -69,11 +89,33 @@ class Nested {
   tags!: string[];
 }
 
+/** A structured argument checked by a custom constraint, as the SQL store's statements are. */
+@ValidatorConstraint({ name: 'statementList' })
+class StatementList implements ValidatorConstraintInterface {
+  validate(v: unknown): boolean {
+    return (
+      Array.isArray(v) &&
+      v.every((s) => (Array.isArray(s) && typeof s[0] === 'string') || (typeof s === 'object' && s !== null && typeof (s as { sql?: unknown }).sql === 'string'))
+    );
+  }
+}
+
+class Statements {
+  @IsArray()
+  @Validate(StatementList)
+  statements!: unknown[];
+
+  @IsOptional()
+  @IsBoolean()
+  transaction?: boolean;
+}
+
 const FIELDS: Record<string, string[]> = {
   Put: ['key', 'value'],
   Mixed: ['limit', 'expected', 'flag', 'name', 'amount', 'mode', 'note'],
   WithDefault: ['size', 'label'],
   Nested: ['inner', 'tags'],
+  Statements: ['statements', 'transaction'],
 };
 
 /** A small deterministic PRNG, so a failure names a reproducible case. */
@@ -102,6 +144,8 @@ const GOOD: Record<string, unknown[]> = {
   label: ['l'],
   inner: [{ x: 'a' }],
   tags: [['a']],
+  statements: [[['INSERT ?', 1, null, 'x']], [{ sql: 'SELECT :a', params: { a: [1, { b: true }] } }, ['x']], [], [['a'], 'not a statement']],
+  transaction: [true, false],
 };
 
 function randomInput(r: () => number, fields: string[]): Record<string, unknown> {
@@ -122,6 +166,7 @@ test('the fast argument path answers exactly what class-transformer + class-vali
     ['Mixed', Mixed],
     ['WithDefault', WithDefault],
     ['Nested', Nested],
+    ['Statements', Statements],
   ];
   const hits: Record<string, number> = {};
   for (const [name, cls] of classes) {
@@ -141,10 +186,19 @@ test('the fast argument path answers exactly what class-transformer + class-vali
     }
   }
   // The path is actually taken for the simple classes, never for the nested one.
-  assert.ok(hits['Put']! > 500 && hits['Mixed']! > 10 && hits['WithDefault']! > 100, JSON.stringify(hits));
+  assert.ok(hits['Put']! > 500 && hits['Mixed']! > 10 && hits['WithDefault']! > 100 && hits['Statements']! > 500, JSON.stringify(hits));
   assert.equal(hits['Nested'], 0);
   assert.equal(fastConvert(Nested, { inner: { x: 'a' }, tags: ['a'] }), undefined);
   assert.ok(fastConvert(Put, { key: 'k', value: 'v' }) instanceof Put);
+  // Structured values go by reference only when plain JSON: no own __proto__ key (the copy would
+  // make it a prototype), nothing but arrays and plain objects, not too deep.
+  assert.ok(fastConvert(Statements, { statements: [['a', { n: 1 }]] }) instanceof Statements);
+  assert.equal(fastConvert(Statements, JSON.parse('{"statements":[{"sql":"x","__proto__":{"a":1}}]}') as Record<string, unknown>), undefined);
+  assert.equal(fastConvert(Statements, { statements: [['a', new Date(0)]] }), undefined);
+  assert.equal(fastConvert(Statements, { statements: [['a', Buffer.from('x')]] }), undefined);
+  let deep: unknown = 'x';
+  for (let i = 0; i < 40; i++) deep = [deep];
+  assert.equal(fastConvert(Statements, { statements: [['a', deep]] }), undefined);
 });
 
 test('an invalid input of a class the fast path handles reports every bad field, as the class-validator path does', () => {
