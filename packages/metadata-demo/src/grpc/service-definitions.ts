@@ -1,8 +1,10 @@
 // etcd's service definitions for grpc-js, with each request's size on the wire remembered: etcd
 // refuses a write larger than --max-request-bytes with its own error, which needs the size of the
-// message as received, not of its decoded form.
+// message as received, not of its decoded form. Watch responses have an encoder of their own.
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { serviceDefinition, type ServiceName } from '../wire/proto.js';
+import type { WireWatchResponse } from '../wire/wire-types.js';
+import { encodeWatchResponseBytes } from './watch-response-encoder.js';
 
 const wireSizes = new WeakMap<object, number>();
 
@@ -23,6 +25,8 @@ export function measuredService(name: ServiceName): ServiceDefinition {
         return request;
       },
     };
+    // Events shared by many watches are encoded once (watch-response-encoder.ts).
+    if (name === 'Watch' && method === 'Watch') measured[method].responseSerialize = (r: object) => encodeWatchResponseBytes(r as WireWatchResponse);
   }
   return measured as ServiceDefinition;
 }

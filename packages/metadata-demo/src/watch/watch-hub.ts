@@ -1,5 +1,6 @@
 // The watches of one node, served from this node's own applied state. A new watch catches up
-// from the history table in pages (bounded memory; each page ends with a whole revision), then
+// in pages (bounded memory; each page ends with a whole revision) from the recent revisions kept
+// in memory (recent-history.ts) or, further back, from the history table, then
 // goes live: the machine hands it each revision right after the entry that wrote it is applied.
 // The switch from catch-up to live happens in the same synchronous step that finds the history
 // read up to the store's revision, so no revision is missed or given twice. A watch whose sink
@@ -11,6 +12,7 @@ import type { WatchHandle, WatchSink } from '../api/meta-backend.js';
 import type { MetaMachine } from '../machine/meta.machine.js';
 import { boundsOf } from '../store/key-range.js';
 import type { RevisionChanges } from '../store/store-types.js';
+import { RecentHistory } from './recent-history.js';
 import { Watcher } from './watcher.js';
 import { MetaError } from '../api/meta-error.js';
 
@@ -25,6 +27,9 @@ export interface WatchHubOptions {
   /** A catch-up page: at most this many events and bytes (then the rest of its last revision). */
   pageEvents?: number;
   pageBytes?: number;
+  /** The recent revisions kept in memory for catch-ups: at most this many, and this many bytes. */
+  recentRevisions?: number;
+  recentBytes?: number;
   /** Where a watch's unexpected failure is reported. */
   onError?: (e: unknown) => void;
 }
@@ -38,10 +43,12 @@ export class WatchHub {
   private readonly ticker: NodeJS.Timeout;
   private readonly pageEvents: number;
   private readonly pageBytes: number;
+  private readonly recent: RecentHistory;
 
   constructor(private readonly o: WatchHubOptions) {
     this.pageEvents = o.pageEvents ?? 1000;
     this.pageBytes = o.pageBytes ?? 1024 * 1024;
+    this.recent = new RecentHistory(o.recentRevisions ?? 8192, o.recentBytes ?? 16 * 1024 * 1024);
     this.offChanges = o.machine.onChanges((c) => this.onChanges(c));
     this.offRestored = o.machine.onRestored(() => this.onRestored());
     this.ticker = setInterval(() => this.progressTick(), o.progressNotifyMs ?? DEFAULT_PROGRESS_NOTIFY_MS);
@@ -128,14 +135,8 @@ export class WatchHub {
     const { revision, compactRevision } = this.store.counters;
     if (w.next < compactRevision) return this.cancel(w, { compactRevision });
     if (w.next > revision) return this.goLive(w);
-    const page = this.store.eventsPage(w.bounds, w.next, revision, { maxEvents: this.pageEvents, maxBytes: this.pageBytes });
-    const events: Event[] = [];
-    for (const e of page.events) {
-      if ((e.type === 'put' && w.noPut) || (e.type === 'delete' && w.noDelete)) continue;
-      const prevKv = w.request.prevKv ? this.store.previousKv(e.kv.key, e.revision) : undefined;
-      events.push(prevKv ? { type: e.type, kv: e.kv, prevKv } : { type: e.type, kv: e.kv });
-    }
-    w.next = page.through + 1;
+    const { events, through } = this.recent.covers(w.next, revision) ? this.recentPage(w, revision) : this.storedPage(w, revision);
+    w.next = through + 1;
     if (events.length > 0 && !this.send(w, this.response(w, revision, events))) {
       w.state = 'paused';
       return;
@@ -143,6 +144,26 @@ export class WatchHub {
     // Read up to the store's revision in this same step: nothing was applied since, live now.
     if (w.next > revision) return this.goLive(w);
     this.schedule(w);
+  }
+
+  /** A catch-up page from memory: the events live watches got, shared. */
+  private recentPage(w: Watcher, revision: number): { events: Event[]; through: number } {
+    const page = this.recent.page(w.next, revision, { maxEvents: this.pageEvents, maxBytes: this.pageBytes });
+    const events: Event[] = [];
+    for (const c of page.changes) for (const e of w.select(c.events)) events.push(e);
+    return { events, through: page.through };
+  }
+
+  /** A catch-up page from the history table. */
+  private storedPage(w: Watcher, revision: number): { events: Event[]; through: number } {
+    const page = this.store.eventsPage(w.bounds, w.next, revision, { maxEvents: this.pageEvents, maxBytes: this.pageBytes });
+    const events: Event[] = [];
+    for (const e of page.events) {
+      if ((e.type === 'put' && w.noPut) || (e.type === 'delete' && w.noDelete)) continue;
+      const prevKv = w.request.prevKv ? this.store.previousKv(e.kv.key, e.revision) : undefined;
+      events.push(prevKv ? { type: e.type, kv: e.kv, prevKv } : { type: e.type, kv: e.kv });
+    }
+    return { events, through: page.through };
   }
 
   private goLive(w: Watcher): void {
@@ -154,6 +175,7 @@ export class WatchHub {
   }
 
   private onChanges(c: RevisionChanges): void {
+    this.recent.push(c);
     for (const w of this.watchers) {
       if (w.state !== 'live' || c.revision < w.next) continue;
       w.next = c.revision + 1;
@@ -164,6 +186,7 @@ export class WatchHub {
 
   /** Another replica's state replaced this one: every watch re-reads from where it was, in the new history. */
   private onRestored(): void {
+    this.recent.clear();
     for (const w of this.watchers) {
       if (w.state === 'live' || w.state === 'catchup') {
         w.state = 'catchup';

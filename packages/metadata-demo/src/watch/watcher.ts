@@ -12,6 +12,20 @@ import type { ChangeEvent } from '../store/store-types.js';
  */
 export type WatcherState = 'catchup' | 'live' | 'paused' | 'done';
 
+/** A change's event as watches receive it, one object for all of them (its wire form is made once). */
+const plainEvents = new WeakMap<ChangeEvent, Event>();
+const eventsWithPrev = new WeakMap<ChangeEvent, Event>();
+
+function sharedEvent(e: ChangeEvent, withPrev: boolean): Event {
+  const cache = withPrev ? eventsWithPrev : plainEvents;
+  let out = cache.get(e);
+  if (!out) {
+    out = withPrev && e.prevKv ? { type: e.type, kv: e.kv, prevKv: e.prevKv } : { type: e.type, kv: e.kv };
+    cache.set(e, out);
+  }
+  return out;
+}
+
 export class Watcher {
   state: WatcherState = 'live';
   /** The next revision it has not been given (every revision before it was, or was filtered out). */
@@ -41,7 +55,7 @@ export class Watcher {
     for (const e of events) {
       if ((e.type === 'put' && this.noPut) || (e.type === 'delete' && this.noDelete)) continue;
       if (!inBounds(this.bounds, e.kv.key)) continue;
-      out.push(this.request.prevKv && e.prevKv ? { type: e.type, kv: e.kv, prevKv: e.prevKv } : { type: e.type, kv: e.kv });
+      out.push(sharedEvent(e, this.request.prevKv));
     }
     return out;
   }

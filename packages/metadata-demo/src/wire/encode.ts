@@ -129,8 +129,16 @@ export function encodeAlarm(r: AlarmResponse): object {
   };
 }
 
+/** One wire form per event object: watches share their events, so the gRPC encoder encodes each once. */
+const wireEvents = new WeakMap<Event, WireEvent>();
+
 function encodeEvent(e: Event): WireEvent {
-  return { type: enumNumber(EVENT_TYPES, e.type), kv: encodeKeyValue(e.kv), prev_kv: e.prevKv ? encodeKeyValue(e.prevKv) : null };
+  let wire = wireEvents.get(e);
+  if (!wire) {
+    wire = { type: enumNumber(EVENT_TYPES, e.type), kv: encodeKeyValue(e.kv), prev_kv: e.prevKv ? encodeKeyValue(e.prevKv) : null };
+    wireEvents.set(e, wire);
+  }
+  return wire;
 }
 
 export function encodeWatchResponse(r: WatchResponse): WireWatchResponse {

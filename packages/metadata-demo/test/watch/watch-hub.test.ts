@@ -192,3 +192,70 @@ test('a snapshot installed under a watch: it goes on from the new history, or is
   await until(() => stuck.responses.at(-1)!.canceled, 'the paused watch to be canceled');
   assert.equal(stuck.responses.at(-1)!.compactRevision, 10);
 });
+
+test('catch-ups from memory and from the history table give the same events, also when a watch falls out of the memory window', async (t) => {
+  const f = new MachineFixture();
+  const header = (revision: number) => ({ clusterId: 1n, memberId: 1n, revision, raftTerm: 1 });
+  const hubs = {
+    memory: new WatchHub({ machine: f.machine, header, pageEvents: 7 }),
+    table: new WatchHub({ machine: f.machine, header, pageEvents: 7, recentRevisions: 0 }),
+    window: new WatchHub({ machine: f.machine, header, pageEvents: 7, recentRevisions: 10 }),
+  };
+  t.after(() => {
+    for (const h of Object.values(hubs)) h.close();
+    f.close();
+  });
+  const B = (s: string) => Buffer.from(s).toString('base64');
+  const requests = [
+    watch('k/'),
+    watchRequest('k/1', { prevKv: true, watchId: 2 }),
+    watch('k/', { filters: ['noput'], prevKv: true }),
+    watch('k/', { filters: ['nodelete'] }),
+    watch('k/', { startRevision: 1, prevKv: true }),
+  ];
+  const runs = Object.entries(hubs).map(([name, hub]) => {
+    const sinks = requests.map(() => new Sink());
+    // Full after a few responses: paused, then resumed to catch up.
+    sinks.forEach((s, i) => (s.fullAfter = 2 + i));
+    const handles = requests.map((r, i) => hub.watch(r, sinks[i]!));
+    return { name, sinks, handles };
+  });
+  let x = 0;
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 40; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const key = `k/${x % 9}`;
+      if (x % 7 === 0) f.ok('deleteRange', { key: B(key) });
+      else if (x % 5 === 0)
+        f.ok('txn', {
+          success: [
+            { put: { key: B(key), value: B(`t${i}`) } },
+            { put: { key: B(`k/${((x % 9) + 1 + ((x >> 4) % 8)) % 9}`), value: B('u') } },
+            { put: { key: B('z'), value: B('z') } },
+          ],
+        });
+      else f.put(key, `v${round}.${i}`);
+    }
+    for (const r of runs) r.sinks.forEach((s) => (s.fullAfter = s.responses.length + 3));
+    for (const r of runs) for (const h of r.handles) h.resume();
+    await turn();
+  }
+  for (const r of runs) r.sinks.forEach((s) => (s.fullAfter = Infinity));
+  for (const r of runs) for (const h of r.handles) h.resume();
+  const last = f.machine.store.counters.revision;
+  const seen = (s: Sink) => s.responses.flatMap((res) => res.events.map((e) => `${e.kv.modRevision}:${e.type}:${e.kv.key}:${e.kv.value}:${e.prevKv?.value ?? '-'}`));
+  for (const r of runs) await until(() => r.sinks.every((s) => s.responses.at(-1)!.header.revision === last || s.revisions().at(-1) === last), `${r.name} caught up`);
+  await until(() => runs.every((r) => seen(r.sinks[0]!).length === seen(runs[1]!.sinks[0]!).length), 'the same length');
+  for (let i = 0; i < requests.length; i++) {
+    const table = seen(runs[1]!.sinks[i]!);
+    assert.ok(table.length > 0, `watch ${i} saw events`);
+    assert.deepEqual(seen(runs[0]!.sinks[i]!), table, `watch ${i}: memory and table agree`);
+    assert.deepEqual(seen(runs[2]!.sinks[i]!), table, `watch ${i}: a small window and the table agree`);
+    const revs = runs[1]!.sinks[i]!.revisions();
+    assert.deepEqual(
+      revs,
+      [...revs].sort((a, b) => a - b),
+      `watch ${i}: in order`,
+    );
+  }
+});
