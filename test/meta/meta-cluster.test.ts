@@ -2,7 +2,9 @@
 // follower (etcd's client, raftkit's API and etcd's JSON gateway), and the lease bound across a
 // leader kill -9: a lease whose holder stopped renewing expires no sooner than ttl after its last
 // keep-alive was sent, and no later than ttl + the stated bound after it was acknowledged, even
-// when the leader dies just before the expiry (the new leader's driver expires it).
+// when the leader dies just before the expiry (the new leader's driver expires it); and a leader
+// paused with SIGSTOP for longer than a lease's ttl revokes nothing, while the lease is renewed
+// through the other nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from '../support/eventually.js';
@@ -30,6 +32,43 @@ test('raftkit-meta: 3 processes', async (t) => {
     const g = await c.req(f2!, 'POST', '/v3/kv/range', { body: { key: Buffer.from('greeting').toString('base64') } });
     assert.equal(g.status, 200, g.text);
     assert.equal(Buffer.from(g.body.kvs[0].value, 'base64').toString(), 'hello');
+  });
+
+  await t.test('a leader paused (SIGSTOP) for longer than the ttl revokes nothing when it wakes; the lease renewed through the others lives on', async () => {
+    const ttl = 2;
+    const via = c.client(f1!);
+    const lease = via.lease(ttl, { autoKeepAlive: false });
+    await lease.grant();
+    await lease.put('kept-alive').value('through the followers');
+    const paused = await c.waitLeader();
+    let renewing = true;
+    let renewals = 0;
+    const renew = (async () => {
+      while (renewing) {
+        try {
+          await lease.keepaliveOnce();
+          renewals++;
+        } catch {
+          // the election while the leader is paused: try again
+        }
+        await sleep(300);
+      }
+    })();
+    try {
+      await sleep(600);
+      c.procs.get(paused)!.child.kill('SIGSTOP');
+      // Longer than the ttl: on the paused leader's clock every lease has run out when it wakes.
+      await sleep(ttl * 1000 + 1500);
+      c.procs.get(paused)!.child.kill('SIGCONT');
+      await sleep(ttl * 1000 + 1000);
+      for (const id of c.ids) assert.equal(await c.client(id).get('kept-alive').string(), 'through the followers', `node ${id} still has the key`);
+      assert.ok(renewals >= 5, `renewals went on during the pause (${renewals})`);
+    } finally {
+      renewing = false;
+      c.procs.get(paused)!.child.kill('SIGCONT');
+      await renew;
+    }
+    await lease.revoke();
   });
 
   await t.test('a lease expires within [ttl, ttl + bound] of its last keep-alive when the leader is killed just before its expiry', async () => {

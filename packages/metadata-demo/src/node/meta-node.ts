@@ -58,7 +58,7 @@ import { checkDeleteRange, checkPut, checkRange, checkTxn, DEFAULT_MAX_TXN_OPS }
 import type { MemberRecord } from '../store/store-types.js';
 import { DEFAULT_PROGRESS_NOTIFY_MS, WatchHub } from '../watch/watch-hub.js';
 import { canceledOrTimeout, metaErrorOf } from './errors.js';
-import { forwardRoute, forwardWrite } from './leader-forwarding.js';
+import { forwardRoute, forwardWrite, type ForwardOutcome } from './leader-forwarding.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 
 /** The etcd version this server claims (etcdctl prints it; clients gate nothing we lack on it). */
@@ -90,6 +90,10 @@ export interface MetaNodeOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Writes whose second application changes nothing the first did not: a keep-alive renews to the entry's time again. */
+const IDEMPOTENT_WRITES = new Set(['leaseKeepAlive']);
+/** How often a forwarded idempotent write checks whether the lead moved. */
+const LEADER_CHECK_MS = 50;
 
 /** `p`, or a MetaError when the deadline passes or the signal aborts first. */
 function within<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<T> {
@@ -265,7 +269,9 @@ export class MetaNode implements MetaBackend {
           if (err.code !== 'no_leader') throw err;
         }
       } else if (leader?.url) {
-        const out = await forwardWrite({ leaderUrl: leader.url, command, args, token: this.o.token, deadline, signal: o?.signal, from: this.nodeId });
+        const out = IDEMPOTENT_WRITES.has(command)
+          ? await this.forwardFollowingLeader(leader.id, { leaderUrl: leader.url, command, args, token: this.o.token, deadline, signal: o?.signal, from: this.nodeId })
+          : await forwardWrite({ leaderUrl: leader.url, command, args, token: this.o.token, deadline, signal: o?.signal, from: this.nodeId });
         if (out.kind === 'result') {
           result = out.result;
           done = true;
@@ -281,6 +287,27 @@ export class MetaNode implements MetaBackend {
         return result as T;
       }
       await sleep(Math.min(25, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Forwards a write that may safely be applied twice: if the lead moves while it is in flight
+   * (the leader it went to is paused, or cut off), it is sent again to the new leader instead of
+   * waiting out the deadline on the old one. A keep-alive that waited there would let the lease
+   * expire on the new leader's clock (found with a SIGSTOP of the leader).
+   */
+  private async forwardFollowingLeader(to: number, f: Parameters<typeof forwardWrite>[0]): Promise<ForwardOutcome> {
+    const moved = new AbortController();
+    const check = setInterval(() => {
+      if (this.o.service.leaderOf(this.group)?.id !== to) moved.abort();
+    }, LEADER_CHECK_MS);
+    try {
+      return await forwardWrite({ ...f, signal: f.signal ? AbortSignal.any([f.signal, moved.signal]) : moved.signal });
+    } catch (e) {
+      if (moved.signal.aborted && !f.signal?.aborted && Date.now() < f.deadline) return { kind: 'retry' };
+      throw e;
+    } finally {
+      clearInterval(check);
     }
   }
 
