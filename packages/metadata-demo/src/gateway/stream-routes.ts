@@ -115,7 +115,13 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, ctx: Gatew
   readRequests<WireWatchRequest>(req, res, ctx, 'etcdserverpb.WatchRequest', {
     start() {
       startStreamedAnswer(res);
-      const s = new WatchSession(ctx.backend, { send: (r) => res.write(resultLine(marshalMessage('etcdserverpb.WatchResponse', r))) }, ctx.headers, ctx.logger);
+      const s = new WatchSession(
+        ctx.backend,
+        { send: (r) => res.write(resultLine(marshalMessage('etcdserverpb.WatchResponse', r))) },
+        ctx.headers,
+        ctx.logger,
+        ctx.limits.maxRequestBytes,
+      );
       res.on('drain', () => s.drained());
       session = s;
       ctx.streams.add(stop);

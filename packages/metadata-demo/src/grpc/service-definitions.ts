@@ -4,7 +4,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { serviceDefinition, type ServiceName } from '../wire/proto.js';
 import type { WireWatchResponse } from '../wire/wire-types.js';
-import { encodeWatchResponseBytes } from './watch-response-encoder.js';
+import { encodeWatchResponseBytes } from '../wire/watch-response-encoder.js';
 
 const wireSizes = new WeakMap<object, number>();
 

@@ -30,7 +30,7 @@ const STOPPED = () => new MetaError('stopped');
 
 export function watchHandler(ctx: HandlerContext, open: OpenStreams) {
   return (call: ServerDuplexStream<WireWatchRequest, WireWatchResponse>): void => {
-    const session = new WatchSession(ctx.backend, { send: (r) => call.write(r) }, ctx.headers, ctx.logger);
+    const session = new WatchSession(ctx.backend, { send: (r) => call.write(r) }, ctx.headers, ctx.logger, ctx.limits.maxRequestBytes);
     const stop = () => {
       finish();
       call.emit('error', grpcFailure(STOPPED()));

@@ -10,12 +10,15 @@
 //   the answer goes out when all have given it, so no event at or below that revision can follow.
 // - Slow readers: when the transport's buffer is full the watch that sent is held (the backend
 //   waits for resume()) until the transport drains.
-// `fragment` is passed to the backend, which sends every revision whole.
+// - `fragment`: a response of such a watch that would be maxRequestBytes or more is sent in
+//   pieces, each but the last marked fragment=true (etcd's sendFragments; clients reassemble).
+//   Without it a revision always goes whole, whatever its size, as in etcd.
 import type { Logger } from '@raftkit/framework';
 import type { WatchCreateRequest, WatchResponse } from '../api/etcd-types.js';
 import type { MetaBackend, WatchHandle } from '../api/meta-backend.js';
 import { MetaError } from '../api/meta-error.js';
 import { WATCH_FILTERS, enumName } from './enums.js';
+import { encodeEventBytes } from './watch-response-encoder.js';
 import { encodeHeader, encodeWatchResponse } from './encode.js';
 import type { HeaderCache } from './header-cache.js';
 import { toNumber } from './int64.js';
@@ -33,7 +36,14 @@ interface Entry {
   held: boolean;
   /** Canceled (by the client, the backend or the stream's end): its sink takes nothing more. */
   done: boolean;
+  /** The client asked for large responses in fragments. */
+  fragment: boolean;
 }
+
+/** etcd's --max-request-bytes default: the size from which a fragmenting watch's response is split. */
+const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/** A response's bytes besides its events (header, ids, flags), counted generously. */
+const RESPONSE_OVERHEAD_BYTES = 128;
 
 interface ProgressRound {
   waiting: Set<number>;
@@ -53,6 +63,7 @@ export class WatchSession {
     private readonly transport: WatchTransport,
     private readonly headers: HeaderCache,
     private readonly logger: Logger,
+    private readonly maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
   ) {}
 
   /** One request of the stream (requests of no known kind are ignored, as etcd does). */
@@ -107,7 +118,7 @@ export class WatchSession {
       watchId: id,
       fragment: c.fragment === true,
     };
-    const entry: Entry = { id, handle: undefined, held: false, done: false };
+    const entry: Entry = { id, handle: undefined, held: false, done: false, fragment: request.fragment };
     this.entries.set(id, entry);
     try {
       const handle = this.backend.watch(request, { send: (r) => this.deliver(entry, r) });
@@ -139,7 +150,8 @@ export class WatchSession {
     }
     const wire = encodeWatchResponse(r);
     this.headers.note(wire.header);
-    const ok = this.transport.send(wire);
+    let ok = true;
+    for (const piece of entry.fragment ? fragments(wire, this.maxRequestBytes) : [wire]) ok = this.transport.send(piece) && ok;
     if (!ok && !entry.done) entry.held = true;
     return ok;
   }
@@ -207,4 +219,24 @@ export class WatchSession {
 
 function errorFields(e: unknown): object {
   return e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) };
+}
+
+/**
+ * etcd's sendFragments: pieces of at least one event each, each under `maxBytes` when it can be,
+ * every one but the last marked fragment. A response under the limit, or of one event, goes whole.
+ */
+export function fragments(wire: WireWatchResponse, maxBytes: number): WireWatchResponse[] {
+  if (wire.events.length < 2) return [wire];
+  const sizes = wire.events.map((e) => encodeEventBytes(e).length + 6);
+  if (sizes.reduce((a, b) => a + b, RESPONSE_OVERHEAD_BYTES) < maxBytes) return [wire];
+  const out: WireWatchResponse[] = [];
+  let start = 0;
+  while (start < wire.events.length) {
+    let end = start + 1;
+    let bytes = RESPONSE_OVERHEAD_BYTES + sizes[start]!;
+    while (end < wire.events.length && bytes + sizes[end]! < maxBytes) bytes += sizes[end++]!;
+    out.push({ ...wire, events: wire.events.slice(start, end), fragment: end < wire.events.length });
+    start = end;
+  }
+  return out;
 }

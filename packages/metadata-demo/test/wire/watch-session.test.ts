@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderCache } from '../../src/wire/header-cache.js';
-import { WatchSession } from '../../src/wire/watch-session.js';
+import { fragments, WatchSession } from '../../src/wire/watch-session.js';
+import { encodeWatchResponseBytes } from '../../src/wire/watch-response-encoder.js';
 import type { WireWatchResponse } from '../../src/wire/wire-types.js';
 import { FakeBackend } from '../fakes/fake-backend.js';
 import { recordingLogger } from '../support/recording-logger.js';
@@ -92,5 +93,53 @@ describe('WatchSession', () => {
     assert.match(sent[1]!.cancel_reason, /watch_id .* is out of range/);
     session.close();
     backend.close();
+  });
+});
+
+describe('fragments (etcd sendFragments)', () => {
+  const event = (i: number, bytes: number) => ({
+    type: 0,
+    kv: { key: Buffer.from(`k${i}`), create_revision: '2', mod_revision: String(2 + i), version: '1', value: Buffer.alloc(bytes, 1), lease: '0' },
+    prev_kv: null,
+  });
+  const response = (events: ReturnType<typeof event>[]): WireWatchResponse => ({
+    header: { cluster_id: '1', member_id: '1', revision: '9', raft_term: '1' },
+    watch_id: '3',
+    created: false,
+    canceled: false,
+    compact_revision: '0',
+    cancel_reason: '',
+    fragment: false,
+    events,
+  });
+
+  it('splits a response of many events at the limit, every piece but the last marked, nothing lost or reordered', () => {
+    const r = response(Array.from({ length: 10 }, (_, i) => event(i, 100)));
+    const pieces = fragments(r, 500);
+    assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
+    assert.deepEqual(
+      pieces.map((p) => p.fragment),
+      [...pieces.slice(1).map(() => true), false],
+    );
+    assert.deepEqual(
+      pieces.flatMap((p) => p.events),
+      r.events,
+    );
+    for (const p of pieces) {
+      assert.equal(p.watch_id, '3');
+      assert.ok(encodeWatchResponseBytes(p).length < 500, `a piece of ${encodeWatchResponseBytes(p).length} bytes`);
+    }
+  });
+
+  it('sends whole a response under the limit, and an event larger than the limit alone', () => {
+    const small = response([event(0, 10), event(1, 10)]);
+    assert.deepEqual(fragments(small, 1000), [small]);
+    const one = response([event(0, 5000)]);
+    assert.deepEqual(fragments(one, 1000), [one]);
+    const mixed = fragments(response([event(0, 10), event(1, 5000), event(2, 10)]), 1000);
+    assert.deepEqual(
+      mixed.map((p) => p.events.length),
+      [1, 1, 1],
+    );
   });
 });

@@ -2,7 +2,7 @@
 // definition): every response it encodes decodes to what protobufjs's encoding decodes to.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeEventBytes, encodeWatchResponseBytes } from '../../src/grpc/watch-response-encoder.js';
+import { encodeEventBytes, encodeWatchResponseBytes } from '../../src/wire/watch-response-encoder.js';
 import { serviceDefinition } from '../../src/wire/proto.js';
 import type { WireEvent, WireKeyValue, WireWatchResponse } from '../../src/wire/wire-types.js';
 

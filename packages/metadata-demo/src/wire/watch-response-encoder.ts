@@ -4,7 +4,7 @@
 // shared by every watch that receives it (watcher.ts, encode.ts), so its bytes are made once and
 // reused. Fields at their proto3 default are left out, as protobuf encoders do. Field numbers are
 // etcd's (proto/rpc.proto, proto/kv.proto).
-import type { WireEvent, WireKeyValue, WireResponseHeader, WireWatchResponse } from '../wire/wire-types.js';
+import type { WireEvent, WireKeyValue, WireResponseHeader, WireWatchResponse } from './wire-types.js';
 
 const encodedEvents = new WeakMap<WireEvent, Buffer>();
 
