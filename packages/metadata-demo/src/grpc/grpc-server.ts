@@ -40,6 +40,8 @@ function serverOptions(limits: MetaApiLimits): Record<string, number> {
     'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
+    // Nothing here reads channelz; it records every call (a few per cent of a get, not measurable above noise here).
+    'grpc.enable_channelz': 0,
   };
 }
 
