@@ -33,6 +33,10 @@ export interface NodeHostOptions {
   snapshotEntries?: number;
   /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
   retainEntries?: number;
+  /** Also snapshot once the entries applied since the last snapshot hold this many bytes (default 0: by count only). */
+  snapshotBytes?: number;
+  /** At most this many bytes of entries kept behind a snapshot (default 0: no limit). */
+  retainBytes?: number;
   /**
    * How long a full snapshot made for lagging followers is kept after a follower last asked for
    * it (state machines whose log snapshots hold no state: on-disk machines with sync()). Default
@@ -130,6 +134,8 @@ export class NodeHost {
       log: this.log,
       snapshotEntries: this.snapshotEntries,
       retainEntries: this.retainEntries,
+      snapshotBytes: opts.snapshotBytes ?? 0,
+      retainBytes: opts.retainBytes ?? 0,
       random: this.random,
       queueWrite: (w) => this.pendingWrites.push(w),
       markDirty: (g) => this.markDirty(g),

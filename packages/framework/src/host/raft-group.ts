@@ -81,6 +81,8 @@ export class RaftGroup {
   removed = false;
   /** Applied entries beyond the snapshot interval before the next snapshot (set by the host). */
   snapshotSlack = 0;
+  /** Bytes of the entries applied since the last snapshot was captured (a snapshot is due past --snapshot-bytes). */
+  appliedBytesSinceSnapshot = 0;
   /**
    * A hard state whose only change since the last write is the commit index: it goes with the
    * group's next write (or the idle flush) instead of a transaction and an fsync of its own.
@@ -112,6 +114,9 @@ export class RaftGroup {
     this.appliedIndex = applied;
     this.handedIndex = applied;
     this.snapshotIndex = storage.snapshot().metadata.index;
+    for (const e of storage.entries(Math.max(this.snapshotIndex, storage.firstIndex() - 1) + 1, Math.min(applied, storage.lastIndex()) + 1, Number.MAX_SAFE_INTEGER)) {
+      this.appliedBytesSinceSnapshot += e.data.length;
+    }
     this.node = new RawNode({ ...config, storage, applied });
   }
 
@@ -236,6 +241,7 @@ export class RaftGroup {
       else waiter.resolve({ index: e.index, result });
     }
     this.appliedIndex = entries[entries.length - 1]!.index;
+    for (const e of entries) this.appliedBytesSinceSnapshot += e.data.length;
     this.releaseReads();
     return user.length;
   }

@@ -28,8 +28,12 @@ export interface SnapshotterOptions {
   log: Logger;
   /** Snapshot after this many applied entries (plus a random slack). */
   snapshotEntries: number;
+  /** Also snapshot once the entries applied since the last one hold this many bytes (0: never by size). */
+  snapshotBytes?: number;
   /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
   retainEntries: number;
+  /** At most this many bytes of them (0: no limit): a start reads the kept entries, so this bounds restart time. */
+  retainBytes?: number;
   random: () => number;
   /** Queues a write for the next round's transaction. */
   queueWrite(w: GroupWrite): void;
@@ -59,7 +63,10 @@ export class Snapshotter {
 
   /** After a round applied entries: starts a snapshot when the group is due for one. */
   maybeSnapshot(g: RaftGroup): void {
-    if (g.appliedIndex - g.snapshotIndex < this.o.snapshotEntries + g.snapshotSlack || g.snapshotting) return;
+    if (g.snapshotting) return;
+    const byCount = g.appliedIndex - g.snapshotIndex >= this.o.snapshotEntries + g.snapshotSlack;
+    const bySize = (this.o.snapshotBytes ?? 0) > 0 && g.appliedBytesSinceSnapshot >= this.o.snapshotBytes!;
+    if (!byCount && !bySize) return;
     // Replicas reach the same index together; a random slack keeps them from all pausing to
     // capture their state at the same moment.
     g.snapshotSlack = this.slack();
@@ -80,6 +87,8 @@ export class Snapshotter {
     if (index <= g.snapshotIndex || g.handedIndex !== index) return g.snapshotIndex;
     const confState = g.node.confState();
     const term = g.storage.term(index);
+    const bytesCovered = g.appliedBytesSinceSnapshot;
+    g.appliedBytesSinceSnapshot = 0;
     const capturing = captureState(g.sm);
     const captured = capturing instanceof Promise ? await capturing : capturing;
     // A full snapshot made for followers at this very index has the same file name: it becomes
@@ -100,6 +109,7 @@ export class Snapshotter {
     try {
       return await task;
     } catch (e) {
+      g.appliedBytesSinceSnapshot += bytesCovered;
       this.o.log.error({ group: g.name, index, err: (e as Error).message }, 'snapshot failed');
       throw e;
     } finally {
@@ -115,7 +125,7 @@ export class Snapshotter {
     const base = g.storage.snapshot().metadata.index;
     if (p.index <= base || p.index > g.storage.lastIndex() || g.storage.term(p.index) !== p.term) return;
     const snap = g.storage.createSnapshot(p.index, p.confState, EMPTY);
-    const compactTo = Math.max(g.storage.firstIndex() - 1, p.index - this.o.retainEntries);
+    const compactTo = Math.max(g.storage.firstIndex() - 1, p.index - this.o.retainEntries, this.firstBeyondRetainedBytes(g, p.index));
     if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
     g.snapshotIndex = Math.max(g.snapshotIndex, p.index);
     const w: GroupWrite = { group: g.name, entries: [], compact: { snapshot: snap.metadata, compactTo } };
@@ -123,6 +133,19 @@ export class Snapshotter {
     if (g.unsavedHardState) w.hardState = g.unsavedHardState;
     g.unsavedHardState = undefined;
     this.o.queueWrite(w);
+  }
+
+  /** The highest index whose entry, with those after it up to `index`, holds more than retainBytes (0 when all fit). */
+  private firstBeyondRetainedBytes(g: RaftGroup, index: number): number {
+    const limit = this.o.retainBytes ?? 0;
+    if (limit <= 0) return 0;
+    const first = g.storage.firstIndex();
+    let bytes = 0;
+    for (let i = index; i >= first; i--) {
+      bytes += g.storage.entries(i, i + 1, Number.MAX_SAFE_INTEGER)[0]!.data.length;
+      if (bytes > limit) return i;
+    }
+    return 0;
   }
 
   /**

@@ -43,6 +43,8 @@ export interface ServerFlags {
   repairTornTail: boolean;
   /** Snapshot and compact each group after this many applied entries (default: the host's). */
   snapshotEntries?: number;
+  /** Also snapshot once this many bytes of entries were applied since the last snapshot (0: only by count). */
+  snapshotBytes?: number;
   /** Present when --heartbeat-ms or --election-ms was given (the other at its default); overrides the host's tick options. */
   timing?: RaftTiming;
   help: boolean;
@@ -57,6 +59,8 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
   --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
+  --snapshot-bytes N          also once N bytes of entries were applied since the last one, and keep at
+                              most N bytes of log behind a snapshot (default 67108864; 0: by count only)
   --heartbeat-ms N            leader heartbeat interval, ${HEARTBEAT_MS.min}-${HEARTBEAT_MS.max} (default ${DEFAULT_TIMING.heartbeatMs})
   --election-ms N             election timeout, randomised in [N, 2N), ${ELECTION_MS.min}-${ELECTION_MS.max} (default ${DEFAULT_TIMING.electionMs});
                               at least ${MIN_HEARTBEATS_PER_ELECTION} x --heartbeat-ms; give every node the same two values
@@ -115,6 +119,7 @@ export function parseServerFlags(
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
         'snapshot-entries': { type: 'string' },
+        'snapshot-bytes': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'election-ms': { type: 'string' },
         help: { type: 'boolean' },
@@ -159,6 +164,11 @@ export function parseServerFlags(
   if (snap !== undefined) {
     if (!/^\d+$/.test(snap) || Number(snap) < 1 || Number(snap) > 100_000_000) throw new FlagError(`--snapshot-entries must be an integer from 1 to 100000000, got "${snap}"`);
     flags.snapshotEntries = Number(snap);
+  }
+  const snapBytes = str('snapshot-bytes');
+  if (snapBytes !== undefined) {
+    if (!/^\d+$/.test(snapBytes) || Number(snapBytes) > 2 ** 40) throw new FlagError(`--snapshot-bytes must be an integer from 0 to 1099511627776, got "${snapBytes}"`);
+    flags.snapshotBytes = Number(snapBytes);
   }
   const heartbeat = str('heartbeat-ms');
   const election = str('election-ms');

@@ -34,6 +34,9 @@ export interface RaftServerOptions {
   routes?: (node: ExtraRoutesContext) => ExtraRoutes;
 }
 
+/** --snapshot-bytes by default: a start reads the log behind the last snapshot, so bytes (not only entries) bound its time. */
+const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
 /** What extra routes get to work with. */
 export interface ExtraRoutesContext {
   service: NodeRaftService;
@@ -68,7 +71,9 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const managers = new Map<string, StateMachineManager>();
   const snapshotEntries = flags.snapshotEntries ?? opts.host?.snapshotEntries ?? 10_000;
   const retainEntries = opts.host?.retainEntries ?? Math.min(5_000, Math.ceil(snapshotEntries / 2));
-  const host = { ...opts.host, snapshotEntries, retainEntries };
+  const snapshotBytes = flags.snapshotBytes ?? opts.host?.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES;
+  const retainBytes = opts.host?.retainBytes ?? snapshotBytes;
+  const host = { ...opts.host, snapshotEntries, retainEntries, snapshotBytes, retainBytes };
   const factoryOptions = {
     onCreate: (group: string, m: StateMachineManager) => managers.set(group, m),
     recentEntries: opts.recentEntries ?? snapshotEntries + retainEntries,

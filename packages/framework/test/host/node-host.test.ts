@@ -105,6 +105,29 @@ test('a follower that missed compacted entries is caught up by a snapshot', asyn
   }
 });
 
+test('by size: a snapshot once the applied entries hold --snapshot-bytes, at most retainBytes of log kept behind it, and a lagging follower still caught up', async () => {
+  const c = new HostCluster([1, 2, 3], { snapshotEntries: 1_000_000, retainEntries: 1_000_000, snapshotBytes: 4096, retainBytes: 2048 });
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
+    const others = [1, 2, 3].filter((id) => id !== lagging);
+    c.hub.isolate(lagging, others);
+    const value = 'x'.repeat(200);
+    for (let i = 0; i < 100; i++) await leader.host.propose('g', enc(`${i}:${value}`));
+    const s = leader.host.groupStatus('g');
+    // ~20 KB applied: snapshots by size although the count interval is never reached.
+    assert.ok(s.firstIndex > 50, `the leader compacted its log by size (firstIndex ${s.firstIndex})`);
+    assert.ok(s.lastIndex - s.firstIndex + 1 < 40, `no more than the retained bytes plus one interval are kept (${s.lastIndex - s.firstIndex + 1} entries)`);
+    c.hub.isolate(lagging, others, false);
+    await waitFor(() => c.get(lagging).machines.get('g')!.items.length === 100, 5000, 'the lagging follower to catch up');
+    assert.deepEqual(c.get(lagging).machines.get('g')!.items, leader.machines.get('g')!.items);
+  } finally {
+    await c.stopAll();
+  }
+});
+
 test('idle groups quiesce and wake on a proposal', async () => {
   const c = new HostCluster([1, 2, 3], { quiesceTicks: 20 });
   await c.startAll();

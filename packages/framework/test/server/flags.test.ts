@@ -120,3 +120,13 @@ test('--help lists the timing flags with their rules', () => {
   assert.match(SHARED_FLAGS_HELP, /at least 5 x --heartbeat-ms; give every node the same two values/);
   assert.equal(parseServerFlags(['--help'], {}).flags.help, true);
 });
+
+test('--snapshot-bytes: an integer of bytes from 0 (by count only) to 2^40; absent leaves the server default', () => {
+  assert.equal(parse().snapshotBytes, undefined);
+  assert.equal(parse('--snapshot-bytes', '0').snapshotBytes, 0);
+  assert.equal(parse('--snapshot-bytes', '1048576').snapshotBytes, 1_048_576);
+  for (const bad of ['abc', '', '1.5', '-1', '1e6', '1099511627777', '64MiB']) {
+    assertFlagError(() => parse(`--snapshot-bytes=${bad}`), /^--snapshot-bytes must be an integer from 0 to 1099511627776/);
+  }
+  assert.match(SHARED_FLAGS_HELP, /--snapshot-bytes N/);
+});
