@@ -26,6 +26,7 @@ import { ApiStats } from './api-stats.js';
 import { ADDRESS, consistencyOf, exactlyOnce, fromOf, groupCreation, isTrue, membershipChanges, notLeaderOf, forwardedRequestKey, roleOf } from './request-parsing.js';
 import { METHODS, matchRoute, type Match } from './routes.js';
 import { WatchHub, type WatchOptions } from './watch.js';
+import { traceStage } from '../common/stage-trace.js';
 
 export interface ApiHandlerOptions {
   /** The node behind the API. */
@@ -117,7 +118,10 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const stats = new ApiStats(() => hub.size);
   let closed = false;
 
-  const body = async (req: IncomingMessage) => readBody(req, maxBody, timeoutMs);
+  const body = async (req: IncomingMessage) => {
+    traceStage('http');
+    return readBody(req, maxBody, timeoutMs);
+  };
   const args = async (req: IncomingMessage) => {
     const raw = await body(req);
     return { raw, value: parseJsonBody(raw, {}) };

@@ -5,6 +5,7 @@ import { refuseOnSocket } from '../common/raw-http.js';
 import { RaftkitError } from '../common/errors.js';
 import { API_ERROR_STATUS, type ApiErrorCode } from './errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
+import { traceStage } from '../common/stage-trace.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -54,6 +55,7 @@ function retryAfterSeconds(v: unknown): number {
 /** Writes a JSON answer (with Content-Length) unless the response is already gone. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
+  traceStage('respond');
   let data: string;
   try {
     data = JSON.stringify(body ?? null);

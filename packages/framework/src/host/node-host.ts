@@ -16,6 +16,8 @@ import { Snapshotter } from './snapshotter.js';
 import { rm } from 'node:fs/promises';
 import type { StateMachineFactory } from './state-machine.js';
 import { isNodeId } from '../core/node-id.js';
+import { stageTracing, traceStage } from '../common/stage-trace.js';
+import { messageSpan } from './stage-spans.js';
 
 export interface NodeHostOptions {
   id: NodeId;
@@ -494,6 +496,7 @@ export class NodeHost {
   }
 
   private onMessages(from: NodeId, batch: Envelope[]): void {
+    if (stageTracing) for (const { message } of batch) traceStage(`recv-${MessageType[message.type]}`, messageSpan(message));
     this.lastHeard.set(from, this.ticks);
     const ahead = this.roundRunning ? new Set<RaftGroup>() : undefined;
     for (const { group, message } of batch) {

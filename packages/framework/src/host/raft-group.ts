@@ -5,6 +5,7 @@ import type { RaftConfig } from '../core/config.js';
 import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState, type SnapshotMetadata } from '../core/types.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
+import { traceStage } from '../common/stage-trace.js';
 
 /** A full snapshot being made, or made, for followers (see Snapshotter). */
 export interface FollowerSnapshot {
@@ -182,6 +183,7 @@ export class RaftGroup {
     } catch (e) {
       return Promise.reject(translateCoreError(e, this.name));
     }
+    traceStage('propose', index);
     return this.awaitIndex(index, this.node.term, timeoutMs, now);
   }
 
@@ -238,7 +240,10 @@ export class RaftGroup {
       // A membership change takes effect in the core at advance(): its caller hears of it then,
       // so that a next change right away is not refused as "not applied yet".
       else if (e.type === EntryType.ConfChange) this.answerAfterAdvance.push({ waiter, answer: { index: e.index, result } });
-      else waiter.resolve({ index: e.index, result });
+      else {
+        traceStage('done', e.index);
+        waiter.resolve({ index: e.index, result });
+      }
     }
     this.appliedIndex = entries[entries.length - 1]!.index;
     for (const e of entries) this.appliedBytesSinceSnapshot += e.data.length;

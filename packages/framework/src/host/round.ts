@@ -16,6 +16,8 @@ import type { RaftGroup } from './raft-group.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import type { Snapshotter } from './snapshotter.js';
 import { restoreReceived } from './snapshot-io.js';
+import { stageTracing, traceStage } from '../common/stage-trace.js';
+import { lastWrittenIndex, messageSpan } from './stage-spans.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -45,6 +47,7 @@ export class RoundPipeline {
   async run(work: RoundWork[], writes: GroupWrite[]): Promise<void> {
     const { o } = this;
     const t0 = performance.now();
+    traceStage('round');
 
     // 0. A leader's Appends and heartbeats go out before its own write (Raft thesis 10.2.1): the
     // core counts the leader's copy, but nothing it commits is applied or told to followers
@@ -89,12 +92,14 @@ export class RoundPipeline {
     const appliedEarly = work.map(() => 0);
     const sendEarly = () => {
       if (early.length === 0) return;
+      if (stageTracing) for (const { message } of early) traceStage(`sent-${MessageType[message.type]}`, messageSpan(message));
       o.transport.send(early);
       o.metrics.messagesSent.inc(early.length);
     };
     if (writes.length > 0) {
       const tw = performance.now();
       const written = o.logStore.write(writes);
+      if (stageTracing) traceStage('handed', lastWrittenIndex(writes));
       // The storage worker starts on the write first: the socket writes take a while here.
       sendEarly();
       // Only entries, votes, terms and snapshots must be durable before anything depends on
@@ -112,6 +117,7 @@ export class RoundPipeline {
           appliedEarly[i] = n;
         }
         await written;
+        if (stageTracing) traceStage('written', lastWrittenIndex(writes));
         o.metrics.fsyncSeconds.observe((performance.now() - tw) / 1000);
         this.pruneSnapshots(writes);
       } else {
@@ -139,6 +145,7 @@ export class RoundPipeline {
       }
     }
     if (out.length > 0) {
+      if (stageTracing) for (const { message } of out) traceStage(`sent-${MessageType[message.type]}`, messageSpan(message));
       o.transport.send(out);
       o.metrics.messagesSent.inc(out.length);
     }
@@ -184,6 +191,7 @@ export class RoundPipeline {
   /** Applies committed entries to the group's state machine and learns new members' addresses. */
   async apply(g: RaftGroup, entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (stageTracing) traceStage('apply', `${entries[0]!.index}-${entries[entries.length - 1]!.index}`);
     const applied = await g.applyCommitted(entries);
     if (applied > 0) this.o.metrics.applied.inc({ group: g.name }, applied);
     learnMemberAddresses(g.name, entries, { self: this.o.self, transport: this.o.transport, addresses: this.o.addresses, log: this.o.log });
