@@ -19,6 +19,8 @@ export interface MessageRecord {
   /** Planned arrival, in ticks (absent when lost at once). */
   arriveTime?: number;
   deliveredStep?: number;
+  /** Arrival time in ticks when it is not a step's (the live view's messages, timed by the wall clock). */
+  deliveredTime?: number;
   droppedStep?: number;
   /** Why it died: 'lost' (random loss or a cut link when sent), 'link cut', 'target down', 'by hand'. */
   dropReason?: string;

@@ -1,14 +1,9 @@
 // The emulator's local web server: the page, its stylesheet and its bundled script, nothing
 // else, on 127.0.0.1. Everything runs in the browser; no request leaves the machine.
 
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { bundlePage } from './bundle.js';
-
-/** The static files, in the package's page/ folder (beside dist/). */
-const PAGE_DIR = fileURLToPath(new URL('../../../page/', import.meta.url));
+import { livePageAssets } from '../live/assets.js';
 
 export interface EmulatorServer {
   url: string;
@@ -22,7 +17,7 @@ const SECURITY_HEADERS = {
 };
 
 export async function startEmulatorServer(opts: { port?: number } = {}): Promise<EmulatorServer> {
-  const [html, css, js] = await Promise.all([readFile(PAGE_DIR + 'index.html', 'utf8'), readFile(PAGE_DIR + 'emulator.css', 'utf8'), bundlePage()]);
+  const { html, css, js } = await livePageAssets();
   const files = new Map<string, { type: string; body: string }>([
     ['/', { type: 'text/html; charset=utf-8', body: html }],
     ['/index.html', { type: 'text/html; charset=utf-8', body: html }],

@@ -13,9 +13,11 @@ export function renderCluster(f: Frame): string {
       <div>term <b>${n.term}</b> · vote ${n.vote ? `n${n.vote}` : '–'} · lead ${n.lead ? `n${n.lead}` : '–'}</div>
       <div>commit <b>${n.commit}</b> · applied <b>${n.applied}</b> · log [${n.firstIndex}, ${n.lastIndex}]</div>
       ${
-        n.up
+        n.up && n.electionTimeout > 0
           ? `<div title="election timer: ${n.electionElapsed} of ${n.electionTimeout} ticks">timer ${n.electionElapsed}/${n.electionTimeout}${n.clockRate !== 1 ? ` · <b>clock ×${n.clockRate}</b>` : ''}</div><div class="timer"><div style="width:${pct}%"></div></div>`
-          : '<div>down: only what it persisted survives</div>'
+          : n.up
+            ? ''
+            : '<div>down: only what it persisted survives</div>'
       }
       <div class="conf">${esc(n.conf)}</div>
     </div>`;

@@ -40,7 +40,7 @@ export function renderSequence(frames: readonly Frame[], position: number, recor
   const x = (id: number) => 40 + ((WIDTH - 80) * ids.indexOf(id)) / Math.max(1, ids.length - 1);
   const y = (t: number) => TOP + ((HEIGHT - TOP - 10) * (t - start)) / Math.max(1, now - start + 0.5);
   const endOf = (r: MessageRecord): { t: number; state: 'delivered' | 'dropped' | 'flight' } => {
-    if (r.deliveredStep !== undefined && r.deliveredStep <= position) return { t: frames[r.deliveredStep]!.time, state: 'delivered' };
+    if (r.deliveredStep !== undefined && r.deliveredStep <= position) return { t: r.deliveredTime ?? frames[r.deliveredStep]!.time, state: 'delivered' };
     if (r.droppedStep !== undefined && r.droppedStep <= position) return { t: Math.max(frames[r.droppedStep]!.time, r.sentTime + 0.15), state: 'dropped' };
     return { t: Math.min(r.arriveTime ?? now, now + 0.5), state: 'flight' };
   };
