@@ -1,6 +1,7 @@
 // The page end to end in headless Chromium: load it, step, run to a "leader elected" breakpoint,
 // partition the leader and see a new term, travel back in time, export the session and replay it
-// in the simulator's CLI (same trace hash), reload it from its link, and take a screenshot
+// in the simulator's CLI (same trace hash), import the file into a fresh page and reload it from
+// its link (same outcome), and take a screenshot
 // (EMULATOR_SCREENSHOT=path keeps it, as the README's was made).
 
 import assert from 'node:assert/strict';
@@ -106,6 +107,18 @@ describe('the emulator page in Chromium', { timeout: 180_000 }, () => {
     assert.match(r.stdout, new RegExp(`trace ${session.expect.traceHash} `));
     assert.match(r.stdout, /matches the recorded trace hash and checksums/);
     assert.match((await page.locator('#notice').textContent()) ?? '', new RegExp(`trace ${session.expect.traceHash}`));
+
+    // And back: the file imports into a fresh page, at the same step with the same trace hash.
+    const imported = await browser.newPage({ viewport: { width: 1500, height: 1150 } });
+    await imported.goto(server.url);
+    await imported.getByTestId('node-3').waitFor({ timeout: WAIT });
+    await imported.locator('[data-field="import-file"]').setInputFiles(file);
+    await imported.waitForFunction((n) => document.querySelector('[data-testid="position"]')?.textContent?.startsWith(`step ${n} of`), end, { timeout: WAIT });
+    const [again2] = await Promise.all([imported.waitForEvent('download', { timeout: WAIT }), imported.getByTestId('export').click()]);
+    const reExported = join(dir, 'again.json');
+    await again2.saveAs(reExported);
+    assert.deepEqual((JSON.parse(readFileSync(reExported, 'utf8')) as { expect: unknown }).expect, (session as { expect: unknown }).expect);
+    await imported.close();
 
     // The link holds the session: a fresh page opens at the same step with the same state.
     await page.getByTestId('link').click();
