@@ -22,7 +22,7 @@ import {
 } from '@raftkit/framework/sim';
 import { breakpointHit, type Breakpoint } from './breakpoints.js';
 import { EmulatorError } from './errors.js';
-import { captureNodes, type Frame } from './frame.js';
+import { captureNodes, sameView, type Frame } from './frame.js';
 import { MessageLog, type MessageRecord } from './messages.js';
 
 /** Steps one session may run in the page: frames for all of them are kept in memory. */
@@ -68,6 +68,8 @@ export class Emulator {
   private frameList: Frame[] = [];
   private pendingLines: string[] = [];
   private currentEvent = '';
+  /** False while re-running steps whose frames are kept (see rebuild). */
+  private capturing = true;
   /** The furthest step this timeline has reached. */
   horizon = 0;
   breakpoints: Breakpoint[] = [];
@@ -123,17 +125,34 @@ export class Emulator {
     return this.run.outcome();
   }
 
-  private rebuild(): void {
+  /**
+   * Starts the session again from its seed. With `keep`, runs it to that step without capturing:
+   * the run is deterministic, so the frames 0..keep already taken are what capturing would give
+   * again, and only the core, the simulator and the message records need re-running.
+   */
+  private rebuild(keep?: number): void {
+    const kept = keep === undefined ? [] : this.frameList.slice(0, keep + 1);
     this.frameList = [];
     this.pendingLines = [];
     this.history = new Map();
+    this.capturing = kept.length === 0;
     this.log = new MessageLog(() => ({ step: this.run.step, time: this.run.sim.now / TICK }));
     this.run = new SessionRun(this.timeline, {
-      trace: (line) => this.pendingLines.push(line),
+      trace: (line) => {
+        if (this.capturing) this.pendingLines.push(line);
+      },
       hooks: { ...this.log.hooks, event: (e) => (this.currentEvent = describeEvent(e)) },
     });
     this.run.runTo(0);
-    this.frameList.push(this.capture('initial state'));
+    if (kept.length === 0) {
+      this.frameList.push(this.capture('initial state'));
+      return;
+    }
+    const target = kept.length - 1;
+    while (this.run.step < target && this.run.stepOnce()) this.run.runTo(this.run.step);
+    this.capturing = true;
+    this.frameList = kept;
+    for (const f of kept) this.learnHistory(f);
   }
 
   private clockRates(): Map<number, number> {
@@ -147,7 +166,12 @@ export class Emulator {
 
   private capture(event: string): Frame {
     const step = this.run.step;
-    const nodes = captureNodes(this.run, this.clockRates());
+    // A node that did not change in this step shares its view with the frame before: long runs stay small.
+    const before = this.frameList[this.frameList.length - 1];
+    const nodes = captureNodes(this.run, this.clockRates()).map((n, i) => {
+      const p = before?.nodes[i];
+      return p && sameView(p, n) ? p : n;
+    });
     const f: Frame = {
       step,
       time: this.run.sim.now / TICK,
@@ -158,15 +182,22 @@ export class Emulator {
       divergent: [],
     };
     this.pendingLines = [];
-    for (const n of nodes) {
-      if (n.witness || n.historyIndex === 0) continue;
-      const known = this.history.get(n.historyIndex);
-      if (known === undefined) this.history.set(n.historyIndex, n.dataChecksum);
-      else if (known !== n.dataChecksum) f.divergent.push(n.id);
-    }
+    f.divergent = this.learnHistory(f);
     const v = this.run.violation;
     if (v && v.step === step) f.violation = `${v.invariant}: ${v.detail}`;
     return f;
+  }
+
+  /** Records the applied-history checksums the frame shows; the nodes that disagree with one seen before at the same index. */
+  private learnHistory(f: Frame): number[] {
+    const divergent: number[] = [];
+    for (const n of f.nodes) {
+      if (n.witness || n.historyIndex === 0) continue;
+      const known = this.history.get(n.historyIndex);
+      if (known === undefined) this.history.set(n.historyIndex, n.dataChecksum);
+      else if (known !== n.dataChecksum) divergent.push(n.id);
+    }
+    return divergent;
   }
 
   /** One step (and the actions recorded at the step it reaches); the new frame. */
@@ -195,7 +226,7 @@ export class Emulator {
   /** Goes to any step: back by re-running from the seed, forward by running (with the timeline's actions). */
   goto(step: number): void {
     if (!Number.isInteger(step) || step < 0 || step > MAX_STEPS) throw new EmulatorError('bad_step', `a step must be an integer in [0, ${MAX_STEPS}], got ${step}`);
-    if (step < this.position || (this.halted && step !== this.position)) this.rebuild();
+    if (step < this.position) this.rebuild(step);
     while (this.position < step && !this.halted) this.stepForward();
   }
 

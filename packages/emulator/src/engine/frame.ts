@@ -136,3 +136,20 @@ export function captureNodes(run: SessionRun, clockRates: ReadonlyMap<number, nu
     };
   });
 }
+
+/** True when two views of a node show the same state (a frame then shares the older one). */
+export function sameView(a: NodeView, b: NodeView): boolean {
+  for (const k of Object.keys(b) as Array<keyof NodeView>) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const p = x[i] as number | ProgressView;
+      const q = y[i] as number | ProgressView;
+      if (p === q) continue;
+      if (typeof p !== 'object' || typeof q !== 'object' || p.id !== q.id || p.match !== q.match || p.next !== q.next || p.state !== q.state) return false;
+    }
+  }
+  return true;
+}
