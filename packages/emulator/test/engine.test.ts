@@ -42,9 +42,13 @@ describe('emulator engine', () => {
     const end = em.position;
     const frames = em.frames.map(state);
     const outcome = em.outcome();
+    const session = em.exportSession();
     em.stepBack();
     assert.equal(em.position, end - 1);
     assert.equal(state(em.frame), frames[end - 1]);
+    // The core itself is back there, not only the frames: same outcome as a fresh run to that step.
+    assert.deepEqual(em.outcome(), new Emulator(session, { at: end - 1 }).outcome());
+    assert.deepEqual(em.outcome(), runSession({ ...session, steps: end - 1 }));
     em.stepForward();
     assert.equal(state(em.frame), frames[end]);
     em.goto(17);
