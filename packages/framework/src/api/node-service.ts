@@ -1,3 +1,4 @@
+import type { HistoryChecksumView } from '../common/history-checksum.js';
 import type { NodeId } from '../core/types.js';
 import type { AppliedEntry } from '../rsm/applied-entry.js';
 import type { GroupSchema } from '../fsm/schema.js';
@@ -82,6 +83,8 @@ export interface GroupInfo {
   members: MemberInfo[];
   /** In a joint configuration: the voters of the outgoing configuration (absent otherwise). */
   jointOutgoing?: NodeId[];
+  /** Chained checksums of this replica's applied history (absent on a service that keeps none). */
+  history?: HistoryChecksumView;
 }
 
 /**

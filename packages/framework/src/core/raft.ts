@@ -146,6 +146,11 @@ export class Raft {
     this.msgs.push(m);
   }
 
+  /** Ticks without hearing from a leader after which this node campaigns (randomised per term). */
+  get electionTimeout(): number {
+    return this.randomizedElectionTimeout;
+  }
+
   private resetRandomizedElectionTimeout(): void {
     const e = this.cfg.electionTick;
     this.randomizedElectionTimeout = e + Math.floor(this.cfg.random() * e);

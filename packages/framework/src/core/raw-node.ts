@@ -226,6 +226,14 @@ export class RawNode {
     };
   }
 
+  /**
+   * The election timer, for debuggers: ticks since the last reset, and the randomised timeout
+   * at which a follower campaigns (a leader's elapsed counts toward its check-quorum instead).
+   */
+  electionTimer(): { elapsed: number; timeout: number } {
+    return { elapsed: this.raft.electionElapsed, timeout: this.raft.electionTimeout };
+  }
+
   /** A read-only view of the log for invariant checkers (term is 0 when out of range). */
   /** The commit index (cheap; {@link inspectLog} builds a view of the whole log). */
   get committed(): number {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { HistoryChecksumView } from '../common/history-checksum.js';
 import type { ConfChange } from '../core/confchange/types.js';
 import { EntryType, MessageType, type ReadOnlyOption, Role, type NodeId, type ProgressStatus } from '../core/types.js';
 import type { GroupWrite, LogStore } from '../storage/log-store.js';
@@ -76,6 +77,8 @@ export interface GroupStatus {
   /** `outgoing`: the voters of the outgoing configuration while joint (empty otherwise). */
   members: { voters: NodeId[]; learners: NodeId[]; witnesses: NodeId[]; outgoing: NodeId[] };
   quiesced: boolean;
+  /** Chained checksums of the applied history (common/history-checksum.ts): compare replicas with the same `from`. */
+  history: HistoryChecksumView;
 }
 
 /**
@@ -438,6 +441,7 @@ export class NodeHost {
       firstIndex: log.firstIndex,
       members: g.members(),
       quiesced: g.quiesced,
+      history: g.history.view(),
     };
   }
 

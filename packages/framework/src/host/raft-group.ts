@@ -3,6 +3,7 @@ import { type MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
 import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState, type SnapshotMetadata } from '../core/types.js';
+import { HistoryChecksum } from '../common/history-checksum.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
 import { traceStage } from '../common/stage-trace.js';
@@ -65,6 +66,8 @@ export class RaftGroup {
   appliedIndex: number;
   /** The last index handed to the state machine (ahead of appliedIndex while an apply runs). */
   handedIndex: number;
+  /** Chained checksums of every entry handed to the state machine since the group's start or last restore (GET /v1/status). */
+  readonly history: HistoryChecksum;
   /** Index of the latest local snapshot (compaction base). */
   snapshotIndex: number;
   private readonly proposals = new Map<number, PendingProposal>();
@@ -114,6 +117,7 @@ export class RaftGroup {
     this.storage = storage;
     this.appliedIndex = applied;
     this.handedIndex = applied;
+    this.history = new HistoryChecksum(applied);
     this.snapshotIndex = storage.snapshot().metadata.index;
     for (const e of storage.entries(Math.max(this.snapshotIndex, storage.firstIndex() - 1) + 1, Math.min(applied, storage.lastIndex()) + 1, Number.MAX_SAFE_INTEGER)) {
       this.appliedBytesSinceSnapshot += e.data.length;
@@ -227,6 +231,7 @@ export class RaftGroup {
     if (skip > 0) entries = entries.slice(skip);
     if (entries.length === 0) return 0;
     this.handedIndex = entries[entries.length - 1]!.index;
+    this.history.fold(entries);
     const user = entries.filter((e) => e.type === EntryType.Normal && e.data.length > 0);
     const results = user.length > 0 ? await this.sm.apply(user) : [];
     let r = 0;
@@ -263,6 +268,7 @@ export class RaftGroup {
   restoredTo(index: number): void {
     this.appliedIndex = index;
     this.handedIndex = index;
+    this.history.restart(index);
   }
 
   releaseReads(): void {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../host/logger.js';
+import { DEFAULT_TAP_CAPACITY } from './debug-tap.js';
 import { parseNodeId } from '../core/node-id.js';
 
 /** A bad command line: the message is one line that names the flag and the rule. */
@@ -41,6 +42,8 @@ export interface ServerFlags {
   logLevel: LogLevel;
   /** Truncate a torn tail of the last log transaction at start-up. */
   repairTornTail: boolean;
+  /** Record peer messages for GET /v1/debug/messages and the live page (--debug-tap). */
+  debugTap?: boolean;
   /** Snapshot and compact each group after this many applied entries (default: the host's). */
   snapshotEntries?: number;
   /** Also snapshot once this many bytes of entries were applied since the last snapshot (0: only by count). */
@@ -58,6 +61,7 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
+  --debug-tap                 record the last ${DEFAULT_TAP_CAPACITY} peer messages for /v1/debug/messages and /ui (off by default)
   --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
   --snapshot-bytes N          also once N bytes of entries were applied since the last one, and keep at
                               most N bytes of log behind a snapshot (default 67108864; 0: by count only)
@@ -118,6 +122,7 @@ export function parseServerFlags(
         token: { type: 'string' },
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
+        'debug-tap': { type: 'boolean' },
         'snapshot-entries': { type: 'string' },
         'snapshot-bytes': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
@@ -160,6 +165,7 @@ export function parseServerFlags(
     repairTornTail: values['repair-torn-tail'] === true,
     help: false,
   };
+  if (values['debug-tap'] === true) flags.debugTap = true;
   const snap = str('snapshot-entries');
   if (snap !== undefined) {
     if (!/^\d+$/.test(snap) || Number(snap) < 1 || Number(snap) > 100_000_000) throw new FlagError(`--snapshot-entries must be an integer from 1 to 100000000, got "${snap}"`);

@@ -192,6 +192,7 @@ export class NodeRaftService implements NodeService {
       members,
     };
     if (st.members.outgoing.length > 0) info.jointOutgoing = st.members.outgoing;
+    info.history = st.history;
     const url = st.leader ? this.urlOf(st.leader) : undefined;
     if (url) info.leaderUrl = url;
     return info;

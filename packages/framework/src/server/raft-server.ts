@@ -11,6 +11,7 @@ import { FlagError, parseServerFlags, SHARED_FLAGS_HELP, type ServerFlags } from
 import { joinCluster } from './join.js';
 import { NodeRaftService } from './node-raft-service.js';
 import { ServerStartError } from './server-error.js';
+import { createLiveRoutes, type LiveRoutes } from './live-routes.js';
 import { startNodeServer, type NodeServer, type NodeServerOptions } from './start-node.js';
 
 export interface RaftServerOptions {
@@ -83,7 +84,9 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   // The API needs the service, which needs the host: requests before it exists get a 503.
   let api: ApiHandler | undefined;
   let extra: ExtraRoutes | undefined;
+  let live: LiveRoutes | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (live?.onRequest(req, res)) return;
     if (extra?.onRequest(req, res)) return;
     if (api) return api.onRequest(req, res);
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
@@ -102,6 +105,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
   const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
+  live = createLiveRoutes({ service, tap: node.tap, token: flags.token, peers });
   extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
     node,

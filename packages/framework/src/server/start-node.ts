@@ -10,6 +10,7 @@ import { encodeGroupName, SnapshotStore } from '../storage/snapshot-store.js';
 import { join } from 'node:path';
 import { WsTransport } from '../transport/ws-transport.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
+import { DebugTap, TappedTransport } from './debug-tap.js';
 import { checkTiming, type ServerFlags } from './flags.js';
 import { ServerStartError } from './server-error.js';
 import { hostTicks, nodeTimingOf } from './timing.js';
@@ -37,6 +38,8 @@ export interface NodeServer {
   address: string;
   /** The raft timing the host runs with. */
   timing: NodeTiming;
+  /** The debug tap, with --debug-tap. */
+  tap: DebugTap | undefined;
   stop(): Promise<void>;
 }
 
@@ -104,6 +107,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     await lock.release();
     throw new ServerStartError(`cannot start node ${flags.id}: ${(e as Error).message}`);
   }
+  const tap = flags.debugTap ? new DebugTap() : undefined;
   const host = new NodeHost({
     ...opts.host,
     ...ticks,
@@ -111,7 +115,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     id: flags.id,
     logStore,
     snapshots,
-    transport,
+    transport: tap ? new TappedTransport(transport, tap) : transport,
     stateMachines: opts.stateMachines,
     machineDir: (group) => join(flags.dataDir, 'machines', encodeGroupName(group)),
     logger,
@@ -138,6 +142,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     logger,
     address,
     timing,
+    tap,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,16 +1,22 @@
 // The simulator's command line:
 //   npm run sim -- --seed 42 [--trace]          one seed, verbosely (--trace: every event)
 //   npm run sim -- --seeds 2000 [--start 1]     a sweep; exits non-zero on any failure
+//   npm run sim -- --session FILE [--trace]     replays an emulator session (seed + actions) and
+//                                               compares the trace hash and checksums it records
 // Common flags: --steps N, --nodes 3|5, --profile default|figure8|calm|late-proposals,
 //               --mutation commit-previous-term|vote-ignores-log (test-only core bugs).
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runSeed, sweep } from './run.js';
+import { runSession } from './session-run.js';
+import { compareOutcomes, parseSession, SessionError, type Session } from './session.js';
 import { MUTATIONS, PROFILES, type Mutation, type ProfileName } from './scenario.js';
 import { SimViolation } from './violation.js';
 
 const USAGE = `usage: npm run sim -- (--seed S [--trace] | --seeds N [--start K]) [--steps N] [--nodes 3|5]
-                      [--profile ${PROFILES.join('|')}] [--mutation ${MUTATIONS.join('|')}]`;
+                      [--profile ${PROFILES.join('|')}] [--mutation ${MUTATIONS.join('|')}]
+       npm run sim -- --session FILE [--trace]`;
 
 function fail(msg: string): never {
   console.error(`sim: ${msg}\n${USAGE}`);
@@ -38,6 +44,7 @@ function main(): void {
         profile: { type: 'string' },
         mutation: { type: 'string' },
         trace: { type: 'boolean' },
+        session: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -47,6 +54,12 @@ function main(): void {
   }
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.session !== undefined) {
+    const others = ['seed', 'seeds', 'start', 'steps', 'nodes', 'profile', 'mutation'].filter((k) => values[k as keyof typeof values] !== undefined);
+    if (others.length > 0) fail(`--session takes no --${others.join(', --')}: the session file holds the whole run`);
+    replaySession(values.session, values.trace === true);
     return;
   }
   const seed = int('seed', values.seed, 0);
@@ -115,6 +128,36 @@ function main(): void {
     for (const f of summary.failures) console.log(`  ${f.violation.invariant}: ${f.violation.replay}`);
     process.exit(1);
   }
+}
+
+function replaySession(file: string, trace: boolean): void {
+  let session: Session;
+  try {
+    session = parseSession(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (e) {
+    if (e instanceof SessionError || e instanceof SyntaxError) fail(`${file}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`${file}: no such file`);
+    throw e;
+  }
+  const t0 = performance.now();
+  const out = runSession(session, { trace: trace ? (line) => console.log(line) : undefined });
+  console.log(
+    `session ${file}: seed ${session.seed}, ${session.nodes} nodes, driver ${session.driver}, ${session.actions.length} actions, ${session.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
+  console.log(`  trace ${out.traceHash} (${out.traceLines} lines)${out.violation ? `; VIOLATION ${out.violation}` : ''}`);
+  for (const c of out.checksums) console.log(`  n${c.id}: applied ${c.applied} term ${c.termChecksum} data ${c.dataChecksum}`);
+  if (!session.expect) {
+    console.log('  (the file records no expected outcome to compare)');
+    process.exit(out.violation ? 1 : 0);
+  }
+  const diffs = compareOutcomes(session.expect, out);
+  if (diffs.length > 0) {
+    console.error(`sim: the replay differs from the recorded session:\n  ${diffs.join('\n  ')}`);
+    process.exit(3);
+  }
+  console.log('  matches the recorded trace hash and checksums');
+  // A recorded violation that replays exactly is still a violation.
+  process.exit(out.violation ? 1 : 0);
 }
 
 main();

@@ -3,7 +3,9 @@
 // history have the same checksum at every index. Snapshots carry the checksum at their index.
 
 import type { Entry } from '../core/types.js';
-import { HASH_START, mix, mixBytes } from './hash.js';
+import { HASH_START, foldData, foldTerm } from '../common/history-checksum.js';
+
+export { foldData, foldTerm };
 
 export interface AppState {
   index: number;
@@ -21,10 +23,6 @@ export const INITIAL_APP_STATE: Readonly<AppState> = Object.freeze({
   dataChecksum: HASH_START,
   writes: 0,
 });
-
-export const foldTerm = (checksum: number, e: Entry): number => mix(mix(checksum, e.index), e.term);
-
-export const foldData = (checksum: number, e: Entry): number => mixBytes(mix(mix(mix(checksum, e.index), e.term), e.type), e.data);
 
 const SNAPSHOT_BYTES = 16;
 

@@ -21,9 +21,19 @@ import { describeConfChange, describeMessage } from './trace.js';
 import { SimViolation, violation, type RunPosition } from './violation.js';
 import { Workload, type ProposeOutcome } from './workload.js';
 
+/** One copy of a message on its way; `id` names it for the hooks and for faults by hand. */
+interface Delivery {
+  kind: 'deliver';
+  msg: Message;
+  id: number;
+  at: number;
+  /** Dropped or re-timed by hand (see dropMessage): skipped when it comes up. */
+  cancelled?: boolean;
+}
+
 type SimEvent =
   | { kind: 'tick'; id: NodeId; inc: number }
-  | { kind: 'deliver'; msg: Message }
+  | Delivery
   | { kind: 'persist'; id: NodeId; inc: number }
   | { kind: 'snapshot-status'; id: NodeId; inc: number; target: NodeId; ok: boolean }
   | { kind: 'unreachable'; id: NodeId; inc: number; target: NodeId }
@@ -52,6 +62,37 @@ export interface EngineStats {
   confChangesRejected: number;
   confChangesApplied: number;
   transfers: number;
+}
+
+/** What a step handled, as the hooks see it. */
+export type StepEvent =
+  | { kind: 'tick' | 'persist' | 'restart'; node: NodeId }
+  | { kind: 'deliver'; message: Message; messageId: number }
+  | { kind: 'snapshot-status' | 'unreachable'; node: NodeId; target: NodeId }
+  | { kind: 'heal'; partition: number }
+  | { kind: 'call'; label: string };
+
+/**
+ * Observers of the run's events (the emulator draws its message flow from them). They only
+ * watch: a run with hooks takes exactly the same steps as one without.
+ */
+export interface SimHooks {
+  /** Before a step's event is handled. */
+  event?(e: StepEvent): void;
+  /** A message left `from`: one id per copy on its way ([] when the network lost it or a link is cut). */
+  sent?(m: Message, copies: Array<{ id: number; at: number }>): void;
+  /** A copy reached its target's core. */
+  delivered?(m: Message, id: number): void;
+  /** A copy died on arrival (its target down, or the link cut meanwhile), or was dropped by hand. */
+  dropped?(m: Message, id: number, why: 'target down' | 'link cut' | 'by hand'): void;
+}
+
+/** A message copy on its way, as dropMessage and friends name it. */
+export interface InFlightMessage {
+  id: number;
+  message: Message;
+  /** Virtual time of arrival. */
+  at: number;
 }
 
 /** Steps that the core may legitimately refuse: a stale peer's message, say. */
@@ -97,10 +138,16 @@ export class Simulation {
   private readonly roles = new Map<NodeId, string>();
   /** Gives each new node a scenario's application beside the checksums (see AppExtension). */
   private readonly appFor: ((n: SimNode) => AppExtension | undefined) | undefined;
+  private readonly hooks: SimHooks;
+  private nextMessageId = 1;
+  /** Message copies on their way, by id. */
+  private readonly inFlight = new Map<number, Delivery>();
+  /** Time units between two ticks of a node whose clock runs fast or slow (setClockRate). */
+  private readonly tickInterval = new Map<NodeId, number>();
 
   constructor(
     readonly scenario: Scenario,
-    options: { trace?: (line: string) => void; actor?: Actor; app?: (n: SimNode) => AppExtension | undefined } = {},
+    options: { trace?: (line: string) => void; actor?: Actor; app?: (n: SimNode) => AppExtension | undefined; hooks?: SimHooks } = {},
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the position's getters read the live simulation
     const self = this;
@@ -113,6 +160,7 @@ export class Simulation {
     };
     this.trace = options.trace;
     this.appFor = options.app;
+    this.hooks = options.hooks ?? {};
     const voters = range(1, scenario.voters);
     const learners = range(scenario.voters + 1, scenario.voters + scenario.learners);
     this.foundingConf = {
@@ -156,11 +204,13 @@ export class Simulation {
 
   /** Handles the next event, lets idle nodes take a Ready, and checks every invariant. */
   stepOnce(): void {
-    const next = this.queue.pop();
+    let next = this.queue.pop();
+    while (next?.event.kind === 'deliver' && next.event.cancelled) next = this.queue.pop();
     if (!next) throw new Error('simulation event queue ran dry');
     this.now = next.at;
     this.step++;
     try {
+      if (this.hooks.event) this.hooks.event(stepEvent(next.event));
       this.handle(next.event);
       this.pump();
       this.checker.afterStep(this.nodes);
@@ -348,11 +398,12 @@ export class Simulation {
     return out;
   }
 
-  read(id: NodeId): boolean {
+  /** A linearizable read; with `lease`, answered from the leader's lease while it holds. */
+  read(id: NodeId, opts: { lease?: boolean } = {}): boolean {
     const n = this.byId.get(id);
     if (!n) return false;
-    const ok = this.workload.read(n, this.now);
-    if (ok) this.log(`client read at n${id} (must see index ${this.checker.maxAckedIndex})`);
+    const ok = this.workload.read(n, this.now, opts);
+    if (ok) this.log(`client ${opts.lease ? 'lease ' : ''}read at n${id} (must see index ${this.checker.maxAckedIndex})`);
     return ok;
   }
 
@@ -389,11 +440,12 @@ export class Simulation {
         const n = this.byId.get(ev.id);
         if (!n?.raft || n.incarnation !== ev.inc) return;
         n.raft.tick();
-        this.schedule(TICK, ev);
+        this.schedule(this.tickInterval.get(n.id) ?? TICK, ev);
         return;
       }
       case 'deliver':
-        return this.deliver(ev.msg);
+        this.inFlight.delete(ev.id);
+        return this.deliver(ev.msg, ev.id);
       case 'persist': {
         const n = this.byId.get(ev.id);
         if (!n?.raft || n.incarnation !== ev.inc) return;
@@ -430,16 +482,18 @@ export class Simulation {
     }
   }
 
-  private deliver(m: Message): void {
+  private deliver(m: Message, id: number): void {
     const n = this.byId.get(m.to);
     if (!n?.raft || this.network.isCut(m.from, m.to)) {
       this.stats.messagesDropped++;
+      this.hooks.dropped?.(m, id, n?.raft ? 'link cut' : 'target down');
       this.reportUnreachableLater(m.from, m.to);
       if (m.type === MessageType.Snapshot) this.reportSnapshotLater(m.from, m.to, false);
       return;
     }
     this.stats.messagesDelivered++;
     if (this.trace) this.log(`deliver ${describeMessage(m)}`);
+    this.hooks.delivered?.(m, id);
     try {
       n.raft.step(m);
     } catch (e) {
@@ -531,11 +585,79 @@ export class Simulation {
     const arrivals = this.network.fate(from.id, m.to, this.now);
     if (arrivals.length === 0) {
       this.stats.messagesDropped++;
+      this.hooks.sent?.(m, []);
       if (this.network.isCut(from.id, m.to)) this.reportUnreachableLater(from.id, m.to);
       if (m.type === MessageType.Snapshot) this.reportSnapshotLater(m.from, m.to, false);
       return;
     }
-    for (const at of arrivals) this.queue.push(at, { kind: 'deliver', msg: cloneMessage(m) });
+    const copies = arrivals.map((at) => this.enqueueDelivery(cloneMessage(m), at));
+    this.hooks.sent?.(m, copies);
+  }
+
+  private enqueueDelivery(msg: Message, at: number): { id: number; at: number } {
+    const d: Delivery = { kind: 'deliver', msg, id: this.nextMessageId++, at };
+    this.inFlight.set(d.id, d);
+    this.queue.push(at, d);
+    return { id: d.id, at };
+  }
+
+  // ---- faults by hand (the emulator) -----------------------------------------------------
+
+  /** Message copies on their way, earliest arrival first. */
+  inFlightMessages(): InFlightMessage[] {
+    return [...this.inFlight.values()].map((d) => ({ id: d.id, message: d.msg, at: d.at })).sort((a, b) => a.at - b.at || a.id - b.id);
+  }
+
+  /** Loses one copy on its way; false if it is not on its way. */
+  dropMessage(id: number): boolean {
+    const d = this.takeInFlight(id);
+    if (!d) return false;
+    this.stats.messagesDropped++;
+    this.log(`drop ${describeMessage(d.msg)} (message ${id}, by hand)`);
+    this.hooks.dropped?.(d.msg, id, 'by hand');
+    // As for random loss, the sender's transport notices nothing.
+    if (d.msg.type === MessageType.Snapshot) this.reportSnapshotLater(d.msg.from, d.msg.to, false);
+    return true;
+  }
+
+  /** Makes one copy arrive `by` time units later than planned (it keeps its id). */
+  delayMessage(id: number, by: number): boolean {
+    const d = this.takeInFlight(id);
+    if (!d) return false;
+    const again: Delivery = { kind: 'deliver', msg: d.msg, id, at: d.at + Math.max(0, by) };
+    this.inFlight.set(id, again);
+    this.queue.push(again.at, again);
+    this.log(`delay ${describeMessage(d.msg)} (message ${id}) by ${by} to t=${(again.at / TICK).toFixed(1)}`);
+    return true;
+  }
+
+  /** Sends a second copy of one message, arriving `after` time units after the first; its id, or undefined. */
+  duplicateMessage(id: number, after = 1): number | undefined {
+    const d = this.inFlight.get(id);
+    if (!d) return undefined;
+    const copy = this.enqueueDelivery(cloneMessage(d.msg), d.at + Math.max(0, after));
+    this.log(`duplicate ${describeMessage(d.msg)} (message ${id} -> ${copy.id})`);
+    this.hooks.sent?.(d.msg, [copy]);
+    return copy.id;
+  }
+
+  private takeInFlight(id: number): Delivery | undefined {
+    const d = this.inFlight.get(id);
+    if (!d) return undefined;
+    d.cancelled = true;
+    this.inFlight.delete(id);
+    return d;
+  }
+
+  /**
+   * Makes one node's clock run at `rate` times the others' (2 = ticks twice as often). Raft
+   * assumes bounded drift; lease reads in particular rely on it, which is what skew can show.
+   */
+  setClockRate(id: NodeId, rate: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`a clock rate must be a positive number, got ${rate}`);
+    if (rate === 1) this.tickInterval.delete(id);
+    else this.tickInterval.set(id, Math.max(1, Math.round(TICK / rate)));
+    this.log(`n${id}'s clock runs at ${rate}x`);
   }
 
   private traceRoles(): void {
@@ -576,6 +698,24 @@ export function describeConf(cs: ConfState): string {
   if (cs.learnersNext.length) s += ` learnersNext [${cs.learnersNext.join(',')}]`;
   if (cs.witnesses.length) s += ` witnesses [${cs.witnesses.join(',')}]`;
   return s;
+}
+
+function stepEvent(ev: SimEvent): StepEvent {
+  switch (ev.kind) {
+    case 'tick':
+    case 'persist':
+    case 'restart':
+      return { kind: ev.kind, node: ev.id };
+    case 'deliver':
+      return { kind: 'deliver', message: ev.msg, messageId: ev.id };
+    case 'snapshot-status':
+    case 'unreachable':
+      return { kind: ev.kind, node: ev.id, target: ev.target };
+    case 'heal':
+      return { kind: 'heal', partition: ev.partition };
+    case 'call':
+      return { kind: 'call', label: ev.label };
+  }
 }
 
 function range(lo: number, hi: number): number[] {

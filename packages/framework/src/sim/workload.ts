@@ -124,12 +124,12 @@ export class Workload {
   }
 
   /** Starts a linearizable read on the node; the answer arrives in a later Ready. */
-  read(node: SimNode, now: number): boolean {
+  read(node: SimNode, now: number, opts: { lease?: boolean } = {}): boolean {
     const raft = node.raft;
     if (!raft || node.witness) return false;
     const read = this.nextRead++;
     this.reads.set(read, { read, node: node.id, incarnation: node.incarnation, mustSee: this.checker.maxAckedIndex, startedAt: now });
-    raft.readIndex(encodeId(READ_TAG, read, node.id));
+    raft.readIndex(encodeId(READ_TAG, read, node.id), opts);
     this.stats.readsStarted++;
     return true;
   }
