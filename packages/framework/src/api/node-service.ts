@@ -82,6 +82,8 @@ export interface GroupInfo {
   members: MemberInfo[];
   /** In a joint configuration: the voters of the outgoing configuration (absent otherwise). */
   jointOutgoing?: NodeId[];
+  /** Only for a group of a remote state machine type (`--remote-machine`): how its machine is doing. */
+  machine?: object;
 }
 
 /**
