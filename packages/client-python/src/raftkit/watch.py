@@ -155,7 +155,8 @@ class Watch:
             except socket.timeout:
                 self._drop()  # quiet for idle_timeout: make sure the node is still there
                 continue
-            except (OSError, http.client.HTTPException, ValueError):
+            except (OSError, http.client.HTTPException, ValueError, AttributeError):
+                # AttributeError: cancel() closed the response under this read
                 self._lost(True)
                 continue
             if not line:
@@ -178,8 +179,8 @@ class Watch:
             p.check_deadline()
             url = router.any_target()
             p.url = url
+            conn = open_connection(url, p.client.attempt_timeout)
             try:
-                conn = open_connection(url, p.client.attempt_timeout)
                 if p.next is None:
                     conn.request("GET", path_prefix(url) + "/v1/status", headers=p.headers())
                     r = conn.getresponse()
@@ -193,6 +194,7 @@ class Watch:
                 conn.request("GET", path_prefix(url) + p.path(), headers=p.headers())
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException):
+                conn.close()
                 router.failed(url, True)
                 time.sleep(p.backoff.next())
                 continue
@@ -225,6 +227,7 @@ class Watch:
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        self._drop()
 
     close = cancel
 
