@@ -108,7 +108,8 @@ class Cluster:
     def stop(self) -> None:
         for i in list(self.procs):
             self.kill(i)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not os.environ.get("RAFTKIT_KEEP_DATA"):
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def wait_until(check, timeout: float = 20.0, what: str = "the condition", interval: float = 0.05):

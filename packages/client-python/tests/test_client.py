@@ -53,6 +53,17 @@ def watched(urls, group: str, from_index: int, until: int, timeout: float = 20.0
     return out
 
 
+def retry_conflict(call, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except raftkit.ConflictError as e:
+            if "not applied yet" not in e.message or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 class SyncClientTest(unittest.TestCase):
     def setUp(self) -> None:
         self.client = raftkit.Client(C.urls)
@@ -178,8 +189,9 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(self.client.promote("kv", 9)["role"], "voter")
         # the role shows in the members once the change took effect (a demote checks it there)
         wait_until(lambda: ("voter", 9) in [(m["role"], m["id"]) for m in self.client.status(C.url(C.leader()))["groups"][0]["members"]], 10, "node 9 is a voter")
-        self.assertEqual(self.client.demote("kv", 9)["role"], "learner")
-        self.assertTrue(self.client.remove_member("kv", 9)["removed"])
+        # a change right after another may be refused until the first is applied (409, retried)
+        self.assertEqual(retry_conflict(lambda: self.client.demote("kv", 9))["role"], "learner")
+        self.assertTrue(retry_conflict(lambda: self.client.remove_member("kv", 9))["removed"])
         wait_until(lambda: 9 not in [m["id"] for m in self.client.status(C.url(1))["groups"][0]["members"]], 10, "node 9 leaves")
         with self.assertRaises(raftkit.BadRequestError):
             self.client.add_member("kv", 0, "127.0.0.1:1")

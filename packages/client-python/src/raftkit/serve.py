@@ -143,21 +143,28 @@ async def serve_state_machine_async(
     token: Optional[str] = None,
     reconnect: bool = True,
     stop: Optional[asyncio.Event] = None,
+    wait_for_group: float = 30.0,
 ) -> None:
     """Serves ``obj`` (an instance of a ``@state_machine`` class) to the node at ``node_url`` for
     ``group`` (default: the machine's name) until ``stop`` is set. Handlers may be ``async def``.
-    Reconnects with backoff when the connection drops, keeping the state; raises
+    Reconnects with backoff when the connection drops, keeping the state; waits up to
+    ``wait_for_group`` seconds for a group the node does not have yet; raises
     :class:`MachineRefusedError` when the node refuses the handshake."""
     spec = spec_of(obj)
     runner = _Runner(obj, spec)
     url = _ws_url(node_url, group or spec.name)
     delay = 0.05
+    missing_since: Optional[float] = None
     while stop is None or not stop.is_set():
         try:
             ws = await _connect(url, token)
         except Exception as e:  # noqa: BLE001 - refused upgrade (401/404) or the node is down
             status = getattr(getattr(e, "response", None), "status_code", None) or getattr(e, "status_code", None)
-            if status in (400, 401, 404):
+            now = asyncio.get_running_loop().time()
+            if status == 404 and reconnect:
+                # the group may not have reached this node yet (created a moment ago)
+                missing_since = missing_since if missing_since is not None else now
+            if status in (400, 401) or (status == 404 and (not reconnect or now - missing_since > wait_for_group)):  # type: ignore[operator]
                 raise MachineRefusedError(f"node {node_url} refused the machine connection for group {group or spec.name!r}: HTTP {status}", status=status) from e
             if not reconnect:
                 raise
@@ -166,6 +173,7 @@ async def serve_state_machine_async(
             delay = min(delay * 2, 2.0)
             continue
         delay = 0.05
+        missing_since = None
         try:
             await ws.send(json.dumps(runner.hello()))
             stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None

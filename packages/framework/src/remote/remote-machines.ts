@@ -39,6 +39,8 @@ export class RemoteMachines {
   private readonly timeoutMs: number;
   private failures: Counter | undefined;
   private closed = false;
+  /** Set once the node has recovered its groups: until then an unknown group may still come. */
+  private started = false;
 
   constructor(private readonly o: RemoteMachinesOptions) {
     this.checkToken = bearerTokenCheck(o.token);
@@ -93,6 +95,11 @@ export class RemoteMachines {
     }));
   }
 
+  /** The node has recovered its groups: an unknown group is now really unknown (404, not 503). */
+  markStarted(): void {
+    this.started = true;
+  }
+
   /** The machine's status of a group (undefined for a group that is not remote). */
   status(group: string): RemoteMachineStatus | undefined {
     return this.machines.get(group)?.status();
@@ -112,6 +119,7 @@ export class RemoteMachines {
         throw new RaftkitError('bad_request', 'bad %-escape in the group name', { field: 'path' });
       }
       const machine = this.machines.get(group);
+      if (!machine && !this.started) throw new RaftkitError('unavailable', 'the node is starting');
       if (!machine)
         throw new RaftkitError(
           'unknown_group',
@@ -121,6 +129,7 @@ export class RemoteMachines {
     } catch (e) {
       const err = e instanceof RaftkitError ? e : new RaftkitError('internal', 'internal error');
       const headers: Record<string, string> = err.code === 'unauthorized' ? { 'WWW-Authenticate': 'Bearer' } : {};
+      if (err.code === 'unavailable') headers['Retry-After'] = '1';
       refuseOnSocket(socket, STATUS_OF[err.code] ?? 500, 'application/json; charset=utf-8', JSON.stringify({ error: err.code, message: err.message }), headers);
     }
     return true;

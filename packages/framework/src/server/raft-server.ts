@@ -103,6 +103,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   });
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
   remote?.useMetrics(node.host.metrics.registry);
+  remote?.markStarted();
   const service = new NodeRaftService({
     host: node.host,
     registry,
