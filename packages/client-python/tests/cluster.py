@@ -18,6 +18,8 @@ from typing import Dict, List, Optional
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 KV_BIN = os.path.join(ROOT, "packages", "kv-demo", "bin", "raftkit-kv.js")
+SQL_BIN = os.path.join(ROOT, "packages", "sql-demo", "bin", "raftkit-sql.js")
+META_BIN = os.path.join(ROOT, "packages", "metadata-demo", "bin", "raftkit-meta.js")
 NODE = os.environ.get("RAFTKIT_NODE", "node")
 FAST = ["--election-ms", "300", "--heartbeat-ms", "50"]
 
@@ -42,7 +44,8 @@ def http_json(url: str, method: str = "GET", body: Optional[dict] = None, timeou
 
 
 class Cluster:
-    def __init__(self, n: int = 3, extra: Optional[List[str]] = None, group: str = "kv") -> None:
+    def __init__(self, n: int = 3, extra: Optional[List[str]] = None, group: str = "kv", bin: str = KV_BIN) -> None:
+        self.bin = bin
         self.ids = list(range(1, n + 1))
         self.ports = dict(zip(self.ids, free_ports(n)))
         self.root = tempfile.mkdtemp(prefix="raftkit-py-")
@@ -60,7 +63,7 @@ class Cluster:
 
     def args(self, i: int) -> List[str]:
         peers = ",".join(f"{j}=127.0.0.1:{self.ports[j]}" for j in self.ids)
-        return [KV_BIN, "--id", str(i), "--listen", f"127.0.0.1:{self.ports[i]}", "--peers", peers, "--data-dir", os.path.join(self.root, f"n{i}"), "--log-level", "warn", *FAST, *self.extra]
+        return [self.bin, "--id", str(i), "--listen", f"127.0.0.1:{self.ports[i]}", "--peers", peers, "--data-dir", os.path.join(self.root, f"n{i}"), "--log-level", "warn", *FAST, *self.extra]
 
     def start(self, i: Optional[int] = None) -> None:
         for j in [i] if i is not None else self.ids:

@@ -238,6 +238,40 @@ class MachineTest(unittest.TestCase):
         self.assertEqual(machine(1)["state"], "connected", "the connected machine is untouched")
         assert_same_state()
 
+    def test_8_a_group_created_at_runtime_served_by_async_machines(self) -> None:
+        @state_machine("inventory", version=1)
+        class AsyncInventory(Inventory):
+            @command
+            async def add(self, sku: str, qty: int, ctx: Context) -> dict:
+                await asyncio.sleep(0)
+                return Inventory.add(self, sku=sku, qty=qty, ctx=ctx)
+
+        stop = asyncio.Event()
+        loop = asyncio.new_event_loop()
+        machines = [AsyncInventory() for _ in C.ids]
+
+        async def serve_all() -> None:
+            # started before the group exists: each waits for it to reach its node
+            await asyncio.gather(*(serve_state_machine_async(m, C.url(i), "inv2", stop=stop) for m, i in zip(machines, C.ids)))
+
+        thread = __import__("threading").Thread(target=lambda: loop.run_until_complete(serve_all()))
+        thread.start()
+        try:
+            members = [{"id": i, "address": f"127.0.0.1:{C.ports[i]}"} for i in C.ids]
+            created = self.client.create_group("inv2", "inventory", members, node=C.url(1))
+            self.assertEqual(created["type"], "inventory")
+            g = self.client.group("inv2")
+            wait_until(lambda: g.schema(refresh=True), 20, "inv2 has a leader and a machine")
+            results = [wait_until(lambda: g.add(sku="z", qty=2), 20, "a command on inv2")]
+            results += [g.add(sku="z", qty=1) for _ in range(4)]
+            self.assertEqual([r.result["stock"] for r in results], [2, 3, 4, 5, 6])
+            wait_until(lambda: all(m.stock.get("z") == 6 and m.applied == 5 for m in machines), 10, "every async machine applied each entry once")
+            self.assertEqual(len({m.digest for m in machines}), 1)
+        finally:
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(10)
+            loop.close()
+
 
 if __name__ == "__main__":
     unittest.main()

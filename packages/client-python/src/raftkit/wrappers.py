@@ -78,8 +78,11 @@ class SQL:
         self._c = client
         self.group = group
 
-    def execute(self, statements: Union[Statement, Sequence[Statement]], *, transaction: bool = False, timeout: Optional[float] = None) -> Any:
-        return self._c.command(self.group, "execute", {"statements": _statements(statements), "transaction": transaction}, timeout=timeout)
+    def execute(self, statements: Union[Statement, Sequence[Statement]], *params: Any, transaction: bool = False, timeout: Optional[float] = None) -> Any:
+        """``sql.execute("INSERT INTO t(name) VALUES(?)", "ann")`` or a list of statements (each
+        SQL text, ``[sql, *params]`` or ``{"sql", "params"}``); one log entry either way."""
+        stmts = [[statements, *params]] if params and isinstance(statements, str) else _statements(statements)
+        return self._c.command(self.group, "execute", {"statements": stmts, "transaction": transaction}, timeout=timeout)
 
     def request(self, statements: Union[Statement, Sequence[Statement]], *, transaction: bool = False, read_only: bool = False, timeout: Optional[float] = None) -> Any:
         """Reads and writes mixed, through the log."""
