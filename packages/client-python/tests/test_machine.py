@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import unittest
 import urllib.error
@@ -128,6 +129,18 @@ class MachineTest(unittest.TestCase):
             self.inv.add(sku="a", qty=True)  # refused by the Python client before sending
         # entries carry the context: the command's own log index
         self.assertEqual(self.inv.add(sku="ctx", qty=1).index, self.inv.stock_of(sku="ctx").index)
+        APPLIED += 1
+        # the TypeScript SDK calls the Python machine like any other group
+        script = (
+            f"import {{ RaftClient }} from {json.dumps(os.path.join(ROOT, 'packages/client/dist/src/index.js'))};"
+            f"const c = new RaftClient({{ endpoints: {json.dumps(C.urls)} }});"
+            "const r = await c.group('inventory').command('add', { sku: 'from-ts', qty: 4 });"
+            "const q = await c.group('inventory').query('stock_of', { sku: 'from-ts' });"
+            "console.log(JSON.stringify([r.result, q.result])); c.close();"
+        )
+        out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout), [{"sku": "from-ts", "stock": 4}, {"sku": "from-ts", "stock": 4}])
         APPLIED += 1
         assert_same_state()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Dict, Generator, Optional
+from typing import Any, Callable, Dict, Generator, Optional, Sequence, Union
 
 from ._api import ApiBase, Response
 from ._http_async import AsyncTransport
@@ -27,8 +27,16 @@ class AsyncClient(ApiBase):
     ...     result, index = await kv.put(key="a", value="1")
     """
 
-    def __init__(self, urls: Any, **kw: Any) -> None:
-        super().__init__(urls, **kw)
+    def __init__(
+        self,
+        urls: Union[str, Sequence[str]],
+        *,
+        token: Optional[str] = None,
+        timeout: float = 10.0,
+        attempt_timeout: float = 5.0,
+        client_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id)
         self._transport = AsyncTransport()
         self._groups: Dict[str, AsyncGroup] = {}
         self._closed = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, Generator, Optional
+from typing import Any, Callable, Dict, Generator, Optional, Sequence, Union
 
 from ._api import ApiBase, Response
 from ._http_sync import SyncTransport
@@ -28,8 +28,16 @@ class Client(ApiBase):
     ...     kv.get(key="a", consistency="linearizable").result
     """
 
-    def __init__(self, urls: Any, **kw: Any) -> None:
-        super().__init__(urls, **kw)
+    def __init__(
+        self,
+        urls: Union[str, Sequence[str]],
+        *,
+        token: Optional[str] = None,
+        timeout: float = 10.0,
+        attempt_timeout: float = 5.0,
+        client_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id)
         self._transport = SyncTransport()
         self._groups: Dict[str, Group] = {}
         self._closed = False

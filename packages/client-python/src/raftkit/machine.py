@@ -31,7 +31,7 @@ import inspect
 import json
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -227,6 +227,3 @@ def apply_state(obj: Any, spec: MachineSpec, state: Any) -> None:
     for k, v in (state or {}).items():
         setattr(obj, k, copy.deepcopy(v))
 
-
-def names_of(handlers: Dict[str, Handler]) -> List[str]:
-    return sorted(handlers)

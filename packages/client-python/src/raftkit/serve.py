@@ -148,8 +148,9 @@ async def serve_state_machine_async(
     """Serves ``obj`` (an instance of a ``@state_machine`` class) to the node at ``node_url`` for
     ``group`` (default: the machine's name) until ``stop`` is set. Handlers may be ``async def``.
     Reconnects with backoff when the connection drops, keeping the state; waits up to
-    ``wait_for_group`` seconds for a group the node does not have yet; raises
-    :class:`MachineRefusedError` when the node refuses the handshake."""
+    ``wait_for_group`` seconds for a group the node does not have yet, and retries while
+    another machine is connected for the group; raises :class:`MachineRefusedError` when the
+    node refuses the machine itself (another name, version or operations)."""
     spec = spec_of(obj)
     runner = _Runner(obj, spec)
     url = _ws_url(node_url, group or spec.name)
@@ -192,9 +193,14 @@ async def serve_state_machine_async(
             finally:
                 if stopper is not None:
                     stopper.cancel()
-        except MachineRefusedError:
+        except MachineRefusedError as e:
             await ws.close()
-            raise
+            if e.code != "conflict" or not reconnect:
+                raise
+            # another connection of this group still counts as live on the node (a process that
+            # just died, a link not yet found dead): try again once the node has dropped it
+            log.warning("%s; retrying", e.message)
+            await asyncio.sleep(1.0)
         except Exception as e:  # noqa: BLE001 - the connection dropped: resume on a new one
             reason = getattr(e, "reason", None) or getattr(getattr(e, "rcvd", None), "reason", None)
             code = getattr(e, "code", None) or getattr(getattr(e, "rcvd", None), "code", None)

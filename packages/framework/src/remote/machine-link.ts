@@ -33,6 +33,17 @@ export class MachineLink {
       clearTimeout(w.timer);
       w.resolve(msg);
     });
+    // A machine whose connection died without a close (a partition, a stopped host) is found
+    // by a missed pong, so a new connection of the group is not refused for long.
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const pinger = setInterval(() => {
+      if (!alive) return this.fail({ kind: 'timeout', message: `the machine did not answer a ping within ${timeoutMs} ms` });
+      alive = false;
+      ws.ping();
+    }, timeoutMs);
+    pinger.unref();
+    ws.once('close', () => clearInterval(pinger));
     ws.on('close', (code, reason) => this.fail({ kind: 'closed', message: `the machine's connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})` }));
     ws.on('error', (e) => this.fail({ kind: 'closed', message: `the machine's connection failed: ${e.message}` }));
   }
@@ -64,6 +75,7 @@ export class MachineLink {
   fail(f: LinkFailure, closeCode = 4500): void {
     if (this.failure) return;
     this.failure = f;
+    if (f.kind === 'timeout') this.ws.terminate();
     for (const w of this.waiting.values()) {
       clearTimeout(w.timer);
       w.reject(f);
