@@ -2,7 +2,7 @@
 // npm run bench:python: commands/s of the Python client (sync and asyncio, c1 and c64) against
 // the KV demo next to the TypeScript SDK under the same load, and commands/s of a Python state
 // machine (packages/client-python/examples/inventory.py, one process per node) at c64 from both
-// clients. A 3-node raftkit-kv cluster on 127.0.0.1 with fsync; phases alternate between the
+// clients. Each phase runs in a process of its own (bench/ts-sdk-load.mjs, bench/python-load.py). A 3-node raftkit-kv cluster on 127.0.0.1 with fsync; phases alternate between the
 // clients; figures go in bench/README.md. Flags: --seconds N (per phase, default 5), --rounds N
 // (default 1).
 import { spawn, spawnSync } from 'node:child_process';
@@ -54,38 +54,23 @@ for (let t = 0; ; t++) {
   }
 }
 
-async function tsLoad(group, command, concurrency) {
-  const lat = [];
-  const stop = Date.now() + SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, n) => {
-      for (let i = 0; Date.now() < stop; i++) {
-        const args = command === 'put' ? { key: `ts${n}-${i % 1000}`, value: 'x'.repeat(16) } : { sku: `ts${n % 100}`, qty: 1 };
-        const t = performance.now();
-        await ts.group(group).command(command, args);
-        lat.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (x) => Math.round(lat[Math.min(lat.length - 1, Math.floor(x * lat.length))] * 100) / 100;
-  return { ops: lat.length, seconds: Math.round(seconds * 100) / 100, opsPerSec: Math.round(lat.length / seconds), p50ms: q(0.5), p99ms: q(0.99) };
+/** A phase from the TypeScript SDK, in a process of its own (bench/ts-sdk-load.mjs), as the Python phases run. */
+function tsLoad(group, command, concurrency) {
+  return runJson(process.execPath, [join(root, 'bench/ts-sdk-load.mjs'), urls.join(','), group, command, String(concurrency), String(SECONDS)], process.env);
+}
+
+function runJson(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${args[0]} exited ${code}`))));
+  });
 }
 
 function pyLoad(group, command, mode, concurrency) {
-  return new Promise((resolve, reject) => {
-    const child = track(
-      spawn(python, [join(root, 'bench/python-load.py'), '--urls', urls.join(','), '--group', group, '--command', command, '--mode', mode, '--concurrency', String(concurrency), '--seconds', String(SECONDS)], {
-        env: pyEnv,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    );
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`python-load exited ${code}`))));
-  });
+  const args = ['--urls', urls.join(','), '--group', group, '--command', command, '--mode', mode, '--concurrency', String(concurrency), '--seconds', String(SECONDS)];
+  return runJson(python, [join(root, 'bench/python-load.py'), ...args], pyEnv);
 }
 
 const phases = [
