@@ -85,6 +85,8 @@ export interface GroupInfo {
   jointOutgoing?: NodeId[];
   /** Chained checksums of this replica's applied history (absent on a service that keeps none). */
   history?: HistoryChecksumView;
+  /** Only for a group of a remote state machine type (`--remote-machine`): how its machine is doing. */
+  machine?: object;
 }
 
 /**

@@ -50,6 +50,10 @@ export interface ServerFlags {
   snapshotBytes?: number;
   /** Present when --heartbeat-ms or --election-ms was given (the other at its default); overrides the host's tick options. */
   timing?: RaftTiming;
+  /** State machine types served by other processes (`--remote-machine NAME@VERSION`); each founds a group NAME. */
+  remoteMachines?: { name: string; version: number }[];
+  /** How long a remote machine may take to answer one request before it is marked failed. */
+  machineTimeoutMs?: number;
   help: boolean;
 }
 
@@ -68,6 +72,9 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --heartbeat-ms N            leader heartbeat interval, ${HEARTBEAT_MS.min}-${HEARTBEAT_MS.max} (default ${DEFAULT_TIMING.heartbeatMs})
   --election-ms N             election timeout, randomised in [N, 2N), ${ELECTION_MS.min}-${ELECTION_MS.max} (default ${DEFAULT_TIMING.electionMs});
                               at least ${MIN_HEARTBEATS_PER_ELECTION} x --heartbeat-ms; give every node the same two values
+  --remote-machine NAME[@V]   a state machine type served by another process (a Python machine,
+                              version V, default 1) over WebSocket; founds the group NAME. Repeatable
+  --machine-timeout-ms N      a remote machine that does not answer within N ms is marked failed (default 5000)
   --help                      this text`;
 
 export function parseHostPort(value: string, flag: string): HostPort {
@@ -107,7 +114,7 @@ export function parseServerFlags(
   env: NodeJS.ProcessEnv = process.env,
   extra: Record<string, { type: 'string' | 'boolean' }> = {},
 ): { flags: ServerFlags; rest: Record<string, string | boolean | undefined> } {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -127,15 +134,17 @@ export function parseServerFlags(
         'snapshot-bytes': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'election-ms': { type: 'string' },
+        'remote-machine': { type: 'string', multiple: true },
+        'machine-timeout-ms': { type: 'string' },
         help: { type: 'boolean' },
         ...extra,
       },
-    }) as { values: Record<string, string | boolean | undefined> });
+    }) as { values: Record<string, string | boolean | string[] | undefined> });
   } catch (e) {
     throw new FlagError((e as Error).message.split('\n')[0]!);
   }
   const rest: Record<string, string | boolean | undefined> = {};
-  for (const k of Object.keys(extra)) rest[k] = values[k];
+  for (const k of Object.keys(extra)) rest[k] = values[k] as string | boolean | undefined;
   if (values.help) {
     return { flags: { help: true } as ServerFlags, rest };
   }
@@ -185,7 +194,26 @@ export function parseServerFlags(
     };
     checkTiming(flags.timing, { heartbeat: heartbeat === undefined, election: election === undefined });
   }
+  // The one repeatable flag: parseArgs gives it as a list.
+  const remote = values['remote-machine'] as string[] | undefined;
+  if (remote !== undefined) flags.remoteMachines = parseRemoteMachines(remote);
+  const machineTimeout = str('machine-timeout-ms');
+  if (machineTimeout !== undefined) flags.machineTimeoutMs = milliseconds(machineTimeout, '--machine-timeout-ms', { min: 100, max: 600_000 });
   return { flags, rest };
+}
+
+/** `NAME` or `NAME@VERSION`: the type (and the group it founds) and the version its machines must declare. */
+function parseRemoteMachines(values: string[]): { name: string; version: number }[] {
+  const seen = new Set<string>();
+  return values.map((v) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})(?:@(\d{1,9}))?$/.exec(v);
+    if (!m || (m[2] !== undefined && Number(m[2]) < 1)) {
+      throw new FlagError(`--remote-machine must be NAME or NAME@VERSION (a group name, a version >= 1), got "${v}"`);
+    }
+    if (seen.has(m[1]!)) throw new FlagError(`--remote-machine names "${m[1]}" twice`);
+    seen.add(m[1]!);
+    return { name: m[1]!, version: m[2] === undefined ? 1 : Number(m[2]) };
+  });
 }
 
 function milliseconds(value: string, flag: string, range: { min: number; max: number }): number {

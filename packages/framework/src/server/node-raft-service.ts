@@ -44,6 +44,8 @@ export interface NodeRaftServiceOptions {
   requestTimeoutMs?: number;
   /** The host's raft timing, reported by status() (absent: not reported). */
   timing?: NodeTiming;
+  /** A group's remote state machine, for status (remote/; undefined for other groups). */
+  machineStatus?: (group: string) => object | undefined;
 }
 
 /**
@@ -193,6 +195,8 @@ export class NodeRaftService implements NodeService {
     };
     if (st.members.outgoing.length > 0) info.jointOutgoing = st.members.outgoing;
     info.history = st.history;
+    const machine = this.opts.machineStatus?.(group);
+    if (machine) info.machine = machine;
     const url = st.leader ? this.urlOf(st.leader) : undefined;
     if (url) info.leaderUrl = url;
     return info;

@@ -12,6 +12,7 @@ import { joinCluster } from './join.js';
 import { NodeRaftService } from './node-raft-service.js';
 import { ServerStartError } from './server-error.js';
 import { createLiveRoutes, type LiveRoutes } from './live-routes.js';
+import { RemoteMachines } from '../remote/remote-machines.js';
 import { startNodeServer, type NodeServer, type NodeServerOptions } from './start-node.js';
 
 export interface RaftServerOptions {
@@ -68,7 +69,13 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const { flags } = opts;
   const logger = createLogger(flags.logLevel, { node: flags.id });
   const registry = new StateMachineRegistry(opts.machines);
-  for (const g of opts.groups) registry.require(g.type);
+  // State machines served by other processes (Python): their types, and a group of each.
+  const remote = flags.remoteMachines?.length
+    ? new RemoteMachines({ types: flags.remoteMachines, nodeId: flags.id, token: flags.token, timeoutMs: flags.machineTimeoutMs, logger: logger.child({ layer: 'remote' }) })
+    : undefined;
+  for (const t of remote?.types() ?? []) registry.registerExternal(t);
+  const groups = [...opts.groups, ...(flags.remoteMachines ?? []).filter((r) => !opts.groups.some((g) => g.name === r.name)).map((r) => ({ name: r.name, type: r.name }))];
+  for (const g of groups) registry.require(g.type);
   const managers = new Map<string, StateMachineManager>();
   const snapshotEntries = flags.snapshotEntries ?? opts.host?.snapshotEntries ?? 10_000;
   const retainEntries = opts.host?.retainEntries ?? Math.min(5_000, Math.ceil(snapshotEntries / 2));
@@ -92,18 +99,28 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify({ error: 'unavailable', message: 'the node is starting' }));
   };
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => api?.onUpgrade(req, socket, head) ?? false;
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => (remote?.onUpgrade(req, socket, head) ?? false) || (api?.onUpgrade(req, socket, head) ?? false);
   const node = await startNodeServer({
     flags,
     logger,
     stateMachines: registry.factory(factoryOptions),
-    groups: opts.groups,
+    groups,
     host,
     onRequest,
     onUpgrade,
   });
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
-  const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
+  remote?.useMetrics(node.host.metrics.registry);
+  remote?.markStarted();
+  const service = new NodeRaftService({
+    host: node.host,
+    registry,
+    managers,
+    address: node.address,
+    peers,
+    timing: node.timing,
+    ...(remote ? { machineStatus: (group: string) => remote.status(group) } : {}),
+  });
   api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
   live = createLiveRoutes({ service, tap: node.tap, token: flags.token, peers });
   extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
@@ -113,6 +130,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     registry,
     api,
     async stop() {
+      remote?.close();
       await extra?.close?.();
       await api!.close();
       await node.stop();
