@@ -9,6 +9,7 @@ import { SqliteLogStore } from '../storage/sqlite-log-store.js';
 import { encodeGroupName, SnapshotStore } from '../storage/snapshot-store.js';
 import { join } from 'node:path';
 import { WsTransport } from '../transport/ws-transport.js';
+import { isWebSocketUpgrade, serveAsPlainRequest } from '../common/plain-upgrade.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
 import { checkTiming, type ServerFlags } from './flags.js';
 import { ServerStartError } from './server-error.js';
@@ -76,6 +77,10 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   };
   // Any upgrade that no layer claims is closed at once rather than left hanging.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isWebSocketUpgrade(req)) {
+      serveAsPlainRequest(server, req, socket, head);
+      return;
+    }
     if (req.url?.split('?')[0] === '/raft') {
       // The transport takes peers once the log is open; until then they are told to come back.
       if (!transport.accepting) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerTokenCheck } from '../common/bearer-token.js';
 import { refuseOnSocket } from '../common/raw-http.js';
+import { isWebSocketUpgrade } from '../common/plain-upgrade.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { NodeId } from '../core/types.js';
@@ -93,6 +94,7 @@ export class Handshake {
       return;
     }
     if (pathname !== this.ctx.o.path) return; // someone else's upgrade
+    if (!isWebSocketUpgrade(req)) return; // served as a plain request by the server
     socket.on('error', () => {});
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const refuse = (status: number, reason: string, level: 'warn' | 'error' = 'warn'): void => {
