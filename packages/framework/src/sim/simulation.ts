@@ -381,6 +381,11 @@ export class Simulation {
     this.log(`n${from} transfers leadership to n${to}`);
   }
 
+  /** A forged or corrupted message arrives at `m.to` now, as if from the network (hostile-input tests). */
+  inject(m: Message): void {
+    this.queue.push(this.now, { kind: 'deliver', msg: cloneMessage(m) });
+  }
+
   // ---- events --------------------------------------------------------------------------
 
   private handle(ev: SimEvent): void {
