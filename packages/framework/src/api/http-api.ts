@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { RaftkitError } from '../common/errors.js';
 import { LeaderForwarder } from './forwarder.js';
+import { discardRestOfBody } from './oversized-body.js';
 import {
   decodeSegments,
   errorReply,
@@ -358,9 +359,16 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         return;
       }
       const code = e instanceof RaftkitError ? e.code : undefined;
-      // The body was not (fully) read: close the connection instead of reading the rest.
-      const extra: Record<string, string> = code === 'payload_too_large' || code === 'request_timeout' ? { connection: 'close' } : {};
-      sendError(res, e, logger, extra);
+      if (code === 'payload_too_large') {
+        // Answered now, and the connection closed only once the rest of the body has been
+        // read (bounded): a client that writes its whole body first still gets the 413. (With
+        // Connection: close in the answer, Node would close the socket as soon as it is sent.)
+        sendError(res, e, logger);
+        discardRestOfBody(req, Math.max(16 * 1024 * 1024, 4 * maxBody), timeoutMs);
+        return;
+      }
+      // A body that did not arrive in time: close the connection instead of waiting for the rest.
+      sendError(res, e, logger, code === 'request_timeout' ? { connection: 'close' } : {});
     });
   }
 

@@ -10,6 +10,7 @@ import { encodeGroupName, SnapshotStore } from '../storage/snapshot-store.js';
 import { join } from 'node:path';
 import { WsTransport } from '../transport/ws-transport.js';
 import { isWebSocketUpgrade, serveAsPlainRequest } from '../common/plain-upgrade.js';
+import { answerParserErrorsAsJson } from './client-errors.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
 import { checkTiming, type ServerFlags } from './flags.js';
 import { ServerStartError } from './server-error.js';
@@ -54,6 +55,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
   const server = createServer(opts.onRequest ?? notFound);
+  answerParserErrorsAsJson(server);
   const snapshots = new SnapshotStore(flags.dataDir);
   const transport = new WsTransport({
     selfId: flags.id,
