@@ -33,6 +33,8 @@ export interface ApiHandlerOptions {
   service: NodeService;
   /** When set, every route but `/healthz` (the watch included) needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** More tokens accepted during a token rotation (`--accept-token`); forwards carry `token`. */
+  acceptTokens?: readonly string[];
   /** Largest request body accepted; larger ones are answered 413 without being read (default 1 MiB). */
   maxBodyBytes?: number;
   /**
@@ -110,7 +112,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const forwardEnabled = opts.forward ?? true;
-  const authorized = makeTokenCheck(opts.token);
+  const authorized = makeTokenCheck(opts.token, opts.acceptTokens);
   const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger });
   const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);

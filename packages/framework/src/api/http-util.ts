@@ -117,8 +117,8 @@ export function decodeSegments(rawPath: string): string[] {
 }
 
 /** The API's token check: the node's one `Authorization: Bearer` rule (common/bearer-token.ts). */
-export function makeTokenCheck(token: string | undefined): (req: IncomingMessage) => boolean {
-  const check = bearerTokenCheck(token);
+export function makeTokenCheck(token: string | undefined, alsoAccepted: readonly string[] = []): (req: IncomingMessage) => boolean {
+  const check = bearerTokenCheck(token, alsoAccepted);
   return (req) => check(req.headers.authorization) === 'ok';
 }
 

@@ -38,6 +38,11 @@ export interface ServerFlags {
   join: string | undefined;
   dataDir: string;
   token: string | undefined;
+  /**
+   * Tokens accepted besides `token` during a rotation without downtime (API clients and peer
+   * proofs); this node sends `token`. See docs/api.md, "Rotating the token".
+   */
+  acceptTokens?: string[];
   logLevel: LogLevel;
   /** Truncate a torn tail of the last log transaction at start-up. */
   repairTornTail: boolean;
@@ -54,6 +59,8 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --join HOST:PORT            instead of --peers: join a running cluster through any member
   --data-dir DIR              durable state; restarting with the same dir resumes the node
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
+  --accept-token SECRET[,...] also accept these tokens (rotation: old and new during a window;
+                              or env RAFTKIT_ACCEPT_TOKEN); this node still sends --token
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
   --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
@@ -112,6 +119,7 @@ export function parseServerFlags(
         join: { type: 'string' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        'accept-token': { type: 'string' },
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
         'snapshot-entries': { type: 'string' },
@@ -144,6 +152,10 @@ export function parseServerFlags(
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const token = str('token') ?? env.RAFTKIT_TOKEN;
   if (token !== undefined && token.length === 0) throw new FlagError('--token must not be empty');
+  const accepted = str('accept-token') ?? env.RAFTKIT_ACCEPT_TOKEN;
+  const acceptTokens = accepted === undefined ? [] : accepted.split(',');
+  if (acceptTokens.some((t) => !/^[\x21-\x7e]{1,4096}$/.test(t))) throw new FlagError('--accept-token must be a comma-separated list of non-empty printable tokens');
+  if (acceptTokens.length > 0 && !token) throw new FlagError('--accept-token needs --token (the token this node sends)');
   const flags: ServerFlags = {
     id,
     listen,
@@ -151,6 +163,7 @@ export function parseServerFlags(
     join,
     dataDir: str('data-dir')!,
     token: token || undefined,
+    ...(acceptTokens.length > 0 ? { acceptTokens } : {}),
     logLevel,
     repairTornTail: values['repair-torn-tail'] === true,
     help: false,

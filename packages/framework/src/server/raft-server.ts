@@ -96,7 +96,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   });
   const peers = new PeerClient(flags.token ? { token: flags.token } : {});
   const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
-  api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
+  api = createApiHandler({ service, token: flags.token, ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}), logger: logger.child({ layer: 'api' }) });
   extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
     node,

@@ -61,6 +61,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     selfId: flags.id,
     server,
     token: flags.token,
+    ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
     path: '/raft',
     logger: logger.child({ layer: 'transport' }),
     // Snapshots from the leader go to disk as they arrive: memory stays a few chunks, whatever their size.

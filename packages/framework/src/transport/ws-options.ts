@@ -16,8 +16,13 @@ export interface WsTransportOptions {
   selfId: NodeId;
   /** The node's HTTP(S) server; the transport only handles its 'upgrade' events for `path`. */
   server: HttpServer | HttpsServer;
-  /** Shared secret; when set, inbound peers must present it and outbound dials send it. */
+  /**
+   * Cluster secret; when set, a dialling peer must prove the node id it claims with a key derived
+   * from it (transport/peer-credentials.ts), and outbound dials carry such a proof.
+   */
   token?: string;
+  /** More secrets whose proofs are accepted during a token rotation (dials are signed with `token`). */
+  acceptTokens?: readonly string[];
   /** Upgrade path (default '/raft'). */
   path?: string;
   logger?: TransportLogger;
@@ -59,7 +64,7 @@ export interface WsTransportOptions {
   random?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'logger' | 'server' | 'snapshotSink'>>;
+export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'acceptTokens' | 'logger' | 'server' | 'snapshotSink'>>;
 
 /** What the transport's parts share: read-only options, the counters they bump, where they log and report. */
 export interface TransportContext {

@@ -75,11 +75,17 @@ export class WsTransport implements PeerTransport {
     this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'raft transport');
     const shared = { o: this.o, counters: this.counters, log: this.log, outbox: this.outbox, ...(options.snapshotSink ? { sink: options.snapshotSink } : {}) };
     const closed = (): boolean => this.closed;
-    this.handshake = new Handshake(this.selfId, options.token, shared, {
-      accepting: () => this.accepting,
-      connections: () => this.inbound.size,
-      accept: (ws, peerId, remote) => this.onInbound(ws, peerId, remote),
-    });
+    this.handshake = new Handshake(
+      this.selfId,
+      options.token,
+      shared,
+      {
+        accepting: () => this.accepting,
+        connections: () => this.inbound.size,
+        accept: (ws, peerId, remote) => this.onInbound(ws, peerId, remote),
+      },
+      options.acceptTokens,
+    );
     this.peerContext = { ...shared, closed, dialHeaders: (to) => this.handshake.dialHeaders(to) };
     this.inboundContext = {
       ...shared,
