@@ -35,6 +35,8 @@ export interface ApiHandlerOptions {
   token?: string;
   /** More tokens accepted during a token rotation (`--accept-token`); forwards carry `token`. */
   acceptTokens?: readonly string[];
+  /** The CA bundle of the other nodes' https API certificates, for forwarding (--tls-ca). */
+  forwardCa?: () => Buffer | undefined;
   /** Largest request body accepted; larger ones are answered 413 without being read (default 1 MiB). */
   maxBodyBytes?: number;
   /**
@@ -113,7 +115,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const forwardEnabled = opts.forward ?? true;
   const authorized = makeTokenCheck(opts.token, opts.acceptTokens);
-  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger });
+  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger, ...(opts.forwardCa ? { ca: opts.forwardCa } : {}) });
   const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../host/logger.js';
 import { parseNodeId } from '../core/node-id.js';
+import type { TlsFiles } from './tls-material.js';
 
 /** A bad command line: the message is one line that names the flag and the rule. */
 export class FlagError extends Error {
@@ -43,6 +44,10 @@ export interface ServerFlags {
    * proofs); this node sends `token`. See docs/api.md, "Rotating the token".
    */
   acceptTokens?: string[];
+  /** --tls-cert/--tls-key/--tls-ca: the API (HTTPS and WSS watch) and the node's calls to other nodes' APIs. */
+  tls?: TlsFiles;
+  /** --peer-tls-cert/--peer-tls-key/--peer-tls-ca: mutual TLS on peer links, member certificates naming raftkit://CLUSTER/node/ID. */
+  peerTls?: TlsFiles;
   logLevel: LogLevel;
   /** Truncate a torn tail of the last log transaction at start-up. */
   repairTornTail: boolean;
@@ -61,6 +66,14 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
   --accept-token SECRET[,...] also accept these tokens (rotation: old and new during a window;
                               or env RAFTKIT_ACCEPT_TOKEN); this node still sends --token
+  --tls-cert FILE             serve the API as HTTPS (and the watch as WSS) with this PEM certificate
+  --tls-key FILE              its private key (PEM)
+  --tls-ca FILE               CA bundle this node trusts when it calls other nodes' APIs (forwarding, join)
+  --peer-tls-cert FILE        mutual TLS on peer links: this member's certificate, which must name
+                              URI:raftkit://CLUSTER/node/ID with this node's --id
+  --peer-tls-key FILE         its private key (PEM)
+  --peer-tls-ca FILE          the CA that signs every member certificate of the cluster
+                              (certificates are read again on SIGHUP; connections stay up)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
   --snapshot-entries N        snapshot and compact a group every N applied entries (default 10000)
@@ -120,6 +133,12 @@ export function parseServerFlags(
         'data-dir': { type: 'string' },
         token: { type: 'string' },
         'accept-token': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'peer-tls-cert': { type: 'string' },
+        'peer-tls-key': { type: 'string' },
+        'peer-tls-ca': { type: 'string' },
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
         'snapshot-entries': { type: 'string' },
@@ -156,6 +175,9 @@ export function parseServerFlags(
   const acceptTokens = accepted === undefined ? [] : accepted.split(',');
   if (acceptTokens.some((t) => !/^[\x21-\x7e]{1,4096}$/.test(t))) throw new FlagError('--accept-token must be a comma-separated list of non-empty printable tokens');
   if (acceptTokens.length > 0 && !token) throw new FlagError('--accept-token needs --token (the token this node sends)');
+  const tls = tlsFiles(str('tls-cert'), str('tls-key'), str('tls-ca'), '--tls');
+  const peerTls = tlsFiles(str('peer-tls-cert'), str('peer-tls-key'), str('peer-tls-ca'), '--peer-tls');
+  if (peerTls && !peerTls.ca) throw new FlagError('--peer-tls-ca is required with --peer-tls-cert (the CA that signs every member certificate)');
   const flags: ServerFlags = {
     id,
     listen,
@@ -164,6 +186,8 @@ export function parseServerFlags(
     dataDir: str('data-dir')!,
     token: token || undefined,
     ...(acceptTokens.length > 0 ? { acceptTokens } : {}),
+    ...(tls ? { tls } : {}),
+    ...(peerTls ? { peerTls } : {}),
     logLevel,
     repairTornTail: values['repair-torn-tail'] === true,
     help: false,
@@ -183,6 +207,15 @@ export function parseServerFlags(
     checkTiming(flags.timing, { heartbeat: heartbeat === undefined, election: election === undefined });
   }
   return { flags, rest };
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined, prefix: string): TlsFiles | undefined {
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined) throw new FlagError(`${prefix}-ca needs ${prefix}-cert and ${prefix}-key`);
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new FlagError(`${prefix}-cert and ${prefix}-key go together`);
+  return { cert, key, ...(ca !== undefined ? { ca } : {}) };
 }
 
 function milliseconds(value: string, flag: string, range: { min: number; max: number }): number {

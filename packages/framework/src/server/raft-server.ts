@@ -94,9 +94,17 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     onRequest,
     onUpgrade,
   });
-  const peers = new PeerClient(flags.token ? { token: flags.token } : {});
+  const tls = node.tls;
+  const ca = () => tls?.apiClientCa();
+  const peers = new PeerClient({ ...(flags.token ? { token: flags.token } : {}), ...(tls?.enabled ? { scheme: 'https' as const, ca } : {}) });
   const service = new NodeRaftService({ host: node.host, registry, managers, address: node.address, peers, timing: node.timing });
-  api = createApiHandler({ service, token: flags.token, ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}), logger: logger.child({ layer: 'api' }) });
+  api = createApiHandler({
+    service,
+    token: flags.token,
+    ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
+    ...(tls?.enabled ? { forwardCa: ca } : {}),
+    logger: logger.child({ layer: 'api' }),
+  });
   extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
     node,
@@ -156,6 +164,14 @@ export async function runRaftServer(options: Omit<RaftServerOptions, 'flags'> & 
       },
     );
   };
+  // SIGHUP: read the TLS files again; new connections use them, open ones (peer links) stay up.
+  process.on('SIGHUP', () => {
+    try {
+      server!.node.reloadTls();
+    } catch (e) {
+      server!.node.logger.error({ err: (e as Error).message }, 'TLS reload failed; the previous certificates stay in use');
+    }
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

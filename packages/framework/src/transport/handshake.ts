@@ -37,7 +37,7 @@ export interface UpgradeHost {
 }
 
 /** "host:port", "[v6]:port" or a ws:// / wss:// URL → the peer's WebSocket URL. */
-export function peerUrl(address: string, path: string): string {
+export function peerUrl(address: string, path: string, secure = false): string {
   if (typeof address !== 'string' || address.length === 0) throw new TypeError('peer address must be a non-empty string');
   const isUrl = /^wss?:\/\//i.test(address);
   const bad = (why: string) => new TypeError(`invalid peer address ${JSON.stringify(address)}: ${why}`);
@@ -47,7 +47,7 @@ export function peerUrl(address: string, path: string): string {
   }
   let url: URL;
   try {
-    url = new URL(isUrl ? address : `ws://${address}`);
+    url = new URL(isUrl ? address : `${secure ? 'wss' : 'ws'}://${address}`);
   } catch {
     throw bad(isUrl ? 'not a valid URL' : 'expected host:port');
   }
@@ -67,6 +67,8 @@ export class Handshake {
     private readonly host: UpgradeHost,
     /** More secrets accepted from dialling peers during a token rotation (dials are signed with `token`). */
     acceptTokens: readonly string[] = [],
+    /** With mutual TLS: why a peer's certificate does not fit the id it claims, if it does not. */
+    private readonly certificateProblem?: (req: IncomingMessage, claimed: NodeId) => string | undefined,
   ) {
     this.proofs = new PeerProofChecker(token === undefined || token === '' ? [] : [token, ...acceptTokens]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.o.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
@@ -118,6 +120,10 @@ export class Handshake {
       // The dialler proves the id it claims (transport/peer-credentials.ts), bound to the target.
       const proof = this.proofs.check(req.headers, peerId, targetId);
       if (!proof.ok) return refuse(401, proof.reason);
+    }
+    if (this.certificateProblem) {
+      const problem = this.certificateProblem(req, peerId);
+      if (problem !== undefined) return refuse(403, problem);
     }
     if (target !== undefined && targetId !== this.selfId) return refuse(421, `this is node ${this.selfId}, not ${String(target)}`, 'error');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.host.accept(ws, peerId, remote));
