@@ -14,6 +14,11 @@ export interface MessageCheckView {
   /** Its last log index, and its tick counter (the clock of heartbeat lease ticks). */
   readonly lastIndex: number;
   readonly ticks: number;
+  /** Its commit index and the term of that entry (0 when unknown): every later leader's log holds that entry. */
+  readonly committed: number;
+  readonly committedTerm: number;
+  /** It leads, or heard from its leader within an election timeout: no other leader is taken from a non-member. */
+  readonly leaderAlive: boolean;
   /** Whether `id` is a voter, learner or witness in its configuration (joint halves included). */
   isMember(id: NodeId): boolean;
 }
@@ -34,13 +39,14 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
     if (!count(m[f])) return `${type}.${f} is not a non-negative integer`;
   }
   if (!v.isMember(m.from) && m.from !== v.lead && v.isMember(v.id)) {
-    // This node may lag behind a configuration that added the sender: a leader's message of a
-    // term whose leader this node does not know yet, and a campaign (the term, lease and log rules decide on it), are taken from
+    // This node may lag behind a configuration that added the sender: once its own leader is
+    // silent for an election timeout, a leader's message of a term whose leader this node does
+    // not know yet is taken, and so is a campaign (the term, lease and log rules decide on it), are taken from
     // anyone; so is everything while this node does not know itself as a member yet (it is
     // joining and waits for the leader's log or snapshot), and from the leader it follows.
     // Replies, reads, transfers and
     // anything of a known term from a non-member are not.
-    const leaderOfANewTerm = FROM_A_LEADER.has(m.type) && (m.term > v.term || (m.term === v.term && v.lead === NONE));
+    const leaderOfANewTerm = FROM_A_LEADER.has(m.type) && !v.leaderAlive && (m.term > v.term || (m.term === v.term && v.lead === NONE));
     const mayBeNewer = leaderOfANewTerm || m.type === MessageType.Vote || m.type === MessageType.PreVote;
     if (!mayBeNewer) return `node ${m.from} is not a member of this group`;
   }
@@ -51,11 +57,16 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
   switch (m.type) {
     case MessageType.Append: {
       if (m.logTerm > m.term) return `Append: the previous entry's term ${m.logTerm} is after the message's term ${m.term}`;
+      // Terms never decrease along a log, and a leader's log holds every committed entry.
+      if (m.index >= v.committed && m.logTerm < v.committedTerm)
+        return `Append: term ${m.logTerm} at index ${m.index} is before the term ${v.committedTerm} of committed entry ${v.committed}`;
       let prevTerm = m.logTerm;
       for (let i = 0; i < m.entries.length; i++) {
         const e = m.entries[i]!;
         if (e.index !== m.index + 1 + i) return `Append: entry ${i} has index ${e.index}, expected ${m.index + 1 + i}`;
         if (e.term < prevTerm || e.term > m.term) return `Append: entry ${e.index} has term ${e.term}, outside [${prevTerm}, ${m.term}]`;
+        if (e.index > v.committed && e.term < v.committedTerm)
+          return `Append: entry ${e.index} has term ${e.term}, before the term ${v.committedTerm} of committed entry ${v.committed}`;
         prevTerm = e.term;
       }
       return undefined;
@@ -69,6 +80,7 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
       if (!md) return 'Snapshot without a snapshot';
       if (!count(md.index) || md.index < 1 || !count(md.term) || md.term < 1) return `Snapshot: bad metadata index ${md.index} term ${md.term}`;
       if (md.term > m.term) return `Snapshot: its term ${md.term} is after the message's term ${m.term}`;
+      if (md.index >= v.committed && md.term < v.committedTerm) return `Snapshot: ${md.index}@${md.term} is before the term ${v.committedTerm} of committed entry ${v.committed}`;
       const cs = md.confState;
       if (!cs || !Array.isArray(cs.voters) || cs.voters.length === 0) return 'Snapshot: its configuration has no voters';
       for (const id of [...cs.voters, ...(cs.learners ?? []), ...(cs.votersOutgoing ?? []), ...(cs.learnersNext ?? []), ...(cs.witnesses ?? [])]) {

@@ -350,6 +350,9 @@ export class Raft {
       role: this.role,
       lastIndex: this.log.lastIndex(),
       ticks: this.ticks,
+      committed: this.log.committed,
+      leaderAlive: this.role === Role.Leader || (this.lead !== NONE && this.electionElapsed < this.cfg.electionTick),
+      committedTerm: this.log.termOrUndefined(this.log.committed) ?? 0,
       isMember: (id) => this.trk.progress.has(id),
     };
     const problem = peerMessageProblem(view, m);

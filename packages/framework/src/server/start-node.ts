@@ -14,6 +14,7 @@ import { WsTransport } from '../transport/ws-transport.js';
 import { isWebSocketUpgrade, serveAsPlainRequest } from '../common/plain-upgrade.js';
 import { answerParserErrorsAsJson } from './client-errors.js';
 import { PEER_SERVERNAME, TlsMaterial } from './tls-material.js';
+import { refuseLostLog } from './data-dir-check.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
 import { checkTiming, type ServerFlags } from './flags.js';
 import { ServerStartError } from './server-error.js';
@@ -65,6 +66,12 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const ticks = hostTicks(flags.timing, opts.host);
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
+  try {
+    refuseLostLog(flags.dataDir);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   let tls: TlsMaterial | undefined;
   try {
     tls = flags.tls || flags.peerTls ? new TlsMaterial(flags.id, flags.tls, flags.peerTls) : undefined;
