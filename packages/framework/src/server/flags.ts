@@ -44,6 +44,11 @@ export interface ServerFlags {
    * proofs); this node sends `token`. See docs/api.md, "Rotating the token".
    */
   acceptTokens?: string[];
+  /**
+   * --peer-token: the secret peer identities are derived from, when it must differ from the API
+   * token (API clients that hold `token` then cannot prove a member's id). Default: `token`.
+   */
+  peerToken?: string;
   /** --tls-cert/--tls-key/--tls-ca: the API (HTTPS and WSS watch) and the node's calls to other nodes' APIs. */
   tls?: TlsFiles;
   /** --peer-tls-cert/--peer-tls-key/--peer-tls-ca: mutual TLS on peer links, member certificates naming raftkit://CLUSTER/node/ID. */
@@ -64,6 +69,8 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --join HOST:PORT            instead of --peers: join a running cluster through any member
   --data-dir DIR              durable state; restarting with the same dir resumes the node
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
+  --peer-token SECRET         secret that member identities are derived from, kept from API clients
+                              (or env RAFTKIT_PEER_TOKEN; default: --token)
   --accept-token SECRET[,...] also accept these tokens (rotation: old and new during a window;
                               or env RAFTKIT_ACCEPT_TOKEN); this node still sends --token
   --tls-cert FILE             serve the API as HTTPS (and the watch as WSS) with this PEM certificate
@@ -133,6 +140,7 @@ export function parseServerFlags(
         'data-dir': { type: 'string' },
         token: { type: 'string' },
         'accept-token': { type: 'string' },
+        'peer-token': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
@@ -175,6 +183,9 @@ export function parseServerFlags(
   const acceptTokens = accepted === undefined ? [] : accepted.split(',');
   if (acceptTokens.some((t) => !/^[\x21-\x7e]{1,4096}$/.test(t))) throw new FlagError('--accept-token must be a comma-separated list of non-empty printable tokens');
   if (acceptTokens.length > 0 && !token) throw new FlagError('--accept-token needs --token (the token this node sends)');
+  const peerToken = str('peer-token') ?? env.RAFTKIT_PEER_TOKEN;
+  if (peerToken !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(peerToken)) throw new FlagError('--peer-token must be 1 to 4096 printable characters without spaces');
+  if (peerToken !== undefined && !token) throw new FlagError('--peer-token needs --token (API clients need one too)');
   const tls = tlsFiles(str('tls-cert'), str('tls-key'), str('tls-ca'), '--tls');
   const peerTls = tlsFiles(str('peer-tls-cert'), str('peer-tls-key'), str('peer-tls-ca'), '--peer-tls');
   if (peerTls && !peerTls.ca) throw new FlagError('--peer-tls-ca is required with --peer-tls-cert (the CA that signs every member certificate)');
@@ -186,6 +197,7 @@ export function parseServerFlags(
     dataDir: str('data-dir')!,
     token: token || undefined,
     ...(acceptTokens.length > 0 ? { acceptTokens } : {}),
+    ...(peerToken !== undefined ? { peerToken } : {}),
     ...(tls ? { tls } : {}),
     ...(peerTls ? { peerTls } : {}),
     logLevel,

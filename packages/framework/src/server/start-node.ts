@@ -100,7 +100,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const transport = new WsTransport({
     selfId: flags.id,
     server,
-    token: flags.token,
+    token: flags.peerToken ?? flags.token,
     ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
     ...(tls?.peerTls
       ? { tls: { dialOptions: (to: number) => tls.dialOptions(to), certificateProblem: (req: IncomingMessage, claimed: number) => tls.peerCertificateProblem(req, claimed) } }

@@ -42,3 +42,12 @@ test('--accept-token parses a list and needs --token', () => {
   assert.throws(() => parseServerFlags([...base, '--accept-token', 'old'], {}), FlagError);
   assert.throws(() => parseServerFlags([...base, '--token', 'n', '--accept-token', 'a,,b'], {}), FlagError);
 });
+
+test('--peer-token: a separate secret for member identities (API clients hold only --token)', () => {
+  const base = ['--id', '1', '--listen', '127.0.0.1:1', '--data-dir', '/tmp/x'];
+  assert.equal(parseServerFlags([...base, '--token', 'api', '--peer-token', 'members'], {}).flags.peerToken, 'members');
+  assert.equal(parseServerFlags([...base, '--token', 'api'], { RAFTKIT_PEER_TOKEN: 'members' }).flags.peerToken, 'members');
+  assert.throws(() => parseServerFlags([...base, '--peer-token', 'members'], {}), FlagError);
+  // A proof made with the API token does not pass a node whose member secret differs.
+  assert.equal(new PeerProofChecker(['members']).check(peerProofHeaders('api', 2, 1), 2, 1).ok, false);
+});
