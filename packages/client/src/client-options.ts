@@ -1,5 +1,6 @@
 import type { ClientEvent } from './client-events.js';
 import { normalizeEndpoint } from './endpoints.js';
+import { fetchFor, type ClientTlsOptions, type FetchLike } from './tls-fetch.js';
 
 /** Exponential backoff between attempts: `initialMs`, doubling, capped at `maxMs`, with jitter. */
 export interface BackoffOptions {
@@ -26,6 +27,8 @@ export interface RaftClientOptions {
   clientId?: string;
   /** Diagnostics: called for every attempt and watch (re)connection. Exceptions it throws are ignored. */
   onEvent?: (event: ClientEvent) => void;
+  /** For `https://` endpoints signed by the cluster's own CA: `{ ca }` (PEM), optionally a client `cert` and `key`. */
+  tls?: ClientTlsOptions;
 }
 
 /** Options after defaults and checks. */
@@ -37,6 +40,9 @@ export interface ResolvedOptions {
   backoff: { initialMs: number; maxMs: number };
   clientId: string;
   onEvent: ((event: ClientEvent) => void) | undefined;
+  tls: ClientTlsOptions | undefined;
+  /** fetch, or node:https with `tls` (tls-fetch.ts). */
+  fetch: FetchLike;
 }
 
 function positiveMs(value: unknown, name: string, fallback: number): number {
@@ -74,5 +80,6 @@ export function resolveOptions(opts: RaftClientOptions): ResolvedOptions {
     throw new TypeError('clientId must be 1 to 120 printable ASCII characters (the server allows 128; the client appends a lane suffix for concurrent commands)');
   }
   if (opts.onEvent !== undefined && typeof opts.onEvent !== 'function') throw new TypeError('onEvent must be a function');
-  return { endpoints, token: opts.token, deadlineMs, attemptTimeoutMs, backoff: { initialMs, maxMs }, clientId, onEvent: opts.onEvent };
+  if (opts.tls !== undefined && (typeof opts.tls !== 'object' || opts.tls === null)) throw new TypeError('tls must be an object { ca?, cert?, key? } of PEM strings or Buffers');
+  return { endpoints, token: opts.token, deadlineMs, attemptTimeoutMs, backoff: { initialMs, maxMs }, clientId, onEvent: opts.onEvent, tls: opts.tls, fetch: fetchFor(opts.tls) };
 }

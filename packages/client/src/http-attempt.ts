@@ -1,5 +1,6 @@
 import { normalizeEndpoint } from './endpoints.js';
 import { errorFromBody, RaftClientError } from './raft-client-error.js';
+import type { FetchLike, FetchLikeResponse } from './tls-fetch.js';
 
 /** What a 2xx answer must contain, and how to read it; anything else is a `bad_response`. */
 export interface AnswerReader<T> {
@@ -30,6 +31,8 @@ export interface AttemptRequest<T> {
   timeoutMs: number;
   /** The call's signal (caller abort, client close). */
   signal: AbortSignal;
+  /** How to send it (default global fetch; node:https with the client's TLS options). */
+  fetch?: FetchLike;
 }
 
 /** The reading of one HTTP attempt, for the retry loop. */
@@ -71,10 +74,10 @@ export async function httpAttempt<T>(req: AttemptRequest<T>): Promise<AttemptOut
   const onAbort = () => controller.abort();
   req.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    let res: Response;
+    let res: FetchLikeResponse;
     let text: string;
     try {
-      res = await fetch(req.url, { method: req.body === undefined ? 'GET' : 'POST', headers: req.headers, body: req.body, signal: controller.signal });
+      res = await (req.fetch ?? fetch)(req.url, { method: req.body === undefined ? 'GET' : 'POST', headers: req.headers, body: req.body, signal: controller.signal });
       text = await res.text();
     } catch (e) {
       if (req.signal.aborted && !timedOut) {

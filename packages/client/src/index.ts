@@ -1,5 +1,6 @@
 export { RaftClient } from './raft-client.js';
 export type { RaftClientOptions, BackoffOptions } from './client-options.js';
+export type { ClientTlsOptions } from './tls-fetch.js';
 export { GroupClient, type CallOptions, type QueryOptions } from './group-client.js';
 export type { TypedGroup } from './typed-group.js';
 export type { MachineCallOptions, MachineClass, MachineClient, MachineOperation, OperationNames } from './machine-types.js';

@@ -71,7 +71,15 @@ export class RequestRunner {
         attempt++;
         const t0 = Date.now();
         const cutByDeadline = remaining <= this.opts.attemptTimeoutMs;
-        const out = await httpAttempt({ url: url + spec.path, headers, body, answer: spec.answer, timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs), signal });
+        const out = await httpAttempt({
+          url: url + spec.path,
+          headers,
+          body,
+          answer: spec.answer,
+          timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs),
+          signal,
+          fetch: this.opts.fetch,
+        });
         this.emit({
           type: 'attempt',
           kind: spec.kind,

@@ -4,6 +4,8 @@ import { errorFromBody, RaftClientError } from './raft-client-error.js';
 /** What a watch connection delivers, in order: text messages, then one close. */
 export type SocketEvent = { type: 'message'; data: string } | { type: 'close'; code: number; reason: string } | { type: 'aborted' };
 
+import type { ClientTlsOptions } from './tls-fetch.js';
+
 export interface WatchSocketOptions {
   /** Sent as `Authorization: Bearer` (Node only: browsers cannot set headers on a WebSocket). */
   token: string | undefined;
@@ -14,6 +16,8 @@ export interface WatchSocketOptions {
    * (the server pings every 15 s by default). 0 disables it.
    */
   idleTimeoutMs: number;
+  /** Node only: the CA (and client certificate) for a wss:// watch. */
+  tls?: ClientTlsOptions;
 }
 
 /** Messages queued before the socket is paused (Node only); the server closes a consumer that stays paused too long with 4408. */
@@ -98,7 +102,7 @@ async function openWithWs(url: string, opts: WatchSocketOptions): Promise<WatchS
   const { WebSocket } = await wsModule;
   const headers: Record<string, string> = {};
   if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
-  const ws: WsSocket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: Math.max(1, Math.round(opts.openTimeoutMs)) });
+  const ws: WsSocket = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: Math.max(1, Math.round(opts.openTimeoutMs)), ...opts.tls });
   return new Promise<WatchSocket>((resolve, reject) => {
     let opened = false;
     let idleTimer: ReturnType<typeof setTimeout> | undefined;

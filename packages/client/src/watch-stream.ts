@@ -6,6 +6,7 @@ import { webSocketUrl } from './endpoints.js';
 import type { LeaderRouter } from './leader-router.js';
 import { errorFromBody, RaftClientError } from './raft-client-error.js';
 import { openWatchSocket, type WatchSocket } from './watch-socket.js';
+import type { FetchLikeResponse } from './tls-fetch.js';
 
 export interface WatchOptions {
   /**
@@ -130,6 +131,7 @@ export class WatchStream<E> implements AsyncIterableIterator<E> {
           from = next ?? (await this.startIndex(url, signal));
           sock = await openWatchSocket(webSocketUrl(url, `/v1/groups/${encodeURIComponent(this.group)}/watch?from=${from}`), {
             token: this.opts.token,
+            ...(this.opts.tls ? { tls: this.opts.tls } : {}),
             openTimeoutMs: this.opts.attemptTimeoutMs,
             idleTimeoutMs,
           });
@@ -202,10 +204,10 @@ export class WatchStream<E> implements AsyncIterableIterator<E> {
     const onAbort = () => controller.abort();
     const timer = setTimeout(onAbort, this.opts.attemptTimeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
-    let res: Response;
+    let res: FetchLikeResponse;
     let body: unknown;
     try {
-      res = await fetch(`${url}/v1/status`, { headers, signal: controller.signal });
+      res = await this.opts.fetch(`${url}/v1/status`, { headers, signal: controller.signal });
       body = await res.json().catch(() => undefined);
     } catch (e) {
       throw new RaftClientError('network', `${url}/v1/status: ${(e as Error).message}`, { cause: e, retryable: true });

@@ -1,5 +1,6 @@
 // A scripted stand-in for a raftkit node (HTTP + WebSocket watch) for the client's unit tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface WatchConnection {
@@ -24,8 +25,15 @@ export class FakeNode {
   private readonly wss = new WebSocketServer({ noServer: true });
   private port = 0;
 
-  constructor(public handlers: Handlers = {}) {
-    this.server = createServer((req, res) => {
+  private readonly secure: boolean;
+
+  /** With `tls` (a PEM certificate and key) the node speaks HTTPS and WSS. */
+  constructor(
+    public handlers: Handlers = {},
+    tls?: { cert: Buffer; key: Buffer },
+  ) {
+    this.secure = tls !== undefined;
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -40,7 +48,8 @@ export class FakeNode {
         if (this.handlers.http) this.handlers.http(req, res, body);
         else json(res, 404, { error: 'not_found', message: 'no handler' });
       });
-    });
+    };
+    this.server = tls ? (createHttpsServer(tls, onRequest) as unknown as Server) : createServer(onRequest);
     this.server.on('upgrade', (req, socket, head) => {
       const refused = this.handlers.refuseUpgrade?.(req);
       if (refused) {
@@ -64,7 +73,7 @@ export class FakeNode {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.secure ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,11 @@ export const API_ERROR_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   compacted: 410,
   payload_too_large: 413,
+  /** An Expect header other than 100-continue (answered by the server, before any route). */
+  expectation_failed: 417,
   not_leader: 421,
+  /** The request head is larger than Node's parser takes (answered by the server, before any route). */
+  headers_too_large: 431,
   unavailable: 503,
   timeout: 503,
   internal: 500,

@@ -15,6 +15,8 @@ export interface ForwarderOptions {
   nodeId: number;
   /** Sent as `Authorization: Bearer` to the leader (the cluster shares one token). */
   token?: string;
+  /** The CA bundle an https leader's certificate is checked against (read per request, so a reload applies). */
+  ca?: () => Buffer | undefined;
   logger: Logger;
   /** How many leaders to try when a target answers 421 with a newer hint (default 3). */
   maxHops?: number;
@@ -166,6 +168,7 @@ export class LeaderForwarder {
           path: pathAndQuery,
           headers: this.headersFor(req, body.length, extraHeaders),
           agent: secure ? this.httpsAgent : this.httpAgent,
+          ...(secure && this.opts.ca?.() ? { ca: this.opts.ca()! } : {}),
         },
         (up) => {
           if (up.statusCode === 421) {

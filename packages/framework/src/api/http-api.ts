@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { RaftkitError } from '../common/errors.js';
 import { LeaderForwarder } from './forwarder.js';
+import { discardRestOfBody } from './oversized-body.js';
 import {
   decodeSegments,
   errorReply,
@@ -33,6 +34,10 @@ export interface ApiHandlerOptions {
   service: NodeService;
   /** When set, every route but `/healthz` (the watch included) needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** More tokens accepted during a token rotation (`--accept-token`); forwards carry `token`. */
+  acceptTokens?: readonly string[];
+  /** The CA bundle of the other nodes' https API certificates, for forwarding (--tls-ca). */
+  forwardCa?: () => Buffer | undefined;
   /** Largest request body accepted; larger ones are answered 413 without being read (default 1 MiB). */
   maxBodyBytes?: number;
   /**
@@ -110,8 +115,8 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const forwardEnabled = opts.forward ?? true;
-  const authorized = makeTokenCheck(opts.token);
-  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger });
+  const authorized = makeTokenCheck(opts.token, opts.acceptTokens);
+  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger, ...(opts.forwardCa ? { ca: opts.forwardCa } : {}) });
   const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
@@ -362,9 +367,16 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         return;
       }
       const code = e instanceof RaftkitError ? e.code : undefined;
-      // The body was not (fully) read: close the connection instead of reading the rest.
-      const extra: Record<string, string> = code === 'payload_too_large' || code === 'request_timeout' ? { connection: 'close' } : {};
-      sendError(res, e, logger, extra);
+      if (code === 'payload_too_large') {
+        // Answered now, and the connection closed only once the rest of the body has been
+        // read (bounded): a client that writes its whole body first still gets the 413. (With
+        // Connection: close in the answer, Node would close the socket as soon as it is sent.)
+        sendError(res, e, logger);
+        discardRestOfBody(req, Math.max(16 * 1024 * 1024, 4 * maxBody), timeoutMs);
+        return;
+      }
+      // A body that did not arrive in time: close the connection instead of waiting for the rest.
+      sendError(res, e, logger, code === 'request_timeout' ? { connection: 'close' } : {});
     });
   }
 

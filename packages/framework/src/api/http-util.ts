@@ -6,6 +6,7 @@ import { RaftkitError } from '../common/errors.js';
 import { API_ERROR_STATUS, type ApiErrorCode } from './errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { traceStage } from '../common/stage-trace.js';
+import { jsonDepthOverflow, MAX_JSON_DEPTH } from './json-depth.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -118,8 +119,8 @@ export function decodeSegments(rawPath: string): string[] {
 }
 
 /** The API's token check: the node's one `Authorization: Bearer` rule (common/bearer-token.ts). */
-export function makeTokenCheck(token: string | undefined): (req: IncomingMessage) => boolean {
-  const check = bearerTokenCheck(token);
+export function makeTokenCheck(token: string | undefined, alsoAccepted: readonly string[] = []): (req: IncomingMessage) => boolean {
+  const check = bearerTokenCheck(token, alsoAccepted);
   return (req) => check(req.headers.authorization) === 'ok';
 }
 
@@ -186,7 +187,10 @@ function tooLarge(maxBytes: number): RaftkitError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses a JSON body; an empty body is `empty`. Bad UTF-8 or JSON is bad_request naming the body. */
+/**
+ * Parses a JSON body; an empty body is `empty`. Bad UTF-8, bad JSON or nesting deeper than
+ * MAX_JSON_DEPTH is bad_request naming the body (depth is checked before parsing, for any depth).
+ */
 export function parseJsonBody(body: Buffer, empty: unknown): unknown {
   if (body.length === 0) return empty;
   let text: string;
@@ -196,6 +200,10 @@ export function parseJsonBody(body: Buffer, empty: unknown): unknown {
     throw new RaftkitError('bad_request', 'the request body is not valid UTF-8', { field: 'body' });
   }
   if (text.trim() === '') return empty;
+  const tooDeep = jsonDepthOverflow(text);
+  if (tooDeep >= 0) {
+    throw new RaftkitError('bad_request', `the request body is nested deeper than ${MAX_JSON_DEPTH} levels (at character ${tooDeep})`, { field: 'body', maxDepth: MAX_JSON_DEPTH });
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -119,6 +119,13 @@ export interface WatchSubscription {
 
 export interface WatchHandle {
   cancel(): void;
+  /**
+   * Optional flow control: stop calling `onEntry` (also when called from inside it) until
+   * `resume()`. The stream pauses while its socket does not drain, so a backlog is sent at the
+   * reader's pace instead of being buffered.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /**

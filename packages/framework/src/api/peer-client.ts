@@ -2,6 +2,9 @@
 // member): one place for the scheme, the token and the timeout, so the forwarder, join and
 // group creation cannot drift apart (one of them had its own hard-coded "http://").
 
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
 export interface PeerCallOptions {
   method: string;
   body?: unknown;
@@ -16,6 +19,34 @@ export interface PeerReply {
   json: any;
 }
 
+/** One request with node:http(s) (global fetch cannot be given a CA in Node 20). */
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  ca: Buffer | undefined,
+): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const secure = u.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(
+      u,
+      { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, ...(secure && ca ? { ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${u.host} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export class PeerClient {
   constructor(
     private readonly o: {
@@ -23,6 +54,8 @@ export class PeerClient {
       token?: string;
       /** The scheme of every node's API (default http). */
       scheme?: 'http' | 'https';
+      /** With https: the CA bundle the other nodes' API certificates are checked against (read at each call, so a reload applies). */
+      ca?: () => Buffer | undefined;
     } = {},
   ) {}
 
@@ -34,13 +67,8 @@ export class PeerClient {
   async call(address: string, path: string, c: PeerCallOptions): Promise<PeerReply> {
     const headers: Record<string, string> = { ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}), ...c.headers };
     if (this.o.token) headers['authorization'] = `Bearer ${this.o.token}`;
-    const res = await fetch(`${this.baseUrl(address)}${path}`, {
-      method: c.method,
-      headers,
-      body: c.body === undefined ? undefined : JSON.stringify(c.body),
-      signal: AbortSignal.timeout(c.timeoutMs),
-    });
-    const text = await res.text();
+    const res = await send(`${this.baseUrl(address)}${path}`, c.method, headers, c.body === undefined ? undefined : JSON.stringify(c.body), c.timeoutMs, this.o.ca?.());
+    const text = res.text;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

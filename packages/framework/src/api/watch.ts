@@ -5,8 +5,13 @@ import { RaftkitError } from '../common/errors.js';
 import { API_ERROR_STATUS } from './errors.js';
 import type { AppliedEntry, NodeService, WatchHandle } from './node-service.js';
 import { errorReply, sendJson } from './http-util.js';
+import { WatchFlow } from './watch-flow.js';
 
-/** Limits of one watcher; a watcher over either buffer limit is closed as a slow consumer. */
+/**
+ * Limits of one watcher. A stream pauses its source while the socket does not drain (history is
+ * sent at the reader's pace); a watcher whose socket stays full for `stallMs`, or whose queue
+ * passes either buffer limit, is closed as a slow consumer.
+ */
 export interface WatchOptions {
   /** Bytes queued for one watcher and not yet handed to the kernel (default 8 MiB). */
   maxBufferedBytes?: number;
@@ -14,6 +19,8 @@ export interface WatchOptions {
   maxBufferedEntries?: number;
   /** WebSocket ping interval; a watcher that misses a whole interval's pong is dropped (default 15 s). */
   heartbeatMs?: number;
+  /** How long a watcher's socket may stay full (the reader takes nothing) before it is closed as a slow consumer (default 30 s). */
+  stallMs?: number;
 }
 
 export const WS_CLOSE_SLOW_CONSUMER = 4408;
@@ -24,6 +31,9 @@ const WS_CLOSE_GOING_AWAY = 1001;
 interface Limits {
   maxBytes: number;
   maxEntries: number;
+  stallMs: number;
+  /** Bytes waiting for the socket at which the source is paused. */
+  highWater: number;
 }
 
 /** What the hub keeps per live watcher. */
@@ -79,7 +89,8 @@ export class WatchHub {
     private readonly logger: Logger,
     opts: WatchOptions = {},
   ) {
-    this.limits = { maxBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024, maxEntries: opts.maxBufferedEntries ?? 50_000 };
+    const maxBytes = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.limits = { maxBytes, maxEntries: opts.maxBufferedEntries ?? 50_000, stallMs: opts.stallMs ?? 30_000, highWater: Math.min(1024 * 1024, Math.ceil(maxBytes / 4)) };
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -104,17 +115,29 @@ export class WatchHub {
    * read, unlike a refused upgrade's status.
    */
   attachWebSocket(ws: WebSocket, group: string, from: number | undefined): void {
-    const { maxBytes, maxEntries } = this.limits;
+    const { maxBytes, maxEntries, stallMs, highWater } = this.limits;
     let handle: WatchHandle | undefined;
     let done = false;
     let inFlight = 0;
+    let lastSent = 0;
     const rec: WatcherRecord = { ws, alive: true, shutdown: () => finish(WS_CLOSE_GOING_AWAY, 'server shutting down') };
+    const flow = new WatchFlow(
+      () => handle,
+      stallMs,
+      () => {
+        this.logger.info({ group, index: lastSent, buffered: ws.bufferedAmount }, 'api: closing stalled watch consumer');
+        finish(WS_CLOSE_SLOW_CONSUMER, closeReason({ error: 'slow_consumer', message: `stopped reading after index ${lastSent}; resume from the last index received + 1` }));
+      },
+    );
+    // Called once a message is handed to the kernel: the socket drains, the source may go on.
     const sent = () => {
       inFlight--;
+      if (flow.isPaused && ws.bufferedAmount < highWater / 2) flow.resume();
     };
     const finish = (code: number, reason: string) => {
       if (done) return;
       done = true;
+      flow.stop();
       this.watchers.delete(rec);
       handle?.cancel();
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
@@ -126,6 +149,7 @@ export class WatchHub {
     ws.on('close', () => {
       if (done) return;
       done = true;
+      flow.stop();
       this.watchers.delete(rec);
       handle?.cancel();
     });
@@ -138,7 +162,9 @@ export class WatchHub {
         return;
       }
       inFlight++;
+      lastSent = entry.index;
       ws.send(wire(entry), sent);
+      if (ws.bufferedAmount >= highWater) flow.pause();
     };
     const onClose = (code: string, message: string, details: Record<string, unknown> = {}) => {
       finish(wsCloseCode(code), closeReason({ error: code, message, ...details }));
@@ -160,17 +186,27 @@ export class WatchHub {
    * a last `{"error":CODE,"message":...}` line and the end of the stream.
    */
   streamNdjson(res: ServerResponse, group: string, from: number | undefined): void {
-    const { maxBytes, maxEntries } = this.limits;
+    const { maxBytes, maxEntries, stallMs, highWater } = this.limits;
     let handle: WatchHandle | undefined;
     let done = false;
+    let lastQueued = 0;
     let queue: string[] = [];
     let queuedBytes = 0;
     let scheduled: NodeJS.Immediate | undefined;
     let waitingDrain = false;
     const rec: WatcherRecord = { alive: true, shutdown: () => end({ error: 'unavailable', message: 'server shutting down' }) };
+    const flow = new WatchFlow(
+      () => handle,
+      stallMs,
+      () => {
+        this.logger.info({ group, index: lastQueued, buffered: res.writableLength }, 'api: closing stalled watch consumer');
+        end({ error: 'slow_consumer', message: `stopped reading at index ${lastQueued}; resume from the last index received + 1` });
+      },
+    );
     const end = (last: { error: string; message: string; [k: string]: unknown }) => {
       if (done) return;
       done = true;
+      flow.stop();
       this.watchers.delete(rec);
       handle?.cancel();
       if (scheduled) clearImmediate(scheduled);
@@ -190,28 +226,33 @@ export class WatchHub {
       queuedBytes = 0;
       if (!res.write(chunk)) {
         waitingDrain = true;
+        flow.pause();
         res.once('drain', () => {
           waitingDrain = false;
+          flow.resume();
           flush();
         });
-      }
+      } else flow.resume();
     };
     const onEntry = (entry: AppliedEntry) => {
       if (done) return;
       const line = `${wire(entry)}\n`;
       queue.push(line);
+      lastQueued = entry.index;
       queuedBytes += line.length; // UTF-16 units: close enough for a limit, and cheap
       if (queue.length > maxEntries || queuedBytes + res.writableLength > maxBytes) {
         this.logger.info({ group, index: entry.index, queued: queue.length }, 'api: closing slow watch consumer');
         end({ error: 'slow_consumer', message: `fell behind at index ${entry.index}; resume from the last index received + 1` });
         return;
       }
+      if (queuedBytes + res.writableLength >= highWater) flow.pause();
       if (!scheduled && !waitingDrain && res.headersSent) scheduled = setImmediate(flush);
     };
     const onClose = (code: string, message: string, details: Record<string, unknown> = {}) => end({ error: code, message, ...details });
     res.on('close', () => {
       if (done) return;
       done = true;
+      flow.stop();
       this.watchers.delete(rec);
       handle?.cancel();
       if (scheduled) clearImmediate(scheduled);

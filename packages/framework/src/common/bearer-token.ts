@@ -9,15 +9,19 @@ export type TokenVerdict = 'ok' | 'missing' | 'wrong';
  * constant time: both sides are hashed to the same length first, so neither the token's length
  * nor its prefix leaks. Without a token configured every request passes.
  */
-export function bearerTokenCheck(token: string | undefined): (authorization: string | string[] | undefined) => TokenVerdict {
+export function bearerTokenCheck(token: string | undefined, alsoAccepted: readonly string[] = []): (authorization: string | string[] | undefined) => TokenVerdict {
   if (token === undefined || token === '') return () => 'ok';
-  const expected = sha256(token);
+  // During a rotation (--accept-token) more tokens pass; each is compared, so the time taken
+  // does not tell which one matched.
+  const expected = [token, ...alsoAccepted].map(sha256);
   return (authorization) => {
     const m = typeof authorization === 'string' ? /^Bearer[ \t]+(.+)$/i.exec(authorization) : null;
     // Hash something either way, so a missing header costs what a wrong one does.
     const given = sha256(m ? m[1]!.trim() : '');
     if (!m) return 'missing';
-    return timingSafeEqual(given, expected) ? 'ok' : 'wrong';
+    let ok = false;
+    for (const e of expected) ok = timingSafeEqual(given, e) || ok;
+    return ok ? 'ok' : 'wrong';
   };
 }
 

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'conflict',
   'compacted',
   'payload_too_large',
+  'expectation_failed',
+  'headers_too_large',
   'not_leader',
   'unavailable',
   'timeout',

@@ -1,6 +1,6 @@
 import { RaftError } from './errors.js';
 import type { Storage } from './storage.js';
-import { ReadOnlyOption, type NodeId } from './types.js';
+import { ReadOnlyOption, type Message, type NodeId } from './types.js';
 import { isNodeId } from './node-id.js';
 
 export interface RaftConfig {
@@ -44,6 +44,12 @@ export interface RaftConfig {
    * the resulting violations. Never set it outside tests.
    */
   testingMutation?: SafetyMutation;
+  /**
+   * Called with each message from a peer that is dropped because what it claims does not fit
+   * what this node knows (core/message-check.ts): a sender that is not a member, an index beyond
+   * the leader's log, a relayed request, ... The host counts and logs them.
+   */
+  onDroppedMessage?: (m: Message, reason: string) => void;
 }
 
 export type SafetyMutation = 'none' | 'commit-previous-term' | 'vote-ignores-log';
@@ -64,6 +70,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     leaseTicks: Math.max(1, c.electionTick - 2),
     stepDownOnRemoval: true,
     testingMutation: 'none',
+    onDroppedMessage: () => {},
     ...c,
   };
   const bad = (msg: string) => new RaftError('config_invalid', msg);

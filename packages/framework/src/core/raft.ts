@@ -3,6 +3,7 @@ import { Changer, restoreConfig, type ChangeResult } from './confchange/changer.
 import { encodeConfChange } from './confchange/codec.js';
 import { ConfChangeTransition, type ConfChange } from './confchange/types.js';
 import { NotLeaderError, RaftError, errProposalDropped, invariant } from './errors.js';
+import { peerMessageProblem, type MessageCheckView } from './message-check.js';
 import { ReadOnly } from './read-only.js';
 import { RaftLog } from './raft-log.js';
 import { VoteResult } from './quorum/majority.js';
@@ -342,6 +343,32 @@ export class Raft {
 
   // ---------------------------------------------------------------- step
 
+  /** Messages from peers dropped by the check of what they claim (core/message-check.ts). */
+  droppedMessages = 0;
+
+  /** Steps a message that came from a peer: what it claims is checked first, and a bad one is dropped whole. */
+  stepPeer(m: Message): void {
+    const view: MessageCheckView = {
+      id: this.id,
+      term: this.term,
+      lead: this.lead,
+      role: this.role,
+      lastIndex: this.log.lastIndex(),
+      ticks: this.ticks,
+      committed: this.log.committed,
+      leaderAlive: this.role === Role.Leader || (this.lead !== NONE && this.electionElapsed < this.cfg.electionTick),
+      committedTerm: this.log.termOrUndefined(this.log.committed) ?? 0,
+      isMember: (id) => this.trk.progress.has(id),
+    };
+    const problem = peerMessageProblem(view, m);
+    if (problem !== undefined) {
+      this.droppedMessages++;
+      this.cfg.onDroppedMessage(m, problem);
+      return;
+    }
+    this.step(m);
+  }
+
   step(m: Message): void {
     if (m.term === 0) {
       // A local message.
@@ -511,6 +538,7 @@ export class Raft {
         this.handleSnapshot(m);
         return;
       case MessageType.TransferLeader:
+        // Only a local request gets here (core/message-check.ts drops one from a peer).
         if (this.lead === NONE) return;
         this.send({ ...m, to: this.lead, term: 0 });
         this.msgs[this.msgs.length - 1]!.from = m.from;

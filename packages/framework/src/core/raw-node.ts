@@ -45,6 +45,11 @@ export class RawNode {
   get lead(): NodeId {
     return this.raft.lead;
   }
+  /** Messages from peers dropped because what they claim does not fit what this node knows. */
+  get droppedMessages(): number {
+    return this.raft.droppedMessages;
+  }
+
   get term(): number {
     return this.raft.term;
   }
@@ -78,10 +83,13 @@ export class RawNode {
     return this.raft.proposeConfChange(cc);
   }
 
-  /** Steps a message from a peer. Local message types are refused. */
+  /**
+   * Steps a message from a peer. Local message types are refused; a message whose claims do not
+   * fit what this node knows is dropped (core/message-check.ts) and reported to `onDroppedMessage`.
+   */
   step(m: Message): void {
     if (LOCAL_TYPES.has(m.type)) throw new RaftError('step_local_message', `cannot step local message ${MessageType[m.type]}`);
-    this.raft.step(m);
+    this.raft.stepPeer(m);
   }
 
   /**

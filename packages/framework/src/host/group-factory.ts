@@ -4,7 +4,7 @@
 // is applied again). One place for the core's configuration of every group.
 import { MemoryStorage } from '../core/memory-storage.js';
 import { emptyConfState } from '../core/conf-state.js';
-import { ReadOnlyOption, type ConfState, type NodeId, type SnapshotMetadata } from '../core/types.js';
+import { ReadOnlyOption, type ConfState, type Message, type NodeId, type SnapshotMetadata } from '../core/types.js';
 import type { GroupWrite, LogStore, RecoveredGroup } from '../storage/log-store.js';
 import { HostError } from './errors.js';
 import { RaftGroup } from './raft-group.js';
@@ -43,6 +43,8 @@ export interface GroupFactoryOptions {
   logStore: LogStore;
   /** The snapshot slack of a new group (see Snapshotter.slack). */
   slack(): number;
+  /** A peer message the group's core dropped (core/message-check.ts). */
+  onDroppedMessage?: (group: string, m: Message, reason: string) => void;
 }
 
 export class GroupFactory {
@@ -62,7 +64,8 @@ export class GroupFactory {
   }
 
   private group(name: string, type: string, sm: ReturnType<StateMachineFactory>, storage: MemoryStorage, applied: number): RaftGroup {
-    const g = new RaftGroup(name, type, sm, this.raftConfig(), storage, applied, this.o.quiesceTicks, this.o.electionTick, this.o.incarnation);
+    const config = { ...this.raftConfig(), onDroppedMessage: (m: Message, reason: string) => this.o.onDroppedMessage?.(name, m, reason) };
+    const g = new RaftGroup(name, type, sm, config, storage, applied, this.o.quiesceTicks, this.o.electionTick, this.o.incarnation);
     g.snapshotSlack = this.o.slack();
     return g;
   }

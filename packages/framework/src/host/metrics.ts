@@ -13,6 +13,12 @@ export class HostMetrics {
   });
   readonly applied = new Counter({ name: 'raftkit_applied_entries_total', help: 'Committed entries applied to state machines', labelNames: ['group'], registers: [this.registry] });
   readonly elections = new Counter({ name: 'raftkit_elections_total', help: 'Elections this host started (became candidate)', labelNames: ['group'], registers: [this.registry] });
+  readonly peerMessagesRefused = new Counter({
+    name: 'raftkit_peer_messages_refused_total',
+    help: 'Peer messages dropped because what they claim does not fit what this node knows (non-member sender, index beyond the log, relayed request, ...)',
+    labelNames: ['group'],
+    registers: [this.registry],
+  });
   readonly leaderChanges = new Counter({ name: 'raftkit_leader_changes_total', help: 'Leader changes seen by this host', labelNames: ['group'], registers: [this.registry] });
   readonly fsyncSeconds = new Histogram({
     name: 'raftkit_log_write_seconds',
@@ -45,6 +51,7 @@ export class HostMetrics {
       ['messagesDropped', 'raftkit_peer_messages_dropped_total', 'Raft messages dropped by the transport'],
       ['reconnects', 'raftkit_peer_reconnects_total', 'Reconnections to peers'],
       ['inboundRefused', 'raftkit_peer_connections_refused_total', 'Peer connections refused at the handshake'],
+      ['misaddressedDropped', 'raftkit_peer_messages_misaddressed_total', 'Peer messages dropped for naming another sender or receiver than their connection'],
       ['snapshotsSent', 'raftkit_snapshots_sent_total', 'Snapshots streamed to peers'],
       ['snapshotsReceived', 'raftkit_snapshots_received_total', 'Snapshots received from peers'],
     ];

@@ -9,6 +9,7 @@ import { AddressBook } from './address-book.js';
 import { HostError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { HostMetrics } from './metrics.js';
+import { DroppedMessages } from './dropped-messages.js';
 import { QUIET_BEAT_ELECTIONS, type RaftGroup, translateCoreError, type ProposalResult } from './raft-group.js';
 import { GroupFactory, campaignIfSoleVoter, type CreateGroupOptions } from './group-factory.js';
 import { RoundPipeline, type RoundWork } from './round.js';
@@ -111,6 +112,7 @@ export class NodeHost {
   private readonly retainEntries: number;
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
+  private readonly droppedMessages: DroppedMessages;
   /** Random per process start (not from `random`, which tests seed alike across restarts). */
   private readonly incarnation = randomBytes(4).readUInt32BE(0);
   readonly addresses: AddressBook;
@@ -132,6 +134,7 @@ export class NodeHost {
     this.log = (opts.logger ?? silentLogger).child({ node: this.id });
     this.metrics = opts.metrics ?? new HostMetrics();
     this.metrics.watchTransport(() => opts.transport.stats());
+    this.droppedMessages = new DroppedMessages(this.metrics.peerMessagesRefused, this.log);
     this.addresses = opts.addresses ?? new AddressBook(undefined);
     this.snapshotter = new Snapshotter({
       snapshots: opts.snapshots,
@@ -159,6 +162,7 @@ export class NodeHost {
       snapshots: opts.snapshots,
       logStore: opts.logStore,
       slack: () => this.snapshotter.slack(),
+      onDroppedMessage: (group, m, reason) => this.droppedMessages.record(group, m, reason),
       ...(opts.machineDir ? { machineDir: opts.machineDir } : {}),
     });
     this.pipeline = new RoundPipeline({

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../host/logger.js';
 import { DEFAULT_TAP_CAPACITY } from './debug-tap.js';
 import { parseNodeId } from '../core/node-id.js';
+import type { TlsFiles } from './tls-material.js';
 
 /** A bad command line: the message is one line that names the flag and the rule. */
 export class FlagError extends Error {
@@ -39,6 +40,20 @@ export interface ServerFlags {
   join: string | undefined;
   dataDir: string;
   token: string | undefined;
+  /**
+   * Tokens accepted besides `token` during a rotation without downtime (API clients and peer
+   * proofs); this node sends `token`. See docs/api.md, "Rotating the token".
+   */
+  acceptTokens?: string[];
+  /**
+   * --peer-token: the secret peer identities are derived from, when it must differ from the API
+   * token (API clients that hold `token` then cannot prove a member's id). Default: `token`.
+   */
+  peerToken?: string;
+  /** --tls-cert/--tls-key/--tls-ca: the API (HTTPS and WSS watch) and the node's calls to other nodes' APIs. */
+  tls?: TlsFiles;
+  /** --peer-tls-cert/--peer-tls-key/--peer-tls-ca: mutual TLS on peer links, member certificates naming raftkit://CLUSTER/node/ID. */
+  peerTls?: TlsFiles;
   logLevel: LogLevel;
   /** Truncate a torn tail of the last log transaction at start-up. */
   repairTornTail: boolean;
@@ -63,6 +78,18 @@ export const SHARED_FLAGS_HELP = `  --id N                      node id, a posit
   --join HOST:PORT            instead of --peers: join a running cluster through any member
   --data-dir DIR              durable state; restarting with the same dir resumes the node
   --token SECRET              shared secret for peers and API clients (or env RAFTKIT_TOKEN)
+  --peer-token SECRET         secret that member identities are derived from, kept from API clients
+                              (or env RAFTKIT_PEER_TOKEN; default: --token)
+  --accept-token SECRET[,...] also accept these tokens (rotation: old and new during a window;
+                              or env RAFTKIT_ACCEPT_TOKEN); this node still sends --token
+  --tls-cert FILE             serve the API as HTTPS (and the watch as WSS) with this PEM certificate
+  --tls-key FILE              its private key (PEM)
+  --tls-ca FILE               CA bundle this node trusts when it calls other nodes' APIs (forwarding, join)
+  --peer-tls-cert FILE        mutual TLS on peer links: this member's certificate, which must name
+                              URI:raftkit://CLUSTER/node/ID with this node's --id
+  --peer-tls-key FILE         its private key (PEM)
+  --peer-tls-ca FILE          the CA that signs every member certificate of the cluster
+                              (certificates are read again on SIGHUP; connections stay up)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (default info); JSON logs on stderr
   --repair-torn-tail          drop a torn tail of the last log write instead of refusing to start
   --debug-tap                 record the last ${DEFAULT_TAP_CAPACITY} peer messages for /v1/debug/messages and /ui (off by default)
@@ -127,6 +154,14 @@ export function parseServerFlags(
         join: { type: 'string' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        'accept-token': { type: 'string' },
+        'peer-token': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'peer-tls-cert': { type: 'string' },
+        'peer-tls-key': { type: 'string' },
+        'peer-tls-ca': { type: 'string' },
         'log-level': { type: 'string' },
         'repair-torn-tail': { type: 'boolean' },
         'debug-tap': { type: 'boolean' },
@@ -163,6 +198,16 @@ export function parseServerFlags(
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const token = str('token') ?? env.RAFTKIT_TOKEN;
   if (token !== undefined && token.length === 0) throw new FlagError('--token must not be empty');
+  const accepted = str('accept-token') ?? env.RAFTKIT_ACCEPT_TOKEN;
+  const acceptTokens = accepted === undefined ? [] : accepted.split(',');
+  if (acceptTokens.some((t) => !/^[\x21-\x7e]{1,4096}$/.test(t))) throw new FlagError('--accept-token must be a comma-separated list of non-empty printable tokens');
+  if (acceptTokens.length > 0 && !token) throw new FlagError('--accept-token needs --token (the token this node sends)');
+  const peerToken = str('peer-token') ?? env.RAFTKIT_PEER_TOKEN;
+  if (peerToken !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(peerToken)) throw new FlagError('--peer-token must be 1 to 4096 printable characters without spaces');
+  if (peerToken !== undefined && !token) throw new FlagError('--peer-token needs --token (API clients need one too)');
+  const tls = tlsFiles(str('tls-cert'), str('tls-key'), str('tls-ca'), '--tls');
+  const peerTls = tlsFiles(str('peer-tls-cert'), str('peer-tls-key'), str('peer-tls-ca'), '--peer-tls');
+  if (peerTls && !peerTls.ca) throw new FlagError('--peer-tls-ca is required with --peer-tls-cert (the CA that signs every member certificate)');
   const flags: ServerFlags = {
     id,
     listen,
@@ -170,6 +215,10 @@ export function parseServerFlags(
     join,
     dataDir: str('data-dir')!,
     token: token || undefined,
+    ...(acceptTokens.length > 0 ? { acceptTokens } : {}),
+    ...(peerToken !== undefined ? { peerToken } : {}),
+    ...(tls ? { tls } : {}),
+    ...(peerTls ? { peerTls } : {}),
     logLevel,
     repairTornTail: values['repair-torn-tail'] === true,
     help: false,
@@ -214,6 +263,15 @@ function parseRemoteMachines(values: string[]): { name: string; version: number 
     seen.add(m[1]!);
     return { name: m[1]!, version: m[2] === undefined ? 1 : Number(m[2]) };
   });
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined, prefix: string): TlsFiles | undefined {
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined) throw new FlagError(`${prefix}-ca needs ${prefix}-cert and ${prefix}-key`);
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new FlagError(`${prefix}-cert and ${prefix}-key go together`);
+  return { cert, key, ...(ca !== undefined ? { ca } : {}) };
 }
 
 function milliseconds(value: string, flag: string, range: { min: number; max: number }): number {

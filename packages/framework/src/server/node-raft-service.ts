@@ -3,7 +3,6 @@ import { Role, type NodeId } from '../core/types.js';
 import { RaftkitError } from '../common/errors.js';
 import { PeerClient } from '../api/peer-client.js';
 import type {
-  AppliedEntry,
   CommandOptions,
   CommandOutcome,
   Consistency,
@@ -27,6 +26,7 @@ import type { NodeHost } from '../host/node-host.js';
 import { DuplicateCommand, unwrapCommandResult } from '../rsm/command-result.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 import { isNodeId } from '../core/node-id.js';
+import { feedWatch } from './watch-feed.js';
 
 const CHANGE_OF_ROLE: Record<MemberRole, ConfChangeType> = { voter: ConfChangeType.AddVoter, learner: ConfChangeType.AddLearner, witness: ConfChangeType.AddWitness };
 
@@ -393,57 +393,7 @@ export class NodeRaftService implements NodeService {
   }
 
   watch(group: string, from: number, sub: WatchSubscription): WatchHandle {
-    const manager = this.manager(group);
-    // Backlog and live listener are taken in one synchronous block: no gap, no duplicate.
-    const backlog = from <= manager.appliedIndex ? manager.recent(from) : [];
-    if (backlog === undefined) {
-      throw new RaftkitError('compacted', `index ${from} of "${group}" is no longer available to watch; resume from ${manager.recentFrom} or later`, {
-        firstIndex: manager.recentFrom,
-      });
-    }
-    let next = from;
-    let done = false;
-    // The backlog goes out in slices of 1,000 so a long catch-up neither blocks the loop nor
-    // looks like a slow consumer to the stream's limits; live entries wait behind it.
-    let pos = 0;
-    let catchingUp = backlog.length > 0;
-    const held: AppliedEntry[] = [];
-    const deliver = (e: AppliedEntry) => {
-      if (done || e.index < next) return;
-      next = e.index + 1;
-      sub.onEntry(e);
-    };
-    const pump = () => {
-      const end = Math.min(backlog.length, pos + 1000);
-      while (pos < end && !done) deliver(backlog[pos++]!);
-      if (done) return;
-      if (pos < backlog.length) {
-        setImmediate(pump);
-        return;
-      }
-      catchingUp = false;
-      for (const e of held.splice(0)) deliver(e);
-    };
-    const offApplied = manager.onApplied((e) => {
-      if (catchingUp) held.push(e);
-      else deliver(e);
-    });
-    const offRestored = manager.onRestored((index) => {
-      if (done) return;
-      // A follower installs a snapshot only when it lacks what the leader's log keeps, which is
-      // also all the history the snapshot carries: the entries from `next` on are not here.
-      stop();
-      sub.onClose('compacted', `the node installed a snapshot at ${index}; resume the watch from ${manager.recentFrom} here, or on another node`, {
-        firstIndex: manager.recentFrom,
-      });
-    });
-    const stop = () => {
-      done = true;
-      offApplied();
-      offRestored();
-    };
-    if (catchingUp) setImmediate(pump);
-    return { cancel: stop };
+    return feedWatch(group, this.manager(group), from, sub);
   }
 
   appliedIndex(group: string): number {

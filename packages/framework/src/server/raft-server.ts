@@ -109,7 +109,9 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     onRequest,
     onUpgrade,
   });
-  const peers = new PeerClient(flags.token ? { token: flags.token } : {});
+  const tls = node.tls;
+  const ca = () => tls?.apiClientCa();
+  const peers = new PeerClient({ ...(flags.token ? { token: flags.token } : {}), ...(tls?.enabled ? { scheme: 'https' as const, ca } : {}) });
   remote?.useMetrics(node.host.metrics.registry);
   remote?.markStarted();
   const service = new NodeRaftService({
@@ -121,7 +123,13 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     timing: node.timing,
     ...(remote ? { machineStatus: (group: string) => remote.status(group) } : {}),
   });
-  api = createApiHandler({ service, token: flags.token, logger: logger.child({ layer: 'api' }) });
+  api = createApiHandler({
+    service,
+    token: flags.token,
+    ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
+    ...(tls?.enabled ? { forwardCa: ca } : {}),
+    logger: logger.child({ layer: 'api' }),
+  });
   live = createLiveRoutes({ service, tap: node.tap, token: flags.token, peers });
   extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
@@ -183,6 +191,14 @@ export async function runRaftServer(options: Omit<RaftServerOptions, 'flags'> & 
       },
     );
   };
+  // SIGHUP: read the TLS files again; new connections use them, open ones (peer links) stay up.
+  process.on('SIGHUP', () => {
+    try {
+      server!.node.reloadTls();
+    } catch (e) {
+      server!.node.logger.error({ err: (e as Error).message }, 'TLS reload failed; the previous certificates stay in use');
+    }
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

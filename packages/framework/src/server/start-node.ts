@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AddressBook } from '../host/address-book.js';
@@ -9,6 +11,10 @@ import { SqliteLogStore } from '../storage/sqlite-log-store.js';
 import { encodeGroupName, SnapshotStore } from '../storage/snapshot-store.js';
 import { join } from 'node:path';
 import { WsTransport } from '../transport/ws-transport.js';
+import { isWebSocketUpgrade, serveAsPlainRequest } from '../common/plain-upgrade.js';
+import { answerParserErrorsAsJson } from './client-errors.js';
+import { PEER_SERVERNAME, TlsMaterial } from './tls-material.js';
+import { refuseLostLog } from './data-dir-check.js';
 import { acquireDataDir, type DataDirLock } from './data-dir.js';
 import { DebugTap, TappedTransport } from './debug-tap.js';
 import { checkTiming, type ServerFlags } from './flags.js';
@@ -32,7 +38,15 @@ export interface NodeServerOptions {
 
 export interface NodeServer {
   host: NodeHost;
+  /** The node's server: an HTTPS server (node:https, which Node types apart) when TLS is on. */
   server: Server;
+  /** The TLS files, when --tls-* or --peer-tls-* were given. */
+  tls: TlsMaterial | undefined;
+  /**
+   * Reads the TLS files again and uses them for new connections (SIGHUP); open connections,
+   * peer links included, stay up. Throws ServerStartError, keeping the old files, if any is bad.
+   */
+  reloadTls(): void;
   logger: Logger;
   /** The address the server listens on ("host:port"). */
   address: string;
@@ -55,12 +69,45 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const ticks = hostTicks(flags.timing, opts.host);
   const logger = opts.logger ?? createLogger(flags.logLevel, { node: flags.id });
   const lock: DataDirLock = await acquireDataDir(flags.dataDir);
-  const server = createServer(opts.onRequest ?? notFound);
+  try {
+    refuseLostLog(flags.dataDir);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = flags.tls || flags.peerTls ? new TlsMaterial(flags.id, flags.tls, flags.peerTls) : undefined;
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  // With a separate API certificate, peers dial with SNI PEER_SERVERNAME and get the member one.
+  let peerContext: SecureContext | undefined;
+  const peerSni = () => {
+    const o = tls?.peerContextOptions();
+    peerContext ??= o ? createSecureContext(o) : undefined;
+    return peerContext;
+  };
+  const server: Server = tls
+    ? (createHttpsServer(
+        {
+          ...tls.serverOptions(),
+          SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, name === PEER_SERVERNAME ? peerSni() : undefined),
+        },
+        opts.onRequest ?? notFound,
+      ) as unknown as Server)
+    : createServer(opts.onRequest ?? notFound);
+  answerParserErrorsAsJson(server);
   const snapshots = new SnapshotStore(flags.dataDir);
   const transport = new WsTransport({
     selfId: flags.id,
     server,
-    token: flags.token,
+    token: flags.peerToken ?? flags.token,
+    ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
+    ...(tls?.peerTls
+      ? { tls: { dialOptions: (to: number) => tls.dialOptions(to), certificateProblem: (req: IncomingMessage, claimed: number) => tls.peerCertificateProblem(req, claimed) } }
+      : {}),
     path: '/raft',
     logger: logger.child({ layer: 'transport' }),
     // Snapshots from the leader go to disk as they arrive: memory stays a few chunks, whatever their size.
@@ -79,6 +126,10 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   };
   // Any upgrade that no layer claims is closed at once rather than left hanging.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isWebSocketUpgrade(req)) {
+      serveAsPlainRequest(server, req, socket, head);
+      return;
+    }
     if (req.url?.split('?')[0] === '/raft') {
       // The transport takes peers once the log is open; until then they are told to come back.
       if (!transport.accepting) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -139,6 +190,14 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   return {
     host,
     server,
+    tls,
+    reloadTls() {
+      if (!tls) return;
+      tls.reload();
+      peerContext = undefined;
+      (server as unknown as { setSecureContext(o: object): void }).setSecureContext(tls.serverOptions());
+      logger.info({}, 'TLS certificates reloaded');
+    },
     logger,
     address,
     timing,

@@ -432,6 +432,11 @@ export class Simulation {
     this.log(`n${from} transfers leadership to n${to}`);
   }
 
+  /** A forged or corrupted message arrives at `m.to` now, as if from the network (hostile-input tests). */
+  inject(m: Message): void {
+    this.enqueueDelivery(cloneMessage(m), this.now);
+  }
+
   // ---- events --------------------------------------------------------------------------
 
   private handle(ev: SimEvent): void {

@@ -1,8 +1,9 @@
 // One accepted connection from a peer: the receiving half of a peer link.
 //
 // The handshake fixed who is on the other end, so every message on this connection must come
-// from that peer and be addressed to us; anything else, and any malformed frame, closes this
-// one connection with the reason (the peer redials) and touches nothing else. Normal frames
+// from that peer and be addressed to us; a message that names anyone else is dropped and counted
+// (the connection stays: its peer may be an honest member that relayed it), and a malformed
+// frame closes this one connection with the reason (the peer redials) and touches nothing else. Normal frames
 // are delivered as they come, snapshot frames go to this connection's SnapshotReceiver, and
 // the only thing we ever send back is a snapshot ack.
 import { WebSocket, type RawData } from 'ws';
@@ -27,6 +28,7 @@ export class InboundConnection {
   /** We are closing it (protocol error, replaced, shutdown): ignore what still arrives. */
   private closing = false;
   private readonly snapshots: SnapshotReceiver;
+  private loggedMisaddressed = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -88,13 +90,9 @@ export class InboundConnection {
     const self = this.ctx.selfId;
     switch (frame.kind) {
       case FrameKind.Messages: {
-        const envs = frame.envelopes;
-        for (const e of envs) {
-          const m = e.message;
-          if (m.from !== from || m.to !== self) {
-            return this.protocolError(1008, `message from ${m.from} to ${m.to} on the connection from ${from} to ${self}`);
-          }
-        }
+        const envs = frame.envelopes.filter((e) => e.message.from === from && e.message.to === self);
+        if (envs.length < frame.envelopes.length)
+          this.dropMisaddressed(frame.envelopes.length - envs.length, frame.envelopes.find((e) => e.message.from !== from || e.message.to !== self)!.message);
         if (envs.length === 0) return;
         this.ctx.counters.messagesReceived += envs.length;
         this.ctx.outbox.emit((ev) => ev.onMessages(from, envs));
@@ -120,6 +118,21 @@ export class InboundConnection {
       case FrameKind.SnapshotAck:
         return this.protocolError(1008, 'unexpected snapshot ack on an inbound connection');
     }
+  }
+
+  /**
+   * Messages that name another sender or receiver are dropped, counted, and logged once per
+   * connection: never delivered under the connection's identity, and never a reason to close it
+   * (an honest member may have relayed them).
+   */
+  private dropMisaddressed(n: number, example: { from: NodeId; to: NodeId }): void {
+    this.ctx.counters.misaddressedDropped += n;
+    if (this.loggedMisaddressed) return;
+    this.loggedMisaddressed = true;
+    this.ctx.log.warn(
+      { peer: this.peerId, remote: this.remote, from: example.from, to: example.to },
+      'raft transport: dropped messages naming another sender or receiver than this connection (logged once per connection; counted in raftkit_peer_messages_misaddressed_total)',
+    );
   }
 
   private protocolError(code: number, reason: string): void {

@@ -7,6 +7,7 @@
 // queue's drops, which Raft knows how to recover from. A lost connection makes whatever was
 // queued stale, so it is dropped and reported, and the redial backs off exponentially with
 // jitter so a dead peer is not hammered and a restarted cluster does not redial in lockstep.
+import type { ConnectionOptions } from 'node:tls';
 import { WebSocket, type RawData } from 'ws';
 import type { NodeId } from '../core/types.js';
 import { FrameKind } from './codec.js';
@@ -21,6 +22,8 @@ export interface PeerContext extends TransportContext {
   closed(): boolean;
   /** The upgrade request headers for a dial to `to` (identity, protocol, token). */
   dialHeaders(to: NodeId): Record<string, string>;
+  /** With mutual TLS: the TLS options of a dial to `to` (read at each dial, so a reload applies to the next one). */
+  dialTls?(to: NodeId): ConnectionOptions;
 }
 
 type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
@@ -231,6 +234,7 @@ export class OutboundPeer implements SnapshotLink {
         handshakeTimeout: this.o.handshakeTimeoutMs,
         followRedirects: false,
         generateMask: zeroMask,
+        ...this.ctx.dialTls?.(this.id),
       });
     } catch (err) {
       this.lastError = String(err);

@@ -86,6 +86,12 @@ export interface TransportStats {
   inboundRefused: number;
   /** Connections closed because a peer sent a malformed frame or broke the protocol. */
   protocolErrors: number;
+  /**
+   * Messages dropped on arrival because they name another sender than the connection's proven
+   * peer, or another receiver than this node (the connection stays up: the peer may only be
+   * relaying something bad, and must not lose its link for it).
+   */
+  misaddressedDropped: number;
   snapshotsSent: number;
   snapshotsFailed: number;
   snapshotsReceived: number;
@@ -140,6 +146,7 @@ export function emptyStats(): TransportStats {
     inboundAccepted: 0,
     inboundRefused: 0,
     protocolErrors: 0,
+    misaddressedDropped: 0,
     snapshotsSent: 0,
     snapshotsFailed: 0,
     snapshotsReceived: 0,

@@ -8,6 +8,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { NodeId } from '../core/types.js';
+import type { IncomingMessage } from 'node:http';
+import type { ConnectionOptions } from 'node:tls';
 import type { EventOutbox } from './event-outbox.js';
 import type { SnapshotSinkFactory, TransportLogger, TransportStats } from './transport.js';
 import { isNodeId } from '../core/node-id.js';
@@ -16,8 +18,23 @@ export interface WsTransportOptions {
   selfId: NodeId;
   /** The node's HTTP(S) server; the transport only handles its 'upgrade' events for `path`. */
   server: HttpServer | HttpsServer;
-  /** Shared secret; when set, inbound peers must present it and outbound dials send it. */
+  /**
+   * Cluster secret; when set, a dialling peer must prove the node id it claims with a key derived
+   * from it (transport/peer-credentials.ts), and outbound dials carry such a proof.
+   */
   token?: string;
+  /** More secrets whose proofs are accepted during a token rotation (dials are signed with `token`). */
+  acceptTokens?: readonly string[];
+  /**
+   * Mutual TLS on peer links (the server must then be an HTTPS server): dials go to wss:// with
+   * `dialOptions(to)` (this member's certificate, the peer CA, the check of who answered), and
+   * an inbound peer is refused when `certificateProblem` names one (its certificate does not
+   * name the id it claims, or another cluster, or is not signed by the peer CA).
+   */
+  tls?: {
+    dialOptions(to: NodeId): ConnectionOptions;
+    certificateProblem(req: IncomingMessage, claimed: NodeId): string | undefined;
+  };
   /** Upgrade path (default '/raft'). */
   path?: string;
   logger?: TransportLogger;
@@ -59,7 +76,7 @@ export interface WsTransportOptions {
   random?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'logger' | 'server' | 'snapshotSink'>>;
+export type ResolvedOptions = Required<Omit<WsTransportOptions, 'token' | 'acceptTokens' | 'tls' | 'logger' | 'server' | 'snapshotSink'>>;
 
 /** What the transport's parts share: read-only options, the counters they bump, where they log and report. */
 export interface TransportContext {

@@ -66,6 +66,8 @@ export class WsTransport implements PeerTransport {
   readonly streamsSnapshotSources = true;
   private readonly peerContext: PeerContext;
   private readonly inboundContext: InboundContext;
+  /** Peer links use TLS (wss://). */
+  private readonly secure: boolean;
 
   constructor(options: WsTransportOptions) {
     this.o = resolveOptions(options);
@@ -75,12 +77,25 @@ export class WsTransport implements PeerTransport {
     this.outbox = new EventOutbox(() => (this.closed ? null : this.events), this.log, 'raft transport');
     const shared = { o: this.o, counters: this.counters, log: this.log, outbox: this.outbox, ...(options.snapshotSink ? { sink: options.snapshotSink } : {}) };
     const closed = (): boolean => this.closed;
-    this.handshake = new Handshake(this.selfId, options.token, shared, {
-      accepting: () => this.accepting,
-      connections: () => this.inbound.size,
-      accept: (ws, peerId, remote) => this.onInbound(ws, peerId, remote),
-    });
-    this.peerContext = { ...shared, closed, dialHeaders: (to) => this.handshake.dialHeaders(to) };
+    this.handshake = new Handshake(
+      this.selfId,
+      options.token,
+      shared,
+      {
+        accepting: () => this.accepting,
+        connections: () => this.inbound.size,
+        accept: (ws, peerId, remote) => this.onInbound(ws, peerId, remote),
+      },
+      options.acceptTokens,
+      options.tls ? (req, claimed) => options.tls!.certificateProblem(req, claimed) : undefined,
+    );
+    this.peerContext = {
+      ...shared,
+      closed,
+      dialHeaders: (to) => this.handshake.dialHeaders(to),
+      ...(options.tls ? { dialTls: (to: NodeId) => options.tls!.dialOptions(to) } : {}),
+    };
+    this.secure = options.tls !== undefined;
     this.inboundContext = {
       ...shared,
       selfId: this.selfId,
@@ -135,7 +150,7 @@ export class WsTransport implements PeerTransport {
   setPeer(id: NodeId, address: string): void {
     if (!isNodeId(id)) throw new TypeError(`setPeer: id must be a positive integer, got ${id}`);
     if (id === this.selfId) throw new TypeError("setPeer: a peer cannot have this node's own id");
-    const url = peerUrl(address, this.o.path);
+    const url = peerUrl(address, this.o.path, this.secure);
     const peer = this.peers.get(id);
     if (!peer) this.peers.set(id, new OutboundPeer(id, address, url, this.peerContext));
     else peer.moveTo(address, url);

@@ -20,6 +20,7 @@ interface Watcher {
   next: number;
   sub: WatchSubscription;
   cancelled: boolean;
+  paused: boolean;
 }
 
 interface FakeGroup {
@@ -117,7 +118,7 @@ export class FakeService implements NodeService {
   }
 
   private pump(g: FakeGroup, w: Watcher): void {
-    while (!w.cancelled && w.next <= this.lastIndex(g)) {
+    while (!w.cancelled && !w.paused && w.next <= this.lastIndex(g)) {
       const e = g.log[w.next - g.firstIndex]!;
       w.next++;
       w.sub.onEntry(e);
@@ -265,7 +266,7 @@ export class FakeService implements NodeService {
   watch(group: string, from: number, sub: WatchSubscription): WatchHandle {
     const g = this.group(group);
     if (from < g.firstIndex) throw new RaftkitError('compacted', `index ${from} was compacted; the log starts at ${g.firstIndex}`, { firstIndex: g.firstIndex });
-    const w: Watcher = { next: from, sub, cancelled: false };
+    const w: Watcher = { next: from, sub, cancelled: false, paused: false };
     g.watchers.add(w);
     // Catch-up runs outside the caller, as a real node's would.
     setImmediate(() => this.pump(g, w));
@@ -273,6 +274,14 @@ export class FakeService implements NodeService {
       cancel: () => {
         w.cancelled = true;
         g.watchers.delete(w);
+      },
+      pause: () => {
+        w.paused = true;
+      },
+      resume: () => {
+        if (!w.paused) return;
+        w.paused = false;
+        setImmediate(() => this.pump(g, w));
       },
     };
   }

@@ -260,7 +260,7 @@ describe('watch', () => {
 
   test('a slow WebSocket consumer is closed with 4408 while the producer keeps going', async () => {
     const other = new FakeService(1);
-    const o = await startApi(other, { watch: { maxBufferedBytes: 64 * 1024, maxBufferedEntries: 2000 } });
+    const o = await startApi(other, { watch: { maxBufferedBytes: 64 * 1024, maxBufferedEntries: 2000, stallMs: 300 } });
     try {
       const slow = await openWs(o.url, '/v1/groups/kv/watch?from=1');
       const fast = await openWs(o.url, '/v1/groups/kv/watch?from=1');
@@ -295,7 +295,7 @@ describe('watch', () => {
 
   test('a slow NDJSON consumer gets a last slow_consumer line', async () => {
     const other = new FakeService(1);
-    const o = await startApi(other, { watch: { maxBufferedBytes: 64 * 1024 } });
+    const o = await startApi(other, { watch: { maxBufferedBytes: 64 * 1024, stallMs: 300 } });
     try {
       const st = await openNdjson(o.url, '/v1/groups/kv/watch?from=1');
       const fast = await openNdjson(o.url, '/v1/groups/kv/watch?from=1');

@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { EntryType, MessageType } from '../../src/core/types.js';
 import { encodeMessages } from '../../src/transport/codec.js';
 import type { Envelope } from '../../src/transport/transport.js';
+import { peerProofHeaders } from '../../src/transport/peer-credentials.js';
 import { WsTransport, HEADER_NODE_ID, HEADER_PROTOCOL, HEADER_TARGET_ID, WIRE_PROTOCOL } from '../../src/transport/ws-transport.js';
 import { TOKEN, deadPort, msg, startNode, waitFor, type TestNode } from './helpers.js';
 
@@ -144,7 +145,12 @@ test('a wrong or missing token is refused at the upgrade (401) and logged; other
     assert.equal(await statusOf({ ...base, authorization: TOKEN }), 401); // no "Bearer "
     assert.equal(await statusOf({ authorization: `Bearer ${TOKEN}`, [HEADER_PROTOCOL]: WIRE_PROTOCOL }), 400); // no node id
     assert.equal(await statusOf({ authorization: `Bearer ${TOKEN}`, [HEADER_NODE_ID]: '7' }), 400); // no protocol
-    assert.equal(await statusOf({ ...base, authorization: `Bearer ${TOKEN}`, [HEADER_TARGET_ID]: '5' }), 421); // misaddressed
+    assert.equal(await statusOf({ ...base, authorization: `Bearer ${TOKEN}` }), 401); // the token alone does not prove the id
+    assert.equal(await statusOf({ ...base, ...peerProofHeaders(TOKEN, 3, 1) }), 401); // a proof for another id
+    assert.equal(await statusOf({ ...base, ...peerProofHeaders('another-secret', 7, 1) }), 401); // another cluster's secret
+    const proven = { ...base, ...peerProofHeaders(TOKEN, 7, 5), [HEADER_TARGET_ID]: '5' };
+    assert.equal(await statusOf(proven), 421); // proven, but misaddressed
+    assert.equal(await statusOf(proven), 401); // the same proof again: a replay
 
     const greeting = await new Promise<string>((resolve, reject) => {
       const ws = new WebSocket(`ws://${a.address}/other`);
@@ -312,10 +318,10 @@ test('a snapshot above the receiver limit is refused and reported as failed; so 
 
 test('a malformed frame closes only that connection, with a reason, and the process carries on', async () => {
   const [a, b] = await pair();
-  const headers = { authorization: `Bearer ${TOKEN}`, [HEADER_NODE_ID]: '3', [HEADER_PROTOCOL]: WIRE_PROTOCOL };
+  const headers = () => ({ ...peerProofHeaders(TOKEN, 3, undefined), [HEADER_NODE_ID]: '3', [HEADER_PROTOCOL]: WIRE_PROTOCOL });
   const closeOf = (payload: Uint8Array | string) =>
     new Promise<{ code: number; reason: string }>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${a.address}/raft`, { headers });
+      const ws = new WebSocket(`ws://${a.address}/raft`, { headers: headers() });
       ws.on('open', () => ws.send(payload));
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
       ws.on('error', reject);
@@ -329,11 +335,7 @@ test('a malformed frame closes only that connection, with a reason, and the proc
     assert.match(badVersion.reason, /bad_version/);
     const text = await closeOf('hello');
     assert.equal(text.code, 1003);
-    // Well-formed but spoofing another sender.
-    const spoof = await closeOf(encodeMessages([{ group: 'g', message: msg({ from: 2, to: 1 }) }]));
-    assert.equal(spoof.code, 1008);
-    assert.match(spoof.reason, /from 2/);
-    assert.equal(a.transport.stats().protocolErrors, 4);
+    assert.equal(a.transport.stats().protocolErrors, 3);
     assert.ok(a.logs.some((l) => l.level === 'warn' && l.msg.includes('protocol error')));
     assert.equal(a.events.received.length, 0);
     // The legitimate peer is unaffected.
@@ -341,6 +343,40 @@ test('a malformed frame closes only that connection, with a reason, and the proc
     await waitFor(() => a.events.received.length === 1, 5000, 'a message from the good peer');
     assert.equal(a.events.received[0]!.env.message.commit, 42);
   } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a message naming another sender is dropped and counted; the connection that carried it stays up', async () => {
+  const [a, b] = await pair();
+  const ws = new WebSocket(`ws://${a.address}/raft`, { headers: { ...peerProofHeaders(TOKEN, 3, undefined), [HEADER_NODE_ID]: '3', [HEADER_PROTOCOL]: WIRE_PROTOCOL } });
+  let closed = false;
+  ws.on('close', () => {
+    closed = true;
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    // Node 3 relays (or forges) messages that name node 2 and node 99 as their senders, then one of its own.
+    ws.send(encodeMessages([{ group: 'g', message: msg({ from: 2, to: 1 }) }]));
+    ws.send(
+      encodeMessages([
+        { group: 'g', message: msg({ from: 99, to: 1 }) },
+        { group: 'g', message: msg({ from: 3, to: 1, commit: 7 }) },
+      ]),
+    );
+    await waitFor(() => a.events.received.length === 1, 5000, 'the message of the connection itself');
+    assert.equal(a.events.received[0]!.env.message.from, 3);
+    assert.equal(a.transport.stats().misaddressedDropped, 2);
+    assert.equal(a.transport.stats().protocolErrors, 0);
+    assert.equal(a.logs.filter((l) => l.msg.includes('naming another sender')).length, 1);
+    assert.equal(closed, false);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  } finally {
+    ws.close();
     await a.close();
     await b.close();
   }
