@@ -147,6 +147,8 @@ function analyse(byNode, leader) {
   add('round started', 'leader', firstAfter(L, 'round', items));
   add('write handed to the storage worker', 'leader', firstCovering(L, 'handed', items));
   add('Appends sent', 'leader', firstCovering(L, 'sent-Append', items, { range: true }));
+  add('storage worker took the write', 'leader', firstCovering(L, 'worker-got', items));
+  add('storage worker committed', 'leader', firstCovering(L, 'worker-committed', items));
   add('own write durable', 'leader', firstCovering(L, 'written', items));
   for (const f of followers) {
     const F = byNode.get(f);
@@ -155,6 +157,8 @@ function analyse(byNode, leader) {
     add('Append received', `follower ${f}`, recv);
     add('round started', `follower ${f}`, firstAfter(F, 'round', afterRecv));
     add('write handed to the storage worker', `follower ${f}`, firstCovering(F, 'handed', afterRecv));
+    add('storage worker took the write', `follower ${f}`, firstCovering(F, 'worker-got', afterRecv));
+    add('storage worker committed', `follower ${f}`, firstCovering(F, 'worker-committed', afterRecv));
     add('write durable', `follower ${f}`, firstCovering(F, 'written', afterRecv));
     add('AppendResponse sent', `follower ${f}`, firstCovering(F, 'sent-AppendResponse', afterRecv));
   }

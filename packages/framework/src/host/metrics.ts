@@ -43,6 +43,24 @@ export class HostMetrics {
   readonly quiescedGroups = new Gauge({ name: 'raftkit_quiesced_groups', help: 'Groups currently quiesced', registers: [this.registry] });
 
   /** Exposes the peer transport's counters (read when /metrics is scraped). */
+  /** The log store's counters (SqliteLogStore.stats()), read at each scrape. */
+  watchLogStore(stats: () => { writes: number; transactions: number }): void {
+    const fields: ['writes' | 'transactions', string, string][] = [
+      ['writes', 'raftkit_log_writes_total', 'Log writes (one per round) made durable'],
+      ['transactions', 'raftkit_log_transactions_total', 'Log transactions (one fsync each) that carried them'],
+    ];
+    for (const [field, name, help] of fields) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(stats()[field]);
+        },
+      });
+    }
+  }
+
   watchTransport(stats: () => TransportStats): void {
     const fields: [keyof TransportStats, string, string][] = [
       ['bytesSent', 'raftkit_peer_bytes_sent_total', 'Bytes sent to peers'],

@@ -49,6 +49,12 @@ export interface NodeHostOptions {
   followerSnapshotTtlMs?: number;
   /** Default deadline of proposals and reads (default 5,000 ms). */
   requestTimeoutMs?: number;
+  /**
+   * How long a leader's Append that carries only a new commit index may wait for one with
+   * entries to the same follower, which replaces it (host/commit-hold.ts). Default 2 ms; 0 sends
+   * every such Append at once.
+   */
+  commitHoldMs?: number;
   readOnlyOption?: ReadOnlyOption;
   /** Seeded randomness is only needed in tests; production uses Math.random for jitter. */
   random?: () => number;
@@ -176,6 +182,7 @@ export class NodeHost {
       snapshotter: this.snapshotter,
       fatal: (e) => void this.fatal(e),
       requeue: (g) => this.dirty.add(g),
+      commitHoldMs: opts.commitHoldMs ?? 2,
     });
   }
 
@@ -221,6 +228,7 @@ export class NodeHost {
     for (const g of this.groups.values()) g.failAll(new HostError('stopped', 'the node is shutting down'));
     // Nothing waits for a round any more; one started by a late message would write to a closing log.
     this.roundsClosed = true;
+    this.pipeline.flushHeld();
     await this.opts.transport.close();
     const unsaved: GroupWrite[] = [];
     for (const g of this.groups.values()) {
@@ -272,6 +280,7 @@ export class NodeHost {
     g.removed = true;
     this.groups.delete(name);
     this.dirty.delete(g);
+    this.pipeline.forgetGroup(name);
     g.failAll(new HostError('unknown_group', `group "${name}" was removed`));
     await this.opts.logStore.write([{ group: name, entries: [], remove: true }]);
     await this.closeMachines([g]);

@@ -171,6 +171,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     machineDir: (group) => join(flags.dataDir, 'machines', encodeGroupName(group)),
     logger,
   });
+  host.metrics.watchLogStore(() => logStore.stats());
   try {
     await host.start();
   } catch (e) {

@@ -11,7 +11,8 @@ import { Maintenance } from './sqlite-maintenance.js';
 import { loadLog, runRepairs } from './sqlite-recovery.js';
 import { connect, initialize, locateDatabase, prepareStatements, sqliteError, type Db, type Statements } from './sqlite-schema.js';
 import { GroupWriter } from './sqlite-write.js';
-import type { MaintenanceInfo, OpenInfo, WireError, WorkerOpenOptions, WorkerReply, WorkerRequest } from './wire.js';
+import { stageTracing, traceStage } from '../common/stage-trace.js';
+import type { MaintenanceInfo, OpenInfo, WireError, WireOp, WorkerOpenOptions, WorkerReply, WorkerRequest } from './wire.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-worker.js must run in a worker thread');
@@ -103,6 +104,13 @@ function wireError(e: unknown): WireError {
   return { name: 'StorageError', code: 'storage_failed', message: `storage worker: ${(e as Error)?.message ?? String(e)}` };
 }
 
+/** The highest entry index a write carries (for the stage trace). */
+function lastOpIndex(ops: WireOp[]): number {
+  let last = 0;
+  for (const op of ops) if (op.count > 0 && op.first + op.count - 1 > last) last = op.first + op.count - 1;
+  return last;
+}
+
 const store = new Store();
 let opened = false;
 
@@ -124,7 +132,9 @@ port.on('message', (req: WorkerRequest) => {
         post({ kind: 'done', id: req.id });
         return;
       case 'write':
+        if (stageTracing) traceStage('worker-got', lastOpIndex(req.ops));
         store.write(req);
+        if (stageTracing) traceStage('worker-committed', lastOpIndex(req.ops));
         post({ kind: 'done', id: req.id });
         try {
           store.afterWrite();
