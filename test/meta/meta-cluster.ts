@@ -26,6 +26,9 @@ export class MetaCluster {
   readonly grpc = new Map<number, number>();
   private readonly clients = new Map<number, Etcd3>();
 
+  /** The cluster token (--token): raftkit's API requests carry it, etcd3 clients log in with it. */
+  token: string | undefined;
+
   constructor(readonly ids: number[] = [1, 2, 3]) {}
 
   async startAll(extraArgs: string[] = []): Promise<number> {
@@ -39,6 +42,7 @@ export class MetaCluster {
       const args = [META_BIN, '--id', String(id), '--listen', `127.0.0.1:${this.http.get(id)}`, '--grpc-listen', `127.0.0.1:${this.grpc.get(id)}`];
       args.push('--peers', peers, '--data-dir', join(this.root, `n${id}`), '--log-level', 'warn');
       args.push('--heartbeat-ms', String(HEARTBEAT_MS), '--election-ms', String(ELECTION_MS), ...extraArgs);
+      if (this.token) args.push('--token', this.token);
       this.procs.set(id, spawnNode(id, this.http.get(id)!, join(this.root, `n${id}`), args));
     }
     return this.waitLeader();
@@ -49,7 +53,7 @@ export class MetaCluster {
   }
 
   req(id: number, method: string, path: string, o: RequestOptions = {}): Promise<Reply> {
-    return request(this.http.get(id)!, method, path, o);
+    return request(this.http.get(id)!, method, path, { ...(this.token ? { defaultToken: this.token } : {}), ...o });
   }
 
   async groupStatus(id: number): Promise<any> {
@@ -74,7 +78,8 @@ export class MetaCluster {
   client(id: number): Etcd3 {
     let c = this.clients.get(id);
     if (!c) {
-      c = new Etcd3({ hosts: `http://127.0.0.1:${this.grpc.get(id)}`, dialTimeout: 2000 });
+      const auth = this.token ? { auth: { username: 'root', password: this.token } } : {};
+      c = new Etcd3({ hosts: `http://127.0.0.1:${this.grpc.get(id)}`, dialTimeout: 2000, ...auth });
       this.clients.set(id, c);
     }
     return c;

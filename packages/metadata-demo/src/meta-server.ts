@@ -4,6 +4,7 @@
 // this member's published URLs.
 import type { ExtraRoutes, ExtraRoutesContext } from '@raftkit/framework/server';
 import type { Logger } from '@raftkit/framework';
+import { EtcdAuth } from './api/etcd-auth.js';
 import type { MetaBackend } from './api/meta-backend.js';
 import type { MetaMachine } from './machine/meta.machine.js';
 import { defaultGrpcListen, type MetaFlags } from './meta-flags.js';
@@ -16,7 +17,7 @@ export interface ApiLimits {
 }
 
 /** src/grpc's startGrpcServer. */
-export type GrpcStarter = (o: { backend: MetaBackend; listen: string; logger: Logger; limits?: ApiLimits }) => Promise<{ port: number; close(): Promise<void> }>;
+export type GrpcStarter = (o: { backend: MetaBackend; listen: string; logger: Logger; limits?: ApiLimits; auth?: EtcdAuth }) => Promise<{ port: number; close(): Promise<void> }>;
 
 /** src/gateway's metaGatewayRoutes. */
 export type GatewayRoutes = (o: { backend: MetaBackend; limits?: ApiLimits }) => (node: ExtraRoutesContext) => ExtraRoutes;
@@ -53,7 +54,7 @@ export function metaRoutes(o: MetaServerOptions): (ctx: ExtraRoutesContext) => E
     });
     node.start();
     o.onNode?.(node);
-    const forward = node.forwardRoute();
+    const forward = node.forwardRoute(ctx.secret);
     const limits = { maxRequestBytes: flags.maxRequestBytes, maxTxnOps: flags.maxTxnOps };
     const gateway = o.gateway?.({ backend: node, limits })(ctx);
     const address = ctx.service.status().address;
@@ -69,7 +70,7 @@ export function metaRoutes(o: MetaServerOptions): (ctx: ExtraRoutesContext) => E
         o.onFatal?.((e as Error).message);
         listen = `${host}:0`;
       }
-      grpcStarting = o.startGrpc({ backend: node, listen, logger, limits }).then(
+      grpcStarting = o.startGrpc({ backend: node, listen, logger, limits, auth: new EtcdAuth(ctx.secret) }).then(
         (handle) => {
           grpc = handle;
           const grpcHost = listen.slice(0, listen.lastIndexOf(':'));

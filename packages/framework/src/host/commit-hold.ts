@@ -1,11 +1,13 @@
 // A leader tells followers a new commit index in an Append without entries as soon as it moves.
 // Under load the next Append, which carries the commit index too, follows within a millisecond,
 // so each of those empty Appends is a socket write on the leader, a receive, a round and an
-// answer on the follower, and another receive and round on the leader, for nothing: at one
-// client it doubled the messages of a put. They are held here for a short while instead and
-// dropped when a later Append to the same follower of the same group goes out first. Holding is
-// only a delay, which Raft tolerates for every message; persist-before-send is unaffected
-// (what is held was already free to go).
+// answer on the follower, and another receive and round on the leader, for nothing. While a group
+// has proposals in flight they are held here for a short while instead and dropped when a later
+// Append to the same follower of the same group goes out first. A group with nothing in flight
+// sends them at once: no later Append is coming, and an idle follower should know the commit
+// index (for its local reads) by the time the client has its answer. Holding is only a delay,
+// which Raft tolerates for every message; persist-before-send is unaffected (what is held was
+// already free to go).
 import { MessageType, type NodeId } from '../core/types.js';
 import type { Envelope } from '../transport/transport.js';
 
@@ -23,8 +25,11 @@ export class CommitHold {
     private readonly send: (envs: Envelope[]) => void,
   ) {}
 
-  /** A round's outgoing messages; returns those to send now, keeping the empty Appends back. */
-  filter(envs: Envelope[]): Envelope[] {
+  /**
+   * A round's outgoing messages; returns those to send now, keeping back the empty Appends of the
+   * groups `mayHold` names (those with more Appends certain to follow: proposals in flight).
+   */
+  filter(envs: Envelope[], mayHold: (group: string) => boolean): Envelope[] {
     if (this.delayMs <= 0) return envs;
     let out: Envelope[] | undefined;
     for (let i = 0; i < envs.length; i++) {
@@ -34,8 +39,8 @@ export class CommitHold {
         out?.push(env);
         continue;
       }
-      if (m.entries.length > 0) {
-        // Carries a commit index at least as new as any held for this follower.
+      if (m.entries.length > 0 || !mayHold(env.group)) {
+        // Carries a commit index at least as new as any held for this follower, which it replaces.
         this.held.get(env.group)?.delete(m.to);
         out?.push(env);
         continue;

@@ -154,6 +154,11 @@ export class RaftGroup {
     return true;
   }
 
+  /** Proposals made on this node still waiting to be committed and applied. */
+  get pendingProposals(): number {
+    return this.proposals.size;
+  }
+
   private canQuiesce(): boolean {
     if (this.proposals.size > 0 || this.readRequests.size > 0 || this.readsWaitingApply.length > 0) return false;
     const role = this.node.role;

@@ -53,9 +53,17 @@ export class RoundPipeline {
     this.hold = new CommitHold(o.commitHoldMs, (envs) => this.sendNow(envs));
   }
 
-  /** Sends a round's messages, except empty Appends, which wait a little for a later Append (commit-hold.ts). */
-  private send(envs: Envelope[]): void {
-    const now = this.hold.filter(envs);
+  /**
+   * Sends a round's messages, except the empty Appends of groups with proposals still waiting:
+   * those wait a little for a later Append (commit-hold.ts). A group with none waiting sends at
+   * once, so an idle follower learns the commit index (and serves local reads of it) as soon as
+   * the client has its answer.
+   */
+  private send(envs: Envelope[], work: readonly RoundWork[]): void {
+    const now = this.hold.filter(envs, (group) => {
+      for (const { g } of work) if (g.name === group) return g.pendingProposals > 0;
+      return false;
+    });
     if (now.length > 0) this.sendNow(now);
   }
 
@@ -123,7 +131,7 @@ export class RoundPipeline {
     const appliedEarly = work.map(() => 0);
     const sendEarly = () => {
       if (early.length === 0) return;
-      this.send(early);
+      this.send(early, work);
     };
     if (writes.length > 0) {
       const tw = performance.now();
@@ -178,7 +186,7 @@ export class RoundPipeline {
     }
     const sendRest = () => {
       if (out.length === 0) return;
-      this.send(out);
+      this.send(out, work);
     };
     if (!sendAfterApply) sendRest();
 

@@ -24,6 +24,8 @@ export interface RemoteMachinesOptions {
   types: RemoteMachineSpec[];
   nodeId: number;
   token?: string | undefined;
+  /** Tokens also accepted during a rotation (--accept-token). */
+  acceptTokens?: readonly string[];
   /** How long a machine may take to answer one request before it is marked failed (default 5000). */
   timeoutMs?: number;
   logger: Logger;
@@ -43,7 +45,7 @@ export class RemoteMachines {
   private started = false;
 
   constructor(private readonly o: RemoteMachinesOptions) {
-    this.checkToken = bearerTokenCheck(o.token);
+    this.checkToken = bearerTokenCheck(o.token, o.acceptTokens);
     this.timeoutMs = o.timeoutMs ?? 5000;
   }
 

@@ -4,9 +4,8 @@
 // node's /v1/status. Behind the token like the API; a browser may give it as the password of
 // HTTP Basic authentication (any user name), which it then sends with the page's own requests.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerTokenCheck } from '../common/bearer-token.js';
+import { bearerOrBasicMatches, clusterSecret, type ClusterSecret } from '../common/bearer-token.js';
 import type { PeerClient } from '../api/peer-client.js';
 import type { NodeService } from '../api/node-service.js';
 import type { DebugTap } from './debug-tap.js';
@@ -23,6 +22,8 @@ export interface LiveRoutesOptions {
   /** Present when the node runs with --debug-tap. */
   tap: DebugTap | undefined;
   token: string | undefined;
+  /** Tokens also accepted during a rotation (--accept-token). */
+  acceptTokens?: readonly string[];
   peers: PeerClient;
   /** Loads the page (default: @raftkit/emulator/live, once); undefined when it is not installed. */
   loadAssets?: () => Promise<LivePageAssets | undefined>;
@@ -31,22 +32,9 @@ export interface LiveRoutesOptions {
 const PAGE_LIMIT = 1000;
 const PEER_TIMEOUT_MS = 2000;
 
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
-}
-
 /** Bearer (as the API takes it) or Basic with the token as password (as a browser sends it). */
-function liveTokenCheck(token: string | undefined): (authorization: string | undefined) => boolean {
-  const bearer = bearerTokenCheck(token);
-  if (token === undefined) return () => true;
-  const expected = sha256(token);
-  return (authorization) => {
-    if (bearer(authorization) === 'ok') return true;
-    const m = typeof authorization === 'string' ? /^Basic[ \t]+([A-Za-z0-9+/=]+)$/i.exec(authorization) : null;
-    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    return timingSafeEqual(sha256(colon < 0 ? '' : decoded.slice(colon + 1)), expected) && colon >= 0;
-  };
+function liveTokenCheck(secret: ClusterSecret): (authorization: string | undefined) => boolean {
+  return (authorization) => bearerOrBasicMatches(secret, authorization);
 }
 
 /** The default loader: @raftkit/emulator/live, imported by a name tsc does not follow (the emulator depends on the framework, not the reverse). */
@@ -84,7 +72,7 @@ export interface LiveRoutes {
 }
 
 export function createLiveRoutes(o: LiveRoutesOptions): LiveRoutes {
-  const authorized = liveTokenCheck(o.token);
+  const authorized = liveTokenCheck(clusterSecret(o.token, o.acceptTokens));
   const load = o.loadAssets ?? importEmulatorAssets;
   let assets: Promise<LivePageAssets | undefined> | undefined;
 

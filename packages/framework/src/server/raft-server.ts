@@ -14,6 +14,7 @@ import { ServerStartError } from './server-error.js';
 import { createLiveRoutes, type LiveRoutes } from './live-routes.js';
 import { RemoteMachines } from '../remote/remote-machines.js';
 import { startNodeServer, type NodeServer, type NodeServerOptions } from './start-node.js';
+import { clusterSecret, type ClusterSecret } from '../common/bearer-token.js';
 
 export interface RaftServerOptions {
   /** The program's name, for --help and errors. */
@@ -42,8 +43,10 @@ const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 /** What extra routes get to work with. */
 export interface ExtraRoutesContext {
   service: NodeRaftService;
-  /** The cluster's shared token, if any: the same bearer token guards every route. */
+  /** The cluster's shared token, if any: the one this node sends when it calls another node. */
   token: string | undefined;
+  /** What a request must prove (the token, or one accepted during a rotation): every route checks it. */
+  secret: ClusterSecret;
   logger: Logger;
 }
 
@@ -71,7 +74,14 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
   const registry = new StateMachineRegistry(opts.machines);
   // State machines served by other processes (Python): their types, and a group of each.
   const remote = flags.remoteMachines?.length
-    ? new RemoteMachines({ types: flags.remoteMachines, nodeId: flags.id, token: flags.token, timeoutMs: flags.machineTimeoutMs, logger: logger.child({ layer: 'remote' }) })
+    ? new RemoteMachines({
+        types: flags.remoteMachines,
+        nodeId: flags.id,
+        token: flags.token,
+        ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
+        timeoutMs: flags.machineTimeoutMs,
+        logger: logger.child({ layer: 'remote' }),
+      })
     : undefined;
   for (const t of remote?.types() ?? []) registry.registerExternal(t);
   const groups = [...opts.groups, ...(flags.remoteMachines ?? []).filter((r) => !opts.groups.some((g) => g.name === r.name)).map((r) => ({ name: r.name, type: r.name }))];
@@ -130,8 +140,8 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     ...(tls?.enabled ? { forwardCa: ca } : {}),
     logger: logger.child({ layer: 'api' }),
   });
-  live = createLiveRoutes({ service, tap: node.tap, token: flags.token, peers });
-  extra = opts.routes?.({ service, token: flags.token, logger: logger.child({ layer: 'routes' }) });
+  live = createLiveRoutes({ service, tap: node.tap, token: flags.token, ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}), peers });
+  extra = opts.routes?.({ service, token: flags.token, secret: clusterSecret(flags.token, flags.acceptTokens), logger: logger.child({ layer: 'routes' }) });
   const server: RaftServer = {
     node,
     service,

@@ -47,6 +47,10 @@ const CODES = {
   stopped: [GrpcStatus.UNAVAILABLE, 'etcdserver: server stopped'],
   canceled: [GrpcStatus.CANCELLED, 'etcdserver: request cancelled'],
   auth_not_enabled: [GrpcStatus.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled'],
+  /** A request without a token to a node that has one (etcd's answer to a call without credentials). */
+  user_empty: [GrpcStatus.INVALID_ARGUMENT, 'etcdserver: user name is empty'],
+  auth_failed: [GrpcStatus.INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'],
+  invalid_auth_token: [GrpcStatus.UNAUTHENTICATED, 'etcdserver: invalid auth token'],
   /** A request etcd would accept that this store does not implement (the message says what). */
   unimplemented: [GrpcStatus.UNIMPLEMENTED, 'etcdserver: not implemented'],
   /** A malformed request (a field of the wrong type, an unknown enum value); the message says which. */

@@ -1,5 +1,6 @@
 // What the gateway's handlers share.
 import type { Logger } from '@raftkit/framework';
+import type { EtcdAuth } from '../api/etcd-auth.js';
 import type { MetaBackend } from '../api/meta-backend.js';
 import type { HeaderCache } from '../wire/header-cache.js';
 import { GRPC_OVERHEAD_BYTES, type MetaApiLimits } from '../wire/limits.js';
@@ -9,6 +10,7 @@ export interface GatewayContext {
   limits: MetaApiLimits;
   headers: HeaderCache;
   logger: Logger;
+  auth: EtcdAuth;
   /** Open streamed answers, each with a way to end it when the server stops. */
   streams: Set<() => void>;
 }

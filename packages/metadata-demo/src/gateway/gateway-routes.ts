@@ -4,11 +4,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtraRoutes, ExtraRoutesContext } from '@raftkit/framework/server';
 import type { MetaBackend } from '../api/meta-backend.js';
-import { GrpcStatus, MetaError } from '../api/meta-error.js';
+import { MetaError } from '../api/meta-error.js';
 import { toMetaError } from '../grpc/status.js';
 import { HeaderCache } from '../wire/header-cache.js';
 import { resolveLimits, type MetaApiLimits } from '../wire/limits.js';
-import { bearerCheck } from './bearer-check.js';
+import { EtcdAuth } from '../api/etcd-auth.js';
 import type { GatewayContext } from './gateway-context.js';
 import { sendFailure, sendText } from './http-io.js';
 import { gatewayPath, ROUTES } from './routes.js';
@@ -29,7 +29,7 @@ export function metaGatewayRoutes(o: MetaGatewayOptions): (node: ExtraRoutesCont
   const limits = resolveLimits(o.limits);
   return (node) => {
     const logger = node.logger.child({ layer: 'etcd-gateway' });
-    const authorized = bearerCheck(node.token);
+    const auth = new EtcdAuth(node.secret);
     const headers = new HeaderCache();
     const streams = new Set<() => void>();
     const backendOf = typeof o.backend === 'function' ? o.backend : () => o.backend as MetaBackend;
@@ -38,13 +38,20 @@ export function metaGatewayRoutes(o: MetaGatewayOptions): (node: ExtraRoutesCont
       const route = ROUTES.get(path);
       if (!route) return sendText(res, 404, 'Not Found');
       if (req.method !== 'POST') return sendText(res, 405, 'Method Not Allowed', { allow: 'POST' });
-      if (!authorized(req)) {
-        res.setHeader('www-authenticate', 'Bearer');
-        return sendFailure(res, { grpcStatus: GrpcStatus.UNAUTHENTICATED, message: 'etcdserver: invalid auth token' });
+      // etcd's gateway takes an auth token (from /v3/auth/authenticate) as the Authorization
+      // header; the cluster token as `Bearer <token>` passes too. Logging in needs neither.
+      if (route.kind !== 'unary' || route.method !== 'Auth.Authenticate') {
+        const header = req.headers.authorization;
+        try {
+          auth.check(undefined, typeof header === 'string' ? header : undefined);
+        } catch (e) {
+          res.setHeader('www-authenticate', 'Bearer');
+          return sendFailure(res, e as MetaError);
+        }
       }
       const backend = backendOf(node);
       if (!backend) return sendFailure(res, new MetaError('no_leader'));
-      const ctx: GatewayContext = { backend, limits, headers, logger, streams };
+      const ctx: GatewayContext = { backend, limits, headers, logger, streams, auth };
       if (route.kind === 'watch') return serveWatch(req, res, ctx);
       if (route.kind === 'keepalive') return serveKeepAlive(req, res, ctx);
       if (route.kind === 'snapshot') return serveSnapshot(req, res);

@@ -44,7 +44,14 @@ export async function serveUnary(method: string, req: IncomingMessage, res: Serv
   };
   res.on('close', onClose);
   try {
-    const response = await invokeUnary(method, request, { backend: ctx.backend, limits: ctx.limits, headers: ctx.headers, options: { signal: abort.signal }, wireSize: size });
+    const response = await invokeUnary(method, request, {
+      backend: ctx.backend,
+      limits: ctx.limits,
+      headers: ctx.headers,
+      options: { signal: abort.signal },
+      wireSize: size,
+      auth: ctx.auth,
+    });
     sendJson(res, 200, marshalMessage(types.response, response));
   } catch (e) {
     sendFailure(res, toMetaError(e, ctx.logger, method));

@@ -1,7 +1,12 @@
 // raftkit-meta's gRPC server: etcd's KV, Watch, Lease, Cluster, Maintenance and Auth services on
 // one port, served from a MetaBackend. etcdctl, etcd's Go client and the npm etcd3 client connect
-// to it unchanged (plaintext, no etcd authentication).
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+// to it unchanged (plaintext). With a cluster token every call but Auth.Authenticate needs
+// credentials (api/etcd-auth.ts).
+import { Server, ServerCredentials, type Metadata, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { clusterSecret } from '@raftkit/framework/server';
+import { EtcdAuth } from '../api/etcd-auth.js';
+import type { MetaError } from '../api/meta-error.js';
+import { grpcFailure } from './status.js';
 import type { Logger } from '@raftkit/framework';
 import type { MetaBackend } from '../api/meta-backend.js';
 import { HeaderCache } from '../wire/header-cache.js';
@@ -18,6 +23,8 @@ export interface GrpcServerOptions {
   listen: string;
   logger: Logger;
   limits?: Partial<MetaApiLimits>;
+  /** Credentials every call but Auth.Authenticate must carry (default: none, auth not enabled). */
+  auth?: EtcdAuth;
 }
 
 export interface GrpcServerHandle {
@@ -49,19 +56,42 @@ function implementation(service: string, methods: string[], ctx: HandlerContext,
   const impl: UntypedServiceImplementation = {};
   for (const m of methods) {
     const name = `${service}.${m}`;
-    if (name === 'Watch.Watch') impl[m] = watchHandler(ctx, open);
-    else if (name === 'Lease.LeaseKeepAlive') impl[m] = keepAliveHandler(ctx, open);
-    else if (name === 'Maintenance.Snapshot') impl[m] = snapshotHandler();
-    else if (UNARY_METHODS[name]) impl[m] = unaryHandler(name, ctx);
+    let handler: UntypedHandleCall;
+    if (name === 'Watch.Watch') handler = watchHandler(ctx, open);
+    else if (name === 'Lease.LeaseKeepAlive') handler = keepAliveHandler(ctx, open);
+    else if (name === 'Maintenance.Snapshot') handler = snapshotHandler();
+    else if (UNARY_METHODS[name]) handler = unaryHandler(name, ctx);
     else throw new Error(`raftkit-meta: no handler for the gRPC method ${name}`);
+    // Logging in is the one call that needs no credentials.
+    impl[m] = name === 'Auth.Authenticate' || !ctx.auth.enabled ? handler : authenticated(handler, ctx.auth);
   }
   return impl;
+}
+
+/** Refuses a call without valid credentials (etcd's errors) before its handler sees it. */
+function authenticated(handler: UntypedHandleCall, auth: EtcdAuth): UntypedHandleCall {
+  const guarded = (call: { metadata: Metadata; emit(event: 'error', e: Error): boolean }, callback?: sendUnaryData<object>) => {
+    const first = (key: string) => {
+      const v = call.metadata.get(key)[0];
+      return typeof v === 'string' ? v : undefined;
+    };
+    try {
+      auth.check(first('token'), first('authorization'));
+    } catch (e) {
+      const failure = grpcFailure(e as MetaError);
+      if (callback) callback(failure);
+      else call.emit('error', failure);
+      return;
+    }
+    (handler as (call: unknown, callback?: unknown) => void)(call, callback);
+  };
+  return guarded as UntypedHandleCall;
 }
 
 export async function startGrpcServer(o: GrpcServerOptions): Promise<GrpcServerHandle> {
   const limits = resolveLimits(o.limits);
   const logger = o.logger.child({ layer: 'grpc' });
-  const ctx: HandlerContext = { backend: o.backend, limits, headers: new HeaderCache(), logger };
+  const ctx: HandlerContext = { backend: o.backend, limits, headers: new HeaderCache(), logger, auth: o.auth ?? new EtcdAuth(clusterSecret(undefined)) };
   const open: OpenStreams = new Set();
   const server = new Server(serverOptions(limits));
   for (const service of SERVICE_NAMES) {

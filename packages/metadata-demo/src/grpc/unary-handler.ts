@@ -2,6 +2,7 @@
 // the backend's CallOptions, failures become etcd's statuses.
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from '@raftkit/framework';
+import type { EtcdAuth } from '../api/etcd-auth.js';
 import type { MetaBackend } from '../api/meta-backend.js';
 import type { HeaderCache } from '../wire/header-cache.js';
 import type { MetaApiLimits } from '../wire/limits.js';
@@ -14,6 +15,7 @@ export interface HandlerContext {
   limits: MetaApiLimits;
   headers: HeaderCache;
   logger: Logger;
+  auth: EtcdAuth;
 }
 
 /** A deadline as grpc-js gives it (a Date, or Infinity for none) in ms since the epoch. */
@@ -34,6 +36,7 @@ export function unaryHandler(name: string, ctx: HandlerContext) {
       headers: ctx.headers,
       options: deadline === undefined ? { signal: abort.signal } : { deadline, signal: abort.signal },
       wireSize: wireSizeOf(call.request),
+      auth: ctx.auth,
     }).then(
       (response) => {
         call.off('cancelled', onCancelled);

@@ -6,10 +6,9 @@
 // connection was refused. The same rule as raftkit's own forwarding (docs/api.md §2.5); this
 // route exists because raftkit's API caps bodies at 1 MiB, less than etcd's 1.5 MiB requests
 // once their bytes are base64 in JSON.
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RaftkitError, type Logger } from '@raftkit/framework';
-import type { NodeRaftService } from '@raftkit/framework/server';
+import type { ClusterSecret, NodeRaftService } from '@raftkit/framework/server';
 import { MetaError } from '../api/meta-error.js';
 import { canceledOrTimeout } from './errors.js';
 
@@ -62,13 +61,6 @@ export async function forwardWrite(o: {
   throw new MetaError('internal', `etcdserver: the leader answered ${res.status}: ${body.message ?? ''}`);
 }
 
-function tokenMatches(req: IncomingMessage, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const got = Buffer.from(String(req.headers['authorization'] ?? ''));
-  const want = Buffer.from(`Bearer ${token}`);
-  return got.length === want.length && timingSafeEqual(got, want);
-}
-
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -95,13 +87,13 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The leader's side: answers true when the request was this route's. */
-export function forwardRoute(o: { service: NodeRaftService; group: string; token: string | undefined; logger: Logger }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function forwardRoute(o: { service: NodeRaftService; group: string; secret: ClusterSecret; logger: Logger }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (!req.url?.startsWith(FORWARD_PREFIX)) return false;
     void (async () => {
       const command = req.url!.slice(FORWARD_PREFIX.length);
       if (req.method !== 'POST') return reply(res, 405, { error: 'method_not_allowed', message: 'POST only' });
-      if (!tokenMatches(req, o.token)) return reply(res, 401, { error: 'unauthorized', message: 'a valid bearer token is required' });
+      if (o.secret.bearer(req.headers.authorization) !== 'ok') return reply(res, 401, { error: 'unauthorized', message: 'a valid bearer token is required' });
       if (!FORWARDABLE.has(command)) return reply(res, 404, { error: 'not_found', message: `no forwardable command "${command}"` });
       const body = await readBody(req, MAX_FORWARD_BYTES);
       if (body === undefined) return reply(res, 413, { error: 'payload_too_large', message: `the body is over ${MAX_FORWARD_BYTES} bytes` });

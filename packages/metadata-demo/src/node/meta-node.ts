@@ -7,7 +7,7 @@
 // applied state (watch/). The lease expiry driver runs here and acts while this node leads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GroupInfo, Logger } from '@raftkit/framework';
-import type { NodeRaftService } from '@raftkit/framework/server';
+import type { ClusterSecret, NodeRaftService } from '@raftkit/framework/server';
 import type {
   AlarmRequest,
   AlarmResponse,
@@ -174,9 +174,9 @@ export class MetaNode implements MetaBackend {
     if (this.publishTimer) clearTimeout(this.publishTimer);
   }
 
-  /** The leader's side of forwarded writes, for RaftServerOptions.routes. */
-  forwardRoute(): (req: IncomingMessage, res: ServerResponse) => boolean {
-    return forwardRoute({ service: this.o.service, group: this.group, token: this.o.token, logger: this.o.logger });
+  /** The leader's side of forwarded writes, for RaftServerOptions.routes; callers prove `secret`. */
+  forwardRoute(secret: ClusterSecret): (req: IncomingMessage, res: ServerResponse) => boolean {
+    return forwardRoute({ service: this.o.service, group: this.group, secret, logger: this.o.logger });
   }
 
   /**

@@ -1,9 +1,10 @@
 // etcd's unary methods on the wire shape, shared by the gRPC server and the JSON gateway: decode
 // (with etcd's checks), call the backend, encode. Methods this store does not implement answer
-// UNIMPLEMENTED with a message that says what to do instead; the Auth service answers as etcd
-// does with authentication disabled.
+// UNIMPLEMENTED with a message that says what to do instead; the Auth service logs in with the
+// cluster token (api/etcd-auth.ts) and has no users or roles.
 import type { CallOptions, MetaBackend } from '../api/meta-backend.js';
 import { MetaError } from '../api/meta-error.js';
+import type { EtcdAuth } from '../api/etcd-auth.js';
 import { decodeCompaction, decodeDeleteRange, decodePut, decodeRange, decodeTxn } from './decode-kv.js';
 import { decodeAlarm, decodeLeaseGrant, decodeLeaseRevoke, decodeLeaseTimeToLive } from './decode-lease.js';
 import * as enc from './encode.js';
@@ -29,6 +30,8 @@ export interface MethodContext {
   options: CallOptions;
   /** The request's size as protobuf: what etcd's request size limit counts. */
   wireSize: number;
+  /** Login and credentials (enabled when the node has a cluster token). */
+  auth: EtcdAuth;
 }
 
 export interface UnaryMethod {
@@ -49,7 +52,7 @@ function unimplemented(what: string): UnaryMethod {
 export const SNAPSHOT_UNIMPLEMENTED = "etcdserver: not implemented: Snapshot (back up raftkit-meta with raftkit's snapshots of its data directory)";
 
 const MEMBERSHIP = 'membership changes go through raftkit (raftkit-meta --join, and its HTTP API)';
-const USERS = 'users and roles (raftkit-meta runs with etcd authentication disabled; the cluster token guards the HTTP API)';
+const USERS = 'users and roles (raftkit-meta has one credential, the cluster token: log in with any user name and the token as password)';
 
 /** Every unary method of the services this package serves, by "Service.Method". */
 export const UNARY_METHODS: Readonly<Record<string, UnaryMethod>> = {
@@ -79,11 +82,19 @@ export const UNARY_METHODS: Readonly<Record<string, UnaryMethod>> = {
   'Maintenance.HashKV': unimplemented('HashKV'),
   'Maintenance.MoveLeader': unimplemented('MoveLeader (leadership moves through raftkit)'),
 
-  // With authentication disabled etcd refuses Authenticate, lists no users or roles, and takes
-  // AuthDisable as a no-op.
-  'Auth.Authenticate': method(false, () => Promise.reject(new MetaError('auth_not_enabled'))),
-  'Auth.AuthStatus': method(false, async (_w, { headers }) => ({ header: headers.get(), enabled: false, authRevision: '0' })),
-  'Auth.AuthDisable': method(false, async (_w, { headers }) => ({ header: headers.get() })),
+  // Without a cluster token, as etcd with authentication disabled: Authenticate refused,
+  // AuthDisable a no-op. With one, Authenticate takes the token as password (api/etcd-auth.ts).
+  // There are no users or roles either way.
+  'Auth.Authenticate': method<{ name?: unknown; password?: unknown }>(false, async (w, { headers, auth }) => {
+    const token = auth.authenticate(typeof w.name === 'string' ? w.name : '', typeof w.password === 'string' ? w.password : '');
+    return { header: headers.get(), token };
+  }),
+  'Auth.AuthStatus': method(false, async (_w, { headers, auth }) => ({ header: headers.get(), enabled: auth.enabled, authRevision: '0' })),
+  'Auth.AuthDisable': method(false, async (_w, { headers, auth }) => {
+    if (auth.enabled)
+      throw new MetaError('unimplemented', 'etcdserver: not implemented: AuthDisable (authentication is the cluster token: restart the nodes without --token to turn it off)');
+    return { header: headers.get() };
+  }),
   'Auth.UserList': method(false, async (_w, { headers }) => ({ header: headers.get(), users: [] })),
   'Auth.RoleList': method(false, async (_w, { headers }) => ({ header: headers.get(), roles: [] })),
   'Auth.AuthEnable': unimplemented(USERS),

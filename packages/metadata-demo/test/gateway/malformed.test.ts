@@ -70,8 +70,8 @@ describe('JSON gateway: malformed requests', () => {
 
   it('needs the cluster token when the cluster has one', async () => {
     const none = await g.post('/v3/kv/range', { key: b64('k') });
-    assert.equal(none.status, 401);
-    assert.deepEqual(none.json, { error: 'etcdserver: invalid auth token', message: 'etcdserver: invalid auth token', code: 16 });
+    assert.equal(none.status, 400);
+    assert.deepEqual(none.json, { error: 'etcdserver: user name is empty', message: 'etcdserver: user name is empty', code: 3 });
     assert.equal((await g.post('/v3/kv/range', { key: b64('k') }, { authorization: 'Bearer wrong' })).status, 401);
     assert.equal((await g.post('/v3/kv/range', { key: b64('k') }, auth)).status, 200);
   });

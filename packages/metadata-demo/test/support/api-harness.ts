@@ -2,7 +2,8 @@
 // protocol tests; close() stops the server and the fake.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExtraRoutes, NodeRaftService } from '@raftkit/framework/server';
+import { clusterSecret, type ExtraRoutes, type NodeRaftService } from '@raftkit/framework/server';
+import { EtcdAuth } from '../../src/api/etcd-auth.js';
 import { metaGatewayRoutes } from '../../src/gateway/index.js';
 import { startGrpcServer, type GrpcServerHandle, type MetaApiLimits } from '../../src/grpc/index.js';
 import { FakeBackend } from '../fakes/fake-backend.js';
@@ -16,10 +17,12 @@ export interface GrpcHarness {
   close(): Promise<void>;
 }
 
-export async function startFakeGrpc(limits?: Partial<MetaApiLimits>): Promise<GrpcHarness> {
+/** `secret`: the cluster token (and tokens accepted in a rotation) that turns etcd authentication on. */
+export async function startFakeGrpc(limits?: Partial<MetaApiLimits>, secret?: { token: string; acceptTokens?: string[] }): Promise<GrpcHarness> {
   const backend = new FakeBackend();
   const logger = recordingLogger();
-  const server = await startGrpcServer({ backend, listen: '127.0.0.1:0', logger, ...(limits ? { limits } : {}) });
+  const auth = secret ? { auth: new EtcdAuth(clusterSecret(secret.token, secret.acceptTokens)) } : {};
+  const server = await startGrpcServer({ backend, listen: '127.0.0.1:0', logger, ...(limits ? { limits } : {}), ...auth });
   return {
     backend,
     server,
@@ -42,13 +45,14 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startFakeGateway(o: { token?: string; limits?: Partial<MetaApiLimits> } = {}): Promise<GatewayHarness> {
+export async function startFakeGateway(o: { token?: string; acceptTokens?: string[]; limits?: Partial<MetaApiLimits> } = {}): Promise<GatewayHarness> {
   const backend = new FakeBackend();
   const logger = recordingLogger();
   // The gateway does not use the raft service; the routes take the context runRaftServer gives.
   const routes = metaGatewayRoutes({ backend, ...(o.limits ? { limits: o.limits } : {}) })({
     service: undefined as unknown as NodeRaftService,
     token: o.token,
+    secret: clusterSecret(o.token, o.acceptTokens),
     logger,
   });
   const server: Server = createServer((req, res) => {

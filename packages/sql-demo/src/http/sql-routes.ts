@@ -42,7 +42,7 @@ export function sqlRoutes(o: SqlRoutesOptions): (node: ExtraRoutesContext) => Ex
       startTime: new Date(),
       authEnabled: node.token !== undefined,
     };
-    const authorized = makeAuthCheck(node.token);
+    const authorized = makeAuthCheck(node.secret);
     const db = new DbEndpoints(ctx);
     const cluster = new ClusterEndpoints(ctx, node.token);
     const files = new BackupLoadEndpoints(ctx);
