@@ -48,6 +48,8 @@ export interface RoundPipelineOptions {
 
 export class RoundPipeline {
   private readonly hold: CommitHold;
+  /** Write-less rounds' messages waiting for the next turn (see run, sendAfterApply). */
+  private deferred: [Envelope[], readonly RoundWork[]][] = [];
 
   constructor(private readonly o: RoundPipelineOptions) {
     this.hold = new CommitHold(o.commitHoldMs, (envs) => this.sendNow(envs));
@@ -73,8 +75,21 @@ export class RoundPipeline {
     this.o.metrics.messagesSent.inc(envs.length);
   }
 
-  /** Sends the held empty Appends now (the node is stopping: followers learn the last commit index). */
+  /** Sends a write-less round's messages on the next turn of the event loop, after its answers. */
+  private defer(envs: Envelope[], work: readonly RoundWork[]): void {
+    this.deferred.push([envs, work]);
+    if (this.deferred.length === 1) setImmediate(this.sendDeferred);
+  }
+
+  private readonly sendDeferred = (): void => {
+    const batches = this.deferred;
+    this.deferred = [];
+    for (const [envs, work] of batches) this.send(envs, work);
+  };
+
+  /** Sends what is deferred or held now (the node is stopping: followers learn the last commit index). */
   flushHeld(): void {
+    this.sendDeferred();
     this.hold.flush();
   }
 
@@ -165,11 +180,15 @@ export class RoundPipeline {
       }
       o.metrics.roundEntries.observe(entryCount);
     }
-    // A round that writes nothing (a commit moved, heartbeats, read confirmations) has nothing to
-    // send that a client waits for, while the entries it commits have callers waiting: they are
-    // applied and answered first, since socket writes to the peers take 0.1-0.3 ms here. Not when
-    // the apply is long: followers learn the commit index (and serve reads by it) from these.
-    const sendAfterApply = writes.length === 0 && work.reduce((n, { rd }) => n + rd.committedEntries.length, 0) <= APPLY_BEFORE_SEND_MAX;
+    // A round that writes nothing but commits entries (an acknowledgement moved the commit index)
+    // has nothing to send that a client waits for, while those entries have callers waiting: they
+    // are applied, and the answers written, before the messages go, since socket writes to the
+    // peers take 0.1-0.3 ms here. The answers are written from promise continuations, so the
+    // messages wait for the next turn of the event loop (setImmediate), not just the end of this
+    // function. Not when the apply is long: followers learn the commit index (and serve reads by
+    // it) from these. A round that commits nothing (heartbeats, read confirmations) sends at once.
+    const committedCount = work.reduce((n, { rd }) => n + rd.committedEntries.length, 0);
+    const sendAfterApply = writes.length === 0 && committedCount > 0 && committedCount <= APPLY_BEFORE_SEND_MAX;
 
     // 2. Mirror what is now durable, 3. send what depended on it.
     const out: Envelope[] = [];
@@ -188,7 +207,11 @@ export class RoundPipeline {
       if (out.length === 0) return;
       this.send(out, work);
     };
-    if (!sendAfterApply) sendRest();
+    if (!sendAfterApply) {
+      // With a write, the early messages went out right after it was handed to storage.
+      if (writes.length === 0) sendEarly();
+      sendRest();
+    }
 
     // 4. Apply, answer, advance.
     for (let i = 0; i < work.length; i++) {
@@ -208,8 +231,8 @@ export class RoundPipeline {
       o.requeue(g);
     }
     if (sendAfterApply) {
-      sendEarly();
-      sendRest();
+      const envs = [...early, ...out];
+      if (envs.length > 0) this.defer(envs, work);
     }
     for (const { g } of work) o.snapshotter.maybeSnapshot(g);
     o.metrics.roundSeconds.observe((performance.now() - t0) / 1000);

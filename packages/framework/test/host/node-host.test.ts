@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, clusterWithStores, enc, waitFor } from './fixtures.js';
 import { HostError } from '../../src/host/errors.js';
-import { Role } from '../../src/core/types.js';
+import { MessageType, Role } from '../../src/core/types.js';
+import type { Envelope } from '../../src/transport/transport.js';
 import { QUIET_BEAT_ELECTIONS } from '../../src/host/raft-group.js';
 import { ConfChangeTransition, ConfChangeType } from '../../src/core/confchange/types.js';
 
@@ -379,6 +380,33 @@ test('a group whose only voter is this node leads at once, at creation and after
     await c.waitLeader('solo', 5000);
     assert.ok(performance.now() - t0 < 500, `led again after ${Math.round(performance.now() - t0)} ms`);
     assert.equal((await s.host.propose('solo', enc('b'))).result, 2);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+test('a round that writes nothing still sends its messages, whether it commits a few entries (after answering) or many', async () => {
+  const c = new HostCluster([1, 2, 3]);
+  await c.startAll();
+  try {
+    await c.createGroup('g');
+    const leader = await c.waitLeader('g');
+    const transport = (leader.host as unknown as { opts: { transport: { send(b: Envelope[]): void } } }).opts.transport;
+    const sent: Envelope[] = [];
+    const send = transport.send.bind(transport);
+    transport.send = (batch) => {
+      sent.push(...batch);
+      send(batch);
+    };
+    const followers = [1, 2, 3].filter((id) => id !== leader.id);
+    // The commit index each follower was told by an Append: the acknowledgement of a batch moves
+    // the commit in a round with no write of its own, which must still tell the followers.
+    const toldCommit = (id: number) => Math.max(0, ...sent.filter((e) => e.message.to === id && e.message.type === MessageType.Append).map((e) => e.message.commit));
+    for (const size of [3, 100]) {
+      const results = await Promise.all(Array.from({ length: size }, (_, i) => leader.host.propose('g', enc(`${size}-${i}`))));
+      const last = Math.max(...results.map((r) => r.index));
+      await waitFor(() => followers.every((id) => toldCommit(id) >= last), 3000, `the commit index of a batch of ${size} sent to the followers`);
+    }
   } finally {
     await c.stopAll();
   }
