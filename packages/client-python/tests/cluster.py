@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -36,15 +37,18 @@ def free_ports(n: int) -> List[int]:
     return ports
 
 
-def http_json(url: str, method: str = "GET", body: Optional[dict] = None, timeout: float = 5.0) -> dict:
+def http_json(url: str, method: str = "GET", body: Optional[dict] = None, timeout: float = 5.0, context: Optional[ssl.SSLContext] = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
+    with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
         return json.loads(r.read())
 
 
 class Cluster:
-    def __init__(self, n: int = 3, extra: Optional[List[str]] = None, group: str = "kv", bin: str = KV_BIN) -> None:
+    def __init__(self, n: int = 3, extra: Optional[List[str]] = None, group: str = "kv", bin: str = KV_BIN, ca_file: Optional[str] = None) -> None:
+        # With ca_file the nodes serve https (the caller passes --tls-cert/--tls-key in extra).
+        self.scheme = "https" if ca_file else "http"
+        self.context = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.bin = bin
         self.ids = list(range(1, n + 1))
         self.ports = dict(zip(self.ids, free_ports(n)))
@@ -55,7 +59,7 @@ class Cluster:
         self.logs: Dict[int, str] = {}
 
     def url(self, i: int) -> str:
-        return f"http://127.0.0.1:{self.ports[i]}"
+        return f"{self.scheme}://127.0.0.1:{self.ports[i]}"
 
     @property
     def urls(self) -> List[str]:
@@ -78,7 +82,7 @@ class Cluster:
             p.wait(timeout=15)
 
     def status(self, i: int) -> dict:
-        return http_json(self.url(i) + "/v1/status", timeout=2)
+        return http_json(self.url(i) + "/v1/status", timeout=2, context=self.context)
 
     def group_status(self, i: int, group: Optional[str] = None) -> Optional[dict]:
         for g in self.status(i)["groups"]:

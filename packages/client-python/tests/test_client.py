@@ -5,6 +5,10 @@ no duplicate applies, watch resume, typed errors and bad input."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -12,7 +16,7 @@ import uuid
 
 import raftkit
 from raftkit._plan import NetworkFailure
-from cluster import Cluster, wait_until
+from cluster import ROOT, Cluster, wait_until
 
 C: Cluster
 
@@ -433,6 +437,56 @@ class TokenAndCompactionTest(unittest.TestCase):
 
             self.assertGreater(asyncio.run(compacted_async()), 1)
 
+
+
+class TlsTest(unittest.TestCase):
+    """A 3-node cluster serving https with its own CA (scripts/make-test-ca.sh): the clients
+    trust it through ca_file, and without it they refuse the nodes."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if shutil.which("openssl") is None and os.geteuid() == 0:
+            subprocess.run(["apt-get", "install", "-y", "-q", "openssl"], check=False, stdout=subprocess.DEVNULL)
+        cls.ca_dir = tempfile.mkdtemp(prefix="raftkit-py-ca-")
+        subprocess.run(["sh", os.path.join(ROOT, "scripts", "make-test-ca.sh"), cls.ca_dir, "pytls", "1"], check=True, stdout=subprocess.DEVNULL)
+        pem = lambda name: os.path.join(cls.ca_dir, name)  # noqa: E731
+        tls = ["--tls-cert", pem("api.pem"), "--tls-key", pem("api-key.pem"), "--tls-ca", pem("ca.pem")]
+        cls.ca = pem("ca.pem")
+        cls.c = Cluster(3, extra=tls, ca_file=cls.ca)
+        cls.c.start()
+        cls.c.leader()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.c.stop()
+        shutil.rmtree(cls.ca_dir, ignore_errors=True)
+
+    def test_sync_and_async_over_https(self) -> None:
+        with raftkit.Client(self.c.urls, ca_file=self.ca, timeout=15) as c:
+            _, index = c.kv().put("tls", "on")
+            self.assertGreater(index, 0)
+            self.assertEqual(c.kv().get("tls", consistency="linearizable").result["value"], "on")
+            w = c.watch("kv", from_index=index)
+            self.assertEqual(next(iter(w)).index, index)
+            w.cancel()
+
+        async def async_round_trip() -> str:
+            async with raftkit.AsyncClient(self.c.urls, ca_file=self.ca, timeout=15) as ac:
+                await ac.kv().put("tls-async", "yes")
+                aw = ac.watch("kv", from_index=1)
+                self.assertGreaterEqual((await aw.__anext__()).index, 1)
+                aw.cancel()
+                return (await ac.kv().get("tls-async")).result["value"]
+
+        self.assertEqual(asyncio.run(async_round_trip()), "yes")
+
+    def test_without_the_ca_the_nodes_are_not_trusted(self) -> None:
+        with raftkit.Client(self.c.urls, timeout=2, attempt_timeout=1) as c:
+            with self.assertRaises(raftkit.RaftkitError):
+                c.kv().put("tls", "untrusted")
+        with self.assertRaises(raftkit.BadRequestError) as e:
+            raftkit.Client(self.c.urls, ca_file=os.path.join(self.ca_dir, "missing.pem"))
+        self.assertEqual(e.exception.field, "ca_file")
 
 if __name__ == "__main__":
     unittest.main()

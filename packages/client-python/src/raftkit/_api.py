@@ -6,6 +6,7 @@ value for the sync client and an awaitable for the async one, with the same name
 from __future__ import annotations
 
 import json
+import ssl
 import uuid
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Union
 from urllib.parse import quote
@@ -55,6 +56,23 @@ def _text(body: Any) -> Any:
     return body
 
 
+def _tls_context(ca_file: Optional[str], ssl_context: Optional[ssl.SSLContext]) -> Optional[ssl.SSLContext]:
+    """What https:// nodes are checked against: a given context, a CA file (a cluster's own CA,
+    as the nodes' --tls-ca), or the system's CAs (None)."""
+    if ca_file is not None and ssl_context is not None:
+        raise BadRequestError("give ca_file or ssl_context, not both", field="ca_file")
+    if ssl_context is not None:
+        if not isinstance(ssl_context, ssl.SSLContext):
+            raise BadRequestError("ssl_context must be an ssl.SSLContext", field="ssl_context")
+        return ssl_context
+    if ca_file is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as e:
+        raise BadRequestError(f"ca_file {ca_file!r} is not a readable PEM CA bundle: {e}", field="ca_file") from e
+
+
 class ApiBase:
     """Options, routing and sessions; every call as a spec (see the module's doc)."""
 
@@ -66,6 +84,8 @@ class ApiBase:
         timeout: float = 10.0,
         attempt_timeout: float = 5.0,
         client_id: Optional[str] = None,
+        ca_file: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         endpoints = [u.strip() for u in urls.split(",")] if isinstance(urls, str) else list(urls)
         self._router = LeaderRouter(endpoints)
@@ -78,6 +98,7 @@ class ApiBase:
             _check_name(client_id, "the client_id")
         self.client_id = client_id or f"py-{uuid.uuid4().hex[:20]}"
         self._sessions = SessionPool(self.client_id)
+        self.ssl_context = _tls_context(ca_file, ssl_context)
 
     @property
     def urls(self) -> List[str]:

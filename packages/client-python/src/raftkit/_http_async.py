@@ -18,11 +18,11 @@ class ProtocolError(Exception):
     pass
 
 
-async def open_conn(base: str) -> Conn:
+async def open_conn(base: str, context: Optional[ssl.SSLContext] = None) -> Conn:
     parts = urlsplit(base)
     host = parts.hostname or "127.0.0.1"
     if parts.scheme == "https":
-        return await asyncio.open_connection(host, parts.port or 443, ssl=ssl.create_default_context(), limit=MAX_HEADER_LINE)
+        return await asyncio.open_connection(host, parts.port or 443, ssl=context or ssl.create_default_context(), limit=MAX_HEADER_LINE)
     return await asyncio.open_connection(host, parts.port or 80, limit=MAX_HEADER_LINE)
 
 
@@ -85,7 +85,8 @@ async def read_body(reader: asyncio.StreamReader, headers: Dict[str, str], metho
 
 
 class AsyncTransport:
-    def __init__(self) -> None:
+    def __init__(self, context: Optional[ssl.SSLContext] = None) -> None:
+        self._context = context
         self._idle: Dict[str, List[Conn]] = {}
         self.closed = False
 
@@ -96,7 +97,7 @@ class AsyncTransport:
             reused = conn is not None
             try:
                 if conn is None:
-                    conn = await asyncio.wait_for(open_conn(a.url), a.timeout)
+                    conn = await asyncio.wait_for(open_conn(a.url, self._context), a.timeout)
                 status, headers, data, keep = await asyncio.wait_for(self._exchange(conn, a), a.timeout)
             except asyncio.TimeoutError:
                 _close(conn)

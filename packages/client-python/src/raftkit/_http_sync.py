@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 from urllib.parse import urlsplit
 
 from ._plan import Attempt, NetworkFailure, RawAnswer
 
 
-def open_connection(base: str, timeout: float) -> http.client.HTTPConnection:
+def open_connection(base: str, timeout: float, context: Optional[ssl.SSLContext] = None) -> http.client.HTTPConnection:
     parts = urlsplit(base)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    return cls(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    host = parts.hostname or "127.0.0.1"
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=context or ssl.create_default_context())
+    return http.client.HTTPConnection(host, parts.port, timeout=timeout)
 
 
 def path_prefix(base: str) -> str:
@@ -24,7 +27,8 @@ def path_prefix(base: str) -> str:
 class SyncTransport:
     """Idle connections per node, reused across calls; safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: Optional[ssl.SSLContext] = None) -> None:
+        self._context = context
         self._idle: Dict[str, List[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self.closed = False
@@ -34,7 +38,7 @@ class SyncTransport:
             pool = self._idle.get(base)
             conn = pool.pop() if pool else None
         if conn is None:
-            return open_connection(base, timeout), False
+            return open_connection(base, timeout, self._context), False
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any, Callable, Dict, Generator, Optional, Sequence, Union
 
 from ._api import ApiBase, Response
@@ -35,9 +36,11 @@ class AsyncClient(ApiBase):
         timeout: float = 10.0,
         attempt_timeout: float = 5.0,
         client_id: Optional[str] = None,
+        ca_file: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
-        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id)
-        self._transport = AsyncTransport()
+        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id, ca_file=ca_file, ssl_context=ssl_context)
+        self._transport = AsyncTransport(self.ssl_context)
         self._groups: Dict[str, AsyncGroup] = {}
         self._closed = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from typing import Any, Callable, Dict, Generator, Optional, Sequence, Union
 
@@ -36,9 +37,11 @@ class Client(ApiBase):
         timeout: float = 10.0,
         attempt_timeout: float = 5.0,
         client_id: Optional[str] = None,
+        ca_file: Optional[str] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
-        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id)
-        self._transport = SyncTransport()
+        super().__init__(urls, token=token, timeout=timeout, attempt_timeout=attempt_timeout, client_id=client_id, ca_file=ca_file, ssl_context=ssl_context)
+        self._transport = SyncTransport(self.ssl_context)
         self._groups: Dict[str, Group] = {}
         self._closed = False
 

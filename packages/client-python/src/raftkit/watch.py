@@ -179,7 +179,7 @@ class Watch:
             p.check_deadline()
             url = router.any_target()
             p.url = url
-            conn = open_connection(url, p.client.attempt_timeout)
+            conn = open_connection(url, p.client.attempt_timeout, p.client.ssl_context)
             try:
                 if p.next is None:
                     conn.request("GET", path_prefix(url) + "/v1/status", headers=p.headers())
@@ -329,7 +329,7 @@ class AsyncWatch:
             p.url = url
             conn = None
             try:
-                conn = await asyncio.wait_for(open_conn(url), p.client.attempt_timeout)
+                conn = await asyncio.wait_for(open_conn(url, p.client.ssl_context), p.client.attempt_timeout)
                 if p.next is None:
                     status, headers = await asyncio.wait_for(self._request(conn, url, "/v1/status"), p.client.attempt_timeout)
                     data, _ = await read_body(conn[0], headers, "GET", status)
