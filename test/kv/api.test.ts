@@ -341,6 +341,18 @@ test('421 with X-Raft-No-Forward on a follower names the leader (id and url)', a
   assert.equal(d.status, 200, d.text);
 });
 
+test('read-your-writes through a follower: a put it forwarded is seen by its local reads at once', async () => {
+  const leader = await c.waitLeader();
+  const f = c.ids.find((id) => id !== leader)!;
+  for (let i = 0; i < 30; i++) {
+    const put = await c.command(f, 'put', { key: k('ryw'), value: `v${i}` });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.headers['x-raftkit-applied-index'], String(put.body.index));
+    const local = await c.query(f, 'get', { key: k('ryw') }, 'local');
+    assert.equal(local.body.result.value, `v${i}`, `round ${i}: the follower's local read missed the write it forwarded`);
+  }
+});
+
 test('GET schema declares the commands and queries with their argument shapes', async () => {
   const leader = await c.waitLeader();
   const f = c.ids.find((id) => id !== leader)!;

@@ -17,7 +17,14 @@ export interface ApiLimits {
 }
 
 /** src/grpc's startGrpcServer. */
-export type GrpcStarter = (o: { backend: MetaBackend; listen: string; logger: Logger; limits?: ApiLimits; auth?: EtcdAuth }) => Promise<{ port: number; close(): Promise<void> }>;
+export type GrpcStarter = (o: {
+  backend: MetaBackend;
+  listen: string;
+  logger: Logger;
+  limits?: ApiLimits;
+  auth?: EtcdAuth;
+  tls?: { cert: Buffer; key: Buffer };
+}) => Promise<{ port: number; close(): Promise<void> }>;
 
 /** src/gateway's metaGatewayRoutes. */
 export type GatewayRoutes = (o: { backend: MetaBackend; limits?: ApiLimits }) => (node: ExtraRoutesContext) => ExtraRoutes;
@@ -44,7 +51,7 @@ export function metaRoutes(o: MetaServerOptions): (ctx: ExtraRoutesContext) => E
     const node = new MetaNode({
       service: ctx.service,
       machine: o.machine,
-      token: ctx.token,
+      peers: ctx.peers,
       logger,
       quotaBytes: flags.quotaBytes,
       maxTxnOps: flags.maxTxnOps,
@@ -58,7 +65,7 @@ export function metaRoutes(o: MetaServerOptions): (ctx: ExtraRoutesContext) => E
     const limits = { maxRequestBytes: flags.maxRequestBytes, maxTxnOps: flags.maxTxnOps };
     const gateway = o.gateway?.({ backend: node, limits })(ctx);
     const address = ctx.service.status().address;
-    const httpUrl = `http://${address}`;
+    const httpUrl = ctx.peers.baseUrl(address);
     const host = address.slice(0, address.lastIndexOf(':'));
     let grpc: { port: number; close(): Promise<void> } | undefined;
     let grpcStarting: Promise<void> = Promise.resolve();
@@ -70,13 +77,13 @@ export function metaRoutes(o: MetaServerOptions): (ctx: ExtraRoutesContext) => E
         o.onFatal?.((e as Error).message);
         listen = `${host}:0`;
       }
-      grpcStarting = o.startGrpc({ backend: node, listen, logger, limits, auth: new EtcdAuth(ctx.secret) }).then(
+      grpcStarting = o.startGrpc({ backend: node, listen, logger, limits, auth: new EtcdAuth(ctx.secret), ...(ctx.apiTls ? { tls: ctx.apiTls() } : {}) }).then(
         (handle) => {
           grpc = handle;
           const grpcHost = listen.slice(0, listen.lastIndexOf(':'));
           // A wildcard address is no URL a client can use: publish the node's own host instead.
           const advertised = grpcHost === '0.0.0.0' || grpcHost === '[::]' ? host : grpcHost;
-          node.publish({ peerUrls: [httpUrl], clientUrls: [`http://${advertised}:${handle.port}`], httpUrls: [httpUrl] });
+          node.publish({ peerUrls: [httpUrl], clientUrls: [`${ctx.apiTls ? 'https' : 'http'}://${advertised}:${handle.port}`], httpUrls: [httpUrl] });
         },
         (e: Error) => o.onFatal?.(`cannot serve etcd's gRPC API on ${listen}: ${e.message}`),
       );

@@ -20,6 +20,13 @@ export interface ForwarderOptions {
   logger: Logger;
   /** How many leaders to try when a target answers 421 with a newer hint (default 3). */
   maxHops?: number;
+  /**
+   * Called with the leader's answer before it is relayed to the client (its body waits). An app
+   * uses it to hold the answer of a forwarded write until this node has applied the write, so a
+   * client reading from the node it wrote through sees its write. Never throws to the caller:
+   * a failure is logged and the answer relayed.
+   */
+  beforeRelay?: (status: number, headers: IncomingHttpHeaders, pathAndQuery: string) => Promise<void>;
 }
 
 /** Headers that describe one connection, not the request: never copied across a hop. */
@@ -176,21 +183,39 @@ export class LeaderForwarder {
             return;
           }
           clearTimeout(timer);
-          if (res.headersSent || res.destroyed) {
-            up.resume();
-            settle({ kind: 'relayed' });
-            return;
-          }
-          res.writeHead(up.statusCode ?? 502, relayHeaders(up.headers, leader.id));
-          up.pipe(res);
-          up.on('end', () => settle({ kind: 'relayed' }));
-          up.on('error', () => {
-            res.destroy();
-            settle({ kind: 'relayed' });
-          });
-          up.on('aborted', () => {
-            res.destroy();
-            settle({ kind: 'relayed' });
+          // A hold before relaying leaves the answer unread a while: an error meanwhile must not
+          // go unheard (an 'error' with no listener ends the process).
+          let upFailed = false;
+          up.on('error', () => (upFailed = true));
+          up.on('aborted', () => (upFailed = true));
+          const relay = () => {
+            if (upFailed) {
+              res.destroy();
+              settle({ kind: 'relayed' });
+              return;
+            }
+            if (res.headersSent || res.destroyed) {
+              up.resume();
+              settle({ kind: 'relayed' });
+              return;
+            }
+            res.writeHead(up.statusCode ?? 502, relayHeaders(up.headers, leader.id));
+            up.pipe(res);
+            up.on('end', () => settle({ kind: 'relayed' }));
+            up.on('error', () => {
+              res.destroy();
+              settle({ kind: 'relayed' });
+            });
+            up.on('aborted', () => {
+              res.destroy();
+              settle({ kind: 'relayed' });
+            });
+          };
+          const hold = this.opts.beforeRelay;
+          if (!hold) return relay();
+          hold(up.statusCode ?? 502, up.headers, pathAndQuery).then(relay, (e: unknown) => {
+            this.opts.logger.warn({ err: (e as Error).message }, 'forwarding: the hold before relaying failed; relayed anyway');
+            relay();
           });
         },
       );

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { RaftkitError } from '../common/errors.js';
 import { LeaderForwarder } from './forwarder.js';
+import { APPLIED_INDEX_HEADER, untilAppliedHere } from './applied-here.js';
 import { discardRestOfBody } from './oversized-body.js';
 import {
   decodeSegments,
@@ -116,7 +117,13 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const forwardEnabled = opts.forward ?? true;
   const authorized = makeTokenCheck(opts.token, opts.acceptTokens);
-  const forwarder = new LeaderForwarder({ nodeId: service.nodeId, token: opts.token, logger, ...(opts.forwardCa ? { ca: opts.forwardCa } : {}) });
+  const forwarder = new LeaderForwarder({
+    nodeId: service.nodeId,
+    token: opts.token,
+    logger,
+    ...(opts.forwardCa ? { ca: opts.forwardCa } : {}),
+    beforeRelay: (status, headers, pathAndQuery) => untilAppliedHere(service, status, headers, pathAndQuery),
+  });
   const requestKeys = new RequestKeyAllocator(newOrigin(service.nodeId));
   const hub = new WatchHub(service, logger, opts.watch);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096, clientTracking: false });
@@ -206,7 +213,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       return;
     }
     const { group, name } = m;
-    const answer = (out: { result: unknown; index: number }) => sendJson(res, 200, { result: out.result ?? null, index: out.index });
+    const answer = (out: { result: unknown; index: number }) => sendJson(res, 200, { result: out.result ?? null, index: out.index }, { [APPLIED_INDEX_HEADER]: String(out.index) });
     switch (m.route) {
       case 'healthz':
         return sendJson(res, 200, { status: 'ok' });

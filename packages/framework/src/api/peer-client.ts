@@ -10,6 +10,8 @@ export interface PeerCallOptions {
   body?: unknown;
   headers?: Record<string, string>;
   timeoutMs: number;
+  /** Aborts the call (the caller's deadline or cancellation). */
+  signal?: AbortSignal;
 }
 
 export interface PeerReply {
@@ -27,13 +29,20 @@ function send(
   body: string | undefined,
   timeoutMs: number,
   ca: Buffer | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   return new Promise((resolve, reject) => {
     const req = (secure ? httpsRequest : httpRequest)(
       u,
-      { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, ...(secure && ca ? { ca } : {}) },
+      {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        timeout: timeoutMs,
+        ...(secure && ca ? { ca } : {}),
+        ...(signal ? { signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -59,15 +68,25 @@ export class PeerClient {
     } = {},
   ) {}
 
+  /** With https: the CA bundle other nodes' API certificates are checked against now. */
+  ca(): Buffer | undefined {
+    return this.o.ca?.();
+  }
+
   /** The base URL of the API of the node listening at `address` ("host:port"). */
   baseUrl(address: string): string {
     return `${this.o.scheme ?? 'http'}://${address}`;
   }
 
   async call(address: string, path: string, c: PeerCallOptions): Promise<PeerReply> {
+    return this.callUrl(`${this.baseUrl(address)}${path}`, c);
+  }
+
+  /** A call to a full URL of another node's API (one it published, http or https). */
+  async callUrl(url: string, c: PeerCallOptions): Promise<PeerReply> {
     const headers: Record<string, string> = { ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}), ...c.headers };
     if (this.o.token) headers['authorization'] = `Bearer ${this.o.token}`;
-    const res = await send(`${this.baseUrl(address)}${path}`, c.method, headers, c.body === undefined ? undefined : JSON.stringify(c.body), c.timeoutMs, this.o.ca?.());
+    const res = await send(url, c.method, headers, c.body === undefined ? undefined : JSON.stringify(c.body), c.timeoutMs, this.o.ca?.(), c.signal);
     const text = res.text;
     let json: unknown;
     try {

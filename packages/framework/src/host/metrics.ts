@@ -42,25 +42,29 @@ export class HostMetrics {
   readonly groups = new Gauge({ name: 'raftkit_groups', help: 'Groups on this host', registers: [this.registry] });
   readonly quiescedGroups = new Gauge({ name: 'raftkit_quiesced_groups', help: 'Groups currently quiesced', registers: [this.registry] });
 
-  /** Exposes the peer transport's counters (read when /metrics is scraped). */
   /** The log store's counters (SqliteLogStore.stats()), read at each scrape. */
   watchLogStore(stats: () => { writes: number; transactions: number }): void {
-    const fields: ['writes' | 'transactions', string, string][] = [
+    this.scrapedGauges(stats, [
       ['writes', 'raftkit_log_writes_total', 'Log writes (one per round) made durable'],
       ['transactions', 'raftkit_log_transactions_total', 'Log transactions (one fsync each) that carried them'],
-    ];
+    ]);
+  }
+
+  /** One gauge per field of `stats()`, set from a fresh read at each scrape (counters kept elsewhere). */
+  private scrapedGauges<T extends object>(stats: () => T, fields: [keyof T, string, string][]): void {
     for (const [field, name, help] of fields) {
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          this.set(stats()[field]);
+          this.set(stats()[field] as number);
         },
       });
     }
   }
 
+  /** Exposes the peer transport's counters (read when /metrics is scraped). */
   watchTransport(stats: () => TransportStats): void {
     const fields: [keyof TransportStats, string, string][] = [
       ['bytesSent', 'raftkit_peer_bytes_sent_total', 'Bytes sent to peers'],
@@ -73,15 +77,6 @@ export class HostMetrics {
       ['snapshotsSent', 'raftkit_snapshots_sent_total', 'Snapshots streamed to peers'],
       ['snapshotsReceived', 'raftkit_snapshots_received_total', 'Snapshots received from peers'],
     ];
-    for (const [field, name, help] of fields) {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(stats()[field] as number);
-        },
-      });
-    }
+    this.scrapedGauges(stats, fields);
   }
 }

@@ -15,6 +15,7 @@ import { createLiveRoutes, type LiveRoutes } from './live-routes.js';
 import { RemoteMachines } from '../remote/remote-machines.js';
 import { startNodeServer, type NodeServer, type NodeServerOptions } from './start-node.js';
 import { clusterSecret, type ClusterSecret } from '../common/bearer-token.js';
+import type { TlsMaterial } from './tls-material.js';
 
 export interface RaftServerOptions {
   /** The program's name, for --help and errors. */
@@ -47,6 +48,13 @@ export interface ExtraRoutesContext {
   token: string | undefined;
   /** What a request must prove (the token, or one accepted during a rotation): every route checks it. */
   secret: ClusterSecret;
+  /**
+   * How this node calls other nodes' APIs: their base URLs (https with --tls-cert), the CA their
+   * certificates are checked against (--tls-ca, read at each call so a reload applies), the token.
+   */
+  peers: PeerClient;
+  /** With --tls-cert: the node's API certificate and key as they are now (for a second listener, such as a gRPC port). */
+  apiTls: (() => { cert: Buffer; key: Buffer }) | undefined;
   logger: Logger;
 }
 
@@ -141,7 +149,14 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     logger: logger.child({ layer: 'api' }),
   });
   live = createLiveRoutes({ service, tap: node.tap, token: flags.token, ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}), peers });
-  extra = opts.routes?.({ service, token: flags.token, secret: clusterSecret(flags.token, flags.acceptTokens), logger: logger.child({ layer: 'routes' }) });
+  extra = opts.routes?.({
+    service,
+    token: flags.token,
+    secret: clusterSecret(flags.token, flags.acceptTokens),
+    peers,
+    apiTls: tls?.enabled ? () => apiCertificate(tls) : undefined,
+    logger: logger.child({ layer: 'routes' }),
+  });
   const server: RaftServer = {
     node,
     service,
@@ -221,4 +236,9 @@ async function hasDataDir(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function apiCertificate(tls: TlsMaterial): { cert: Buffer; key: Buffer } {
+  const o = tls.serverOptions();
+  return { cert: Buffer.from(o.cert as string | Buffer), key: Buffer.from(o.key as string | Buffer) };
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AddressBook } from '../host/address-book.js';
@@ -107,7 +107,12 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     ...(flags.acceptTokens ? { acceptTokens: flags.acceptTokens } : {}),
     ...(tls?.peerTls
       ? { tls: { dialOptions: (to: number) => tls.dialOptions(to), certificateProblem: (req: IncomingMessage, claimed: number) => tls.peerCertificateProblem(req, claimed) } }
-      : {}),
+      : tls?.enabled
+        ? // The port speaks TLS but members have no certificates of their own: peers dial wss:// and
+          // check the API certificate against --tls-ca (else the system CAs) and its host name; who
+          // a peer is stays proven by the token's per-member proof, as on a plaintext link.
+          { tls: { dialOptions: () => apiDialOptions(tls.apiClientCa()), certificateProblem: () => undefined } }
+        : {}),
     path: '/raft',
     logger: logger.child({ layer: 'transport' }),
     // Snapshots from the leader go to disk as they arrive: memory stays a few chunks, whatever their size.
@@ -235,4 +240,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     server.once('listening', onListening);
     server.listen(port, host);
   });
+}
+
+function apiDialOptions(ca: Buffer | undefined): ConnectionOptions {
+  return ca ? { ca } : {};
 }

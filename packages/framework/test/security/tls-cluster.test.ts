@@ -217,3 +217,28 @@ test('a certificate reload (SIGHUP) keeps the cluster serving; new connections g
     'no election: the peer links stayed up',
   );
 });
+
+test('a cluster with an API certificate and no member certificates links its peers over wss and elects', async () => {
+  const apiOnly = await freePorts(3);
+  const peers = new Map(apiOnly.map((p, i) => [i + 1, `127.0.0.1:${p}`]));
+  const nodes = await Promise.all(
+    [1, 2, 3].map((id) =>
+      startRaftServer({
+        name: 'tls-test',
+        machines: [KvMachine],
+        groups: [{ name: 'kv', type: 'kv' }],
+        flags: flagsOf(id, { listen: { host: '127.0.0.1', port: apiOnly[id - 1]! }, peers, peerTls: undefined }),
+        host: { tickMs: 20 },
+      }),
+    ),
+  );
+  try {
+    const lead = () => nodes[0]!.node.host.leaderOf('kv');
+    await waitFor(() => lead() !== 0 && nodes.every((n) => n.node.host.leaderOf('kv') === lead()), 20_000, 'a leader over wss peer links');
+    const follower = [1, 2, 3].find((id) => id !== lead())!;
+    const put = await call(apiOnly[follower - 1]!, 'POST', '/v1/groups/kv/commands/put', { body: { key: 'api-only', value: 'tls' } });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});

@@ -1,6 +1,6 @@
 // raftkit-meta's gRPC server: etcd's KV, Watch, Lease, Cluster, Maintenance and Auth services on
 // one port, served from a MetaBackend. etcdctl, etcd's Go client and the npm etcd3 client connect
-// to it unchanged (plaintext). With a cluster token every call but Auth.Authenticate needs
+// to it unchanged (TLS with the node's API certificate when it has one). With a cluster token every call but Auth.Authenticate needs
 // credentials (api/etcd-auth.ts).
 import { Server, ServerCredentials, type Metadata, type sendUnaryData, type UntypedHandleCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { clusterSecret } from '@raftkit/framework/server';
@@ -25,6 +25,8 @@ export interface GrpcServerOptions {
   limits?: Partial<MetaApiLimits>;
   /** Credentials every call but Auth.Authenticate must carry (default: none, auth not enabled). */
   auth?: EtcdAuth;
+  /** Serve TLS with this certificate (the node's --tls-cert/--tls-key, read once at start); plaintext without. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface GrpcServerHandle {
@@ -99,12 +101,13 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<GrpcServerH
     server.addService(definition, implementation(service, Object.keys(definition), ctx, open));
   }
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(o.listen, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    const credentials = o.tls ? ServerCredentials.createSsl(null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], false) : ServerCredentials.createInsecure();
+    server.bindAsync(o.listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   }).catch((e: unknown) => {
     server.forceShutdown();
     throw e;
   });
-  logger.info({ listen: o.listen, port }, 'etcd gRPC API listening');
+  logger.info({ listen: o.listen, port, tls: o.tls !== undefined }, 'etcd gRPC API listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RaftkitError, type Logger } from '@raftkit/framework';
 import type { ClusterSecret, NodeRaftService } from '@raftkit/framework/server';
+import type { PeerClient, PeerReply } from '@raftkit/framework/api';
 import { MetaError } from '../api/meta-error.js';
 import { canceledOrTimeout } from './errors.js';
 
@@ -21,12 +22,12 @@ const DEADLINE_HEADER = 'x-raftkit-meta-timeout-ms';
 
 export type ForwardOutcome = { kind: 'result'; result: unknown; index: number } | { kind: 'retry' };
 
-/** Sends one write to `leaderUrl`. Throws MetaError when the outcome is final (or unknown). */
+/** Sends one write to `leaderUrl` (http, or https checked against the node's --tls-ca). Throws MetaError when the outcome is final (or unknown). */
 export async function forwardWrite(o: {
+  peers: PeerClient;
   leaderUrl: string;
   command: string;
   args: unknown;
-  token: string | undefined;
   deadline: number;
   signal?: AbortSignal;
   from: number;
@@ -35,23 +36,22 @@ export async function forwardWrite(o: {
   if (left <= 0) throw canceledOrTimeout(o.signal);
   const signals = [AbortSignal.timeout(left)];
   if (o.signal) signals.push(o.signal);
-  const headers: Record<string, string> = { 'content-type': 'application/json', [DEADLINE_HEADER]: String(left), 'x-raftkit-meta-from': String(o.from) };
-  if (o.token) headers['authorization'] = `Bearer ${o.token}`;
-  let res: Response;
+  let res: PeerReply;
   try {
-    res = await fetch(`${o.leaderUrl}${FORWARD_PREFIX}${o.command}`, { method: 'POST', headers, body: JSON.stringify(o.args), signal: AbortSignal.any(signals) });
+    res = await o.peers.callUrl(`${o.leaderUrl}${FORWARD_PREFIX}${o.command}`, {
+      method: 'POST',
+      headers: { [DEADLINE_HEADER]: String(left), 'x-raftkit-meta-from': String(o.from) },
+      body: o.args,
+      timeoutMs: left,
+      signal: AbortSignal.any(signals),
+    });
   } catch (e) {
-    const code = (e as { cause?: { code?: string } }).cause?.code;
+    const code = (e as { code?: string }).code;
     // Refused before a byte was sent: the leader never saw it.
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return { kind: 'retry' };
     throw canceledOrTimeout(o.signal);
   }
-  let body: { result?: unknown; index?: number; error?: string; message?: string; outcome?: string } = {};
-  try {
-    body = (await res.json()) as typeof body;
-  } catch {
-    // a non-JSON answer: judged by its status alone
-  }
+  const body = (typeof res.json === 'object' && res.json !== null ? res.json : {}) as { result?: unknown; index?: number; error?: string; message?: string; outcome?: string };
   if (res.status === 200) return { kind: 'result', result: body.result, index: body.index ?? 0 };
   if (res.status === 421) return { kind: 'retry' };
   if (res.status === 503 && body.outcome !== 'unknown' && body.error !== 'timeout') return { kind: 'retry' };

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GroupInfo, Logger } from '@raftkit/framework';
 import type { ClusterSecret, NodeRaftService } from '@raftkit/framework/server';
+import type { PeerClient } from '@raftkit/framework/api';
 import type {
   AlarmRequest,
   AlarmResponse,
@@ -70,8 +71,8 @@ export interface MetaNodeOptions {
   group?: string;
   /** This node's machine instance of the group, once it runs (a joining node gets it later). */
   machine: () => MetaMachine | undefined;
-  /** The cluster's shared token: forwarded writes carry it. */
-  token?: string;
+  /** How this node calls the leader's API (scheme, CA, the cluster token): forwarded writes go through it. */
+  peers: PeerClient;
   logger: Logger;
   /** --quota-bytes: carried in each write this node proposes. */
   quotaBytes?: number;
@@ -270,8 +271,8 @@ export class MetaNode implements MetaBackend {
         }
       } else if (leader?.url) {
         const out = IDEMPOTENT_WRITES.has(command)
-          ? await this.forwardFollowingLeader(leader.id, { leaderUrl: leader.url, command, args, token: this.o.token, deadline, signal: o?.signal, from: this.nodeId })
-          : await forwardWrite({ leaderUrl: leader.url, command, args, token: this.o.token, deadline, signal: o?.signal, from: this.nodeId });
+          ? await this.forwardFollowingLeader(leader.id, { peers: this.o.peers, leaderUrl: leader.url, command, args, deadline, signal: o?.signal, from: this.nodeId })
+          : await forwardWrite({ peers: this.o.peers, leaderUrl: leader.url, command, args, deadline, signal: o?.signal, from: this.nodeId });
         if (out.kind === 'result') {
           result = out.result;
           done = true;
@@ -426,7 +427,7 @@ export class MetaNode implements MetaBackend {
       return {
         id: BigInt(gm.id),
         name: p?.name ?? '',
-        peerUrls: gm.address ? [`http://${gm.address}`] : (p?.peerUrls ?? []),
+        peerUrls: gm.address ? [this.o.peers.baseUrl(gm.address)] : (p?.peerUrls ?? []),
         clientUrls: p?.clientUrls ?? [],
         isLearner: gm.role !== 'voter',
       };

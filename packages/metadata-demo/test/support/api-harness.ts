@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clusterSecret, type ExtraRoutes, type NodeRaftService } from '@raftkit/framework/server';
+import { PeerClient } from '@raftkit/framework/api';
 import { EtcdAuth } from '../../src/api/etcd-auth.js';
 import { metaGatewayRoutes } from '../../src/gateway/index.js';
 import { startGrpcServer, type GrpcServerHandle, type MetaApiLimits } from '../../src/grpc/index.js';
@@ -53,6 +54,8 @@ export async function startFakeGateway(o: { token?: string; acceptTokens?: strin
     service: undefined as unknown as NodeRaftService,
     token: o.token,
     secret: clusterSecret(o.token, o.acceptTokens),
+    peers: new PeerClient(),
+    apiTls: undefined,
     logger,
   });
   const server: Server = createServer((req, res) => {

@@ -17,6 +17,7 @@ import {
 import type { EngineInfo } from '../engine/sql-engine.js';
 import type { SqlApiContext } from './api-context.js';
 import { waitForApplied } from './applied-wait.js';
+import type { PeerClient } from '@raftkit/framework/api';
 import { sendReply, splitUrl } from './http-io.js';
 
 const RAFT_STATE: Record<string, RaftState> = { leader: 'Leader', follower: 'Follower', candidate: 'Candidate', 'pre-candidate': 'Candidate' };
@@ -26,7 +27,8 @@ const DEFAULT_SYNC_MS = 5_000;
 export class ClusterEndpoints {
   constructor(
     private readonly ctx: SqlApiContext,
-    private readonly token: string | undefined,
+    /** How this node calls the others (http or https with the node's --tls-ca, the cluster token). */
+    private readonly peers: PeerClient,
   ) {}
 
   private group(): GroupInfo | undefined {
@@ -86,7 +88,9 @@ export class ClusterEndpoints {
         voter: m.role === 'voter',
         leader: g?.leader === m.id,
         contact:
-          m.id === selfId ? { reachable: true as const, apiAddr: `http://${m.address ?? ''}`, version: this.ctx.version, seconds: 0 } : await this.contact(m.address, timeoutMs),
+          m.id === selfId
+            ? { reachable: true as const, apiAddr: this.peers.baseUrl(m.address ?? ''), version: this.ctx.version, seconds: 0 }
+            : await this.contact(m.address, timeoutMs),
       })),
     );
     sendReply(res, formatNodesResponse(members, request));
@@ -97,11 +101,9 @@ export class ClusterEndpoints {
     if (!address) return { reachable: false, error: 'no known address' };
     const started = performance.now();
     try {
-      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
-      const r = await fetch(`http://${address}/readyz?noleader`, { headers, signal: AbortSignal.timeout(Math.max(1, timeoutMs)) });
-      await r.arrayBuffer();
+      const r = await this.peers.call(address, '/readyz?noleader', { method: 'GET', timeoutMs: Math.max(1, timeoutMs), signal: AbortSignal.timeout(Math.max(1, timeoutMs)) });
       if (r.status !== 200) return { reachable: false, error: `status ${r.status}` };
-      return { reachable: true, apiAddr: `http://${address}`, version: this.ctx.version, seconds: (performance.now() - started) / 1000 };
+      return { reachable: true, apiAddr: this.peers.baseUrl(address), version: this.ctx.version, seconds: (performance.now() - started) / 1000 };
     } catch (e) {
       return { reachable: false, error: (e as Error).message };
     }

@@ -30,7 +30,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 export function sqlRoutes(o: SqlRoutesOptions): (node: ExtraRoutesContext) => ExtraRoutes {
   return (node) => {
     const group = o.group ?? 'sql';
-    const routing = new LeaderRouting({ service: node.service, group, token: node.token, logger: node.logger });
+    const routing = new LeaderRouting({ service: node.service, group, token: node.token, ca: () => node.peers.ca(), logger: node.logger });
     const ctx: SqlApiContext = {
       service: node.service,
       group,
@@ -44,7 +44,7 @@ export function sqlRoutes(o: SqlRoutesOptions): (node: ExtraRoutesContext) => Ex
     };
     const authorized = makeAuthCheck(node.secret);
     const db = new DbEndpoints(ctx);
-    const cluster = new ClusterEndpoints(ctx, node.token);
+    const cluster = new ClusterEndpoints(ctx, node.peers);
     const files = new BackupLoadEndpoints(ctx);
     const dbRoute =
       (endpoint: DbEndpoint): Handler =>

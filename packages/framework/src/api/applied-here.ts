@@ -1,0 +1,36 @@
+// Read-your-writes through the node a client talks to: when a follower forwards a command, the
+// leader answers once the command is applied there, and this follower may learn the new commit
+// index a moment later. The follower holds the leader's answer until it has applied the command
+// too, so a read it then serves at any consistency (local included) sees the write. Bounded:
+// after HOLD_MAX_MS the answer goes anyway (this node is behind; the write is done either way).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { NodeService } from './node-service.js';
+
+/** The header a command's answer names its log index in (also read by the demo apps). */
+export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
+const HOLD_MAX_MS = 1_000;
+const POLL_MS = 1;
+const COMMAND_PATH = /^\/v1\/groups\/([^/?]+)\/commands\//;
+
+/** ForwarderOptions.beforeRelay for the API: waits (bounded) until `service` applied the answered index. */
+export async function untilAppliedHere(service: NodeService, status: number, headers: IncomingHttpHeaders, pathAndQuery: string): Promise<void> {
+  const raw = headers[APPLIED_INDEX_HEADER];
+  const group = COMMAND_PATH.exec(pathAndQuery)?.[1];
+  if (status !== 200 || typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || group === undefined || !service.appliedIndex) return;
+  const index = Number(raw);
+  let name: string;
+  try {
+    name = decodeURIComponent(group);
+  } catch {
+    return;
+  }
+  const applied = (): number => {
+    try {
+      return service.appliedIndex!(name);
+    } catch {
+      return Number.MAX_SAFE_INTEGER; // the group is not (or no longer) here: nothing to wait for
+    }
+  };
+  const deadline = Date.now() + HOLD_MAX_MS;
+  while (applied() < index && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+}
