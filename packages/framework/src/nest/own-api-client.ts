@@ -1,5 +1,5 @@
 import { RaftkitError, isErrorCode } from '../common/errors.js';
-import { PeerClient } from '../api/peer-client.js';
+import type { PeerClient } from '../api/peer-client.js';
 
 /**
  * Sends an operation this node cannot serve (it does not lead the group) through the node's own
@@ -9,16 +9,13 @@ import { PeerClient } from '../api/peer-client.js';
  * single implementation of forwarding instead of a second one that could drift from the first.
  */
 export class OwnApiClient {
-  private readonly peers: PeerClient;
-
   constructor(
     /** The node's --listen address ("host:port"). */
     private readonly address: string,
-    token: string | undefined,
+    /** How the node calls an API: https with its own CA when it serves TLS, the cluster token. */
+    private readonly peers: PeerClient,
     private readonly timeoutMs: number,
-  ) {
-    this.peers = new PeerClient(token ? { token } : {});
-  }
+  ) {}
 
   /** Calls an API path; resolves with the JSON answer of a 2xx, throws the RaftkitError of any other. */
   async send(method: 'POST' | 'DELETE', path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {

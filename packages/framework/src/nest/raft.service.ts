@@ -60,7 +60,7 @@ export class RaftService implements OnApplicationBootstrap, OnApplicationShutdow
       host: this.options.host,
       instantiate: (cls) => this.explorer.instantiate(cls),
     });
-    this.ownApi = new OwnApiClient(this.server.node.address, flags.token, FORWARD_TIMEOUT_MS);
+    this.ownApi = new OwnApiClient(this.server.node.address, this.server.peers, FORWARD_TIMEOUT_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {

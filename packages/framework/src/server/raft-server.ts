@@ -69,6 +69,8 @@ export interface RaftServer {
   service: NodeRaftService;
   registry: StateMachineRegistry;
   api: ApiHandler;
+  /** How this node calls nodes' APIs, its own included: https with its CA under TLS, the token. */
+  peers: PeerClient;
   stop(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startRaftServer(opts: RaftServerOptions): Promise<RaftServ
     service,
     registry,
     api,
+    peers,
     async stop() {
       remote?.close();
       await extra?.close?.();

@@ -2,7 +2,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { parserRefusal } from '../../src/server/client-errors.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerParserErrorsAsJson, parserRefusal } from '../../src/server/client-errors.js';
 import { startSingleNode, type SingleNode } from '../support/single-node.js';
 
 let node: SingleNode;
@@ -54,4 +56,20 @@ test('an Expect other than 100-continue answers 417 expectation_failed as JSON',
 
 test('parser timeouts map to 408 request_timeout', () => {
   assert.deepEqual({ status: parserRefusal('ERR_HTTP_REQUEST_TIMEOUT').status, error: parserRefusal('ERR_HTTP_REQUEST_TIMEOUT').error }, { status: 408, error: 'request_timeout' });
+});
+
+test("a request whose headers do not arrive in time answers 408 request_timeout as JSON (Node's own timeout, live)", async () => {
+  // The node's server keeps Node's default timeouts (headers 60 s, checked every 30 s); the same
+  // handler on a server with short ones shows the answer a slow client gets.
+  const server = createServer({ headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 }, (_req, res) => res.end('served'));
+  answerParserErrorsAsJson(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = await raw((server.address() as AddressInfo).port, 'GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    assert.equal(r.status, 408);
+    assert.equal(r.json.error, 'request_timeout');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
