@@ -6,55 +6,26 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { RaftModule, RaftService } from '../../src/nest/index.js';
-import type { ServerFlags } from '../../src/server/flags.js';
-import { waitFor } from '../support/wait.js';
-import { freePorts } from '../support/ports.js';
 import { makeTestCa, type TestCa } from '../support/test-ca.js';
-import { GreetMachine } from './fixtures/greeter.js';
+import { startNestCluster, type NestCluster } from './fixtures/nest-cluster.js';
 
 const root = mkdtempSync(join(tmpdir(), 'raftkit-nest-tls-'));
 const ids = [1, 2, 3];
-const apps = new Map<number, INestApplicationContext>();
-const raft = (id: number) => apps.get(id)!.get(RaftService);
 let ca: TestCa;
-
-function leaderId(): number {
-  const seen = ids.map((id) => raft(id).status().groups[0]?.leader ?? 0);
-  return seen.every((l) => l !== 0 && l === seen[0]) ? seen[0]! : 0;
-}
+let cluster: NestCluster;
+const raft = (id: number) => cluster.raft(id);
+const leaderId = () => cluster.leaderId();
 
 before(async () => {
   ca = makeTestCa('nest', ids);
-  const ports = await freePorts(ids.length);
-  const peers = new Map(ids.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
-  await Promise.all(
-    ids.map(async (id, i) => {
-      const node: ServerFlags = {
-        id,
-        listen: { host: '127.0.0.1', port: ports[i]! },
-        peers,
-        join: undefined,
-        dataDir: join(root, `n${id}`),
-        token: 'nest-tls-secret',
-        logLevel: 'silent',
-        repairTornTail: false,
-        help: false,
-        tls: { cert: ca.path('api.pem'), key: ca.path('api-key.pem'), ca: ca.path('ca.pem') },
-        peerTls: { cert: ca.path(`node-${id}.pem`), key: ca.path(`node-${id}-key.pem`), ca: ca.path('ca.pem') },
-      };
-      @Module({ imports: [RaftModule.forRoot({ node, groups: [{ name: 'hi', type: 'greeter' }], host: { tickMs: 10 } }), RaftModule.forFeature([GreetMachine])] })
-      class AppModule {}
-      apps.set(id, await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }));
-    }),
-  );
-  await waitFor(() => leaderId() !== 0, 15_000, 'a leader known to every node');
+  cluster = await startNestCluster(ids, root, 'nest-tls-secret', (id) => ({
+    tls: { cert: ca.path('api.pem'), key: ca.path('api-key.pem'), ca: ca.path('ca.pem') },
+    peerTls: { cert: ca.path(`node-${id}.pem`), key: ca.path(`node-${id}-key.pem`), ca: ca.path('ca.pem') },
+  }));
 });
 
 after(async () => {
-  await Promise.all([...apps.values()].map((a) => a.close()));
+  await cluster.close();
   rmSync(root, { recursive: true, force: true });
   rmSync(ca.dir, { recursive: true, force: true });
 });
