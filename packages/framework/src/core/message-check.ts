@@ -116,6 +116,8 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
       // Only a leader serves these from a peer; a follower never relays another node's request
       // (the relay would carry that node's identity over its own link).
       if (v.role !== Role.Leader) return `a ${type} from node ${m.from} reached a non-leader; it is not relayed`;
+      // A read is matched to its answer by its context: one without is nobody's read.
+      if (m.type === MessageType.ReadIndex && !(m.context instanceof Uint8Array)) return `ReadIndex from node ${m.from} without a read context`;
       return undefined;
     case MessageType.ReadIndexResponse:
       if (m.from !== v.lead) return `ReadIndexResponse from node ${m.from}, which is not this node's leader (${v.lead})`;

@@ -50,6 +50,11 @@ for (const seed of [1, 2, 3]) {
       assert.ok(f.applied >= raftOf(sim, leader).inspectLog().committed - 5, 'the follower is caught up');
     });
 
+    test('a ReadIndex without a read context is dropped by the leader (it threw inside the core; found by the fuzz suite)', () => {
+      const { sim, leader, follower } = setup(seed);
+      expectDropped(sim, makeMessage({ type: MessageType.ReadIndex, from: follower, to: leader, term: raftOf(sim, leader).term }), leader);
+    });
+
     test('ReadIndex and TransferLeader from a non-member are dropped by the follower, never relayed', () => {
       const { sim, leader, follower } = setup(seed);
       const leaderDropped = raftOf(sim, leader).droppedMessages;
