@@ -47,7 +47,10 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
     // Replies, reads, transfers and
     // anything of a known term from a non-member are not.
     const leaderOfANewTerm = FROM_A_LEADER.has(m.type) && !v.leaderAlive && (m.term > v.term || (m.term === v.term && v.lead === NONE));
-    const mayBeNewer = leaderOfANewTerm || m.type === MessageType.Vote || m.type === MessageType.PreVote;
+    // A campaign flagged as a leadership transfer skips the receivers' leader lease, and a leader
+    // only hands over to a member it knows: from a non-member it could only depose a live leader.
+    const campaign = (m.type === MessageType.Vote || m.type === MessageType.PreVote) && m.transfer !== true;
+    const mayBeNewer = leaderOfANewTerm || campaign;
     if (!mayBeNewer) return `node ${m.from} is not a member of this group`;
   }
   if (FROM_A_LEADER.has(m.type) && m.term === v.term) {

@@ -55,6 +55,12 @@ for (const seed of [1, 2, 3]) {
       expectDropped(sim, makeMessage({ type: MessageType.ReadIndex, from: follower, to: leader, term: raftOf(sim, leader).term }), leader);
     });
 
+    test('a campaign flagged as a leadership transfer from a non-member does not depose the leader (found by the fuzz suite)', () => {
+      const { sim, leader } = setup(seed);
+      const term = raftOf(sim, leader).term;
+      expectDropped(sim, makeMessage({ type: MessageType.Vote, from: 99, to: leader, term: term + 5, index: 1 << 20, logTerm: term + 5, transfer: true }), leader);
+    });
+
     test('ReadIndex and TransferLeader from a non-member are dropped by the follower, never relayed', () => {
       const { sim, leader, follower } = setup(seed);
       const leaderDropped = raftOf(sim, leader).droppedMessages;
