@@ -44,6 +44,13 @@ export const foldData = (checksum: number, e: ChecksummedEntry): number => mixBy
 
 const hex = (n: number): string => n.toString(16).padStart(8, '0');
 
+/** A chain's state at some index, as a snapshot carries it (core's SnapshotMetadata.history has this shape). */
+export interface HistoryChain {
+  from: number;
+  termChecksum: number;
+  dataChecksum: number;
+}
+
 /** What a replica reports: the chain's start, the last index folded, both checksums in hex. */
 export interface HistoryChecksumView {
   /** The index the chain starts after (its start: a snapshot, or the group's founding state). */
@@ -55,19 +62,20 @@ export interface HistoryChecksumView {
 }
 
 /**
- * One replica's running checksums. The chain starts at the state the replica started from: a
- * replica that installs or restarts from a snapshot starts a new chain at its index (snapshots do
- * not carry the checksums), so only replicas with the same `from` are comparable.
+ * One replica's running checksums. The chain starts at the state the replica started from. A
+ * snapshot carries the chain at its index (SnapshotMetadata.history), so a replica that restarts
+ * from or installs a snapshot continues it; only a snapshot made without it (before the field
+ * existed) starts a new chain at its index. Replicas with the same `from` are comparable.
  */
 export class HistoryChecksum {
-  private start: number;
-  private last: number;
+  private start = 0;
+  private last = 0;
   private term = HASH_START;
   private data = HASH_START;
 
-  constructor(from: number) {
-    this.start = from;
-    this.last = from;
+  /** A chain at `index`: the one `carried` describes, or a new one starting there. */
+  constructor(index: number, carried?: HistoryChain) {
+    this.restart(index, carried);
   }
 
   /**
@@ -91,12 +99,18 @@ export class HistoryChecksum {
     this.data = data;
   }
 
-  /** The state was replaced by a snapshot at `index`: a new chain starts there. */
-  restart(index: number): void {
-    this.start = index;
+  /** The state was replaced by a snapshot at `index`: its chain, or a new one starting there. */
+  restart(index: number, carried?: HistoryChain): void {
     this.last = index;
-    this.term = HASH_START;
-    this.data = HASH_START;
+    this.start = carried ? carried.from : index;
+    this.term = carried ? carried.termChecksum : HASH_START;
+    this.data = carried ? carried.dataChecksum : HASH_START;
+  }
+
+  /** The chain as a snapshot at `index` carries it; undefined unless `index` is the last index folded. */
+  at(index: number): HistoryChain | undefined {
+    if (index !== this.last) return undefined;
+    return { from: this.start, termChecksum: this.term, dataChecksum: this.data };
   }
 
   view(): HistoryChecksumView {

@@ -27,6 +27,7 @@ const LOCAL_ONLY = new Set([MessageType.Hup, MessageType.Beat, MessageType.Propo
 const FROM_A_LEADER = new Set([MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot]);
 
 const count = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+const isUint32 = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 /** Why `m`, received from the network, must be dropped; undefined when it may be stepped. */
 export function peerMessageProblem(v: MessageCheckView, m: Message): string | undefined {
@@ -84,6 +85,10 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
       if (!count(md.index) || md.index < 1 || !count(md.term) || md.term < 1) return `Snapshot: bad metadata index ${md.index} term ${md.term}`;
       if (md.term > m.term) return `Snapshot: its term ${md.term} is after the message's term ${m.term}`;
       if (md.index >= v.committed && md.term < v.committedTerm) return `Snapshot: ${md.index}@${md.term} is before the term ${v.committedTerm} of committed entry ${v.committed}`;
+      const h = md.history;
+      if (h !== undefined && (!count(h.from) || h.from > md.index || !isUint32(h.termChecksum) || !isUint32(h.dataChecksum))) {
+        return `Snapshot: its history checksums must start at or before its index ${md.index} and be unsigned 32-bit values`;
+      }
       const cs = md.confState;
       if (!cs || !Array.isArray(cs.voters) || cs.voters.length === 0) return 'Snapshot: its configuration has no voters';
       for (const id of [...cs.voters, ...(cs.learners ?? []), ...(cs.votersOutgoing ?? []), ...(cs.learnersNext ?? []), ...(cs.witnesses ?? [])]) {

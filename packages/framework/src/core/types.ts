@@ -52,6 +52,20 @@ export interface SnapshotMetadata {
   index: number;
   term: number;
   confState: ConfState;
+  /**
+   * Carried for the host, never read by the core: the chained checksums of the history applied
+   * up to `index` (common/history-checksum.ts), so that a replica restored from this snapshot
+   * continues the chain instead of starting a new one. Absent in snapshots made without it.
+   */
+  history?: SnapshotHistory;
+}
+
+/** The applied history's chained checksums at a snapshot's index; `from` is where the chain starts. */
+export interface SnapshotHistory {
+  from: number;
+  /** Unsigned 32-bit values. */
+  termChecksum: number;
+  dataChecksum: number;
 }
 
 export interface Snapshot {

@@ -63,9 +63,9 @@ export class GroupFactory {
     };
   }
 
-  private group(name: string, type: string, sm: ReturnType<StateMachineFactory>, storage: MemoryStorage, applied: number): RaftGroup {
+  private group(name: string, type: string, sm: ReturnType<StateMachineFactory>, storage: MemoryStorage, base: SnapshotMetadata): RaftGroup {
     const config = { ...this.raftConfig(), onDroppedMessage: (m: Message, reason: string) => this.o.onDroppedMessage?.(name, m, reason) };
-    const g = new RaftGroup(name, type, sm, config, storage, applied, this.o.quiesceTicks, this.o.electionTick, this.o.incarnation);
+    const g = new RaftGroup(name, type, sm, config, storage, base.index, base.history, this.o.quiesceTicks, this.o.electionTick, this.o.incarnation);
     g.snapshotSlack = this.o.slack();
     return g;
   }
@@ -100,7 +100,7 @@ export class GroupFactory {
     // The state machine restarts from the snapshot; the committed tail is applied again (an
     // on-disk machine skips what its own state already holds). A snapshot that holds no state
     // (an on-disk machine's log base) restores only a machine whose own state holds it.
-    return this.group(rec.group, rec.type, sm, storage, rec.snapshot.index);
+    return this.group(rec.group, rec.type, sm, storage, rec.snapshot);
   }
 
   /** A new group, made durable (its base snapshot and configuration) before it is returned. */
@@ -130,7 +130,7 @@ export class GroupFactory {
       write.hardState = storage.initialState().hardState;
     }
     await this.o.logStore.write([write]);
-    return this.group(name, opts.type, sm, storage, base.index);
+    return this.group(name, opts.type, sm, storage, base);
   }
 }
 

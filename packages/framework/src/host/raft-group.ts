@@ -2,7 +2,7 @@ import { NotLeaderError, RaftError } from '../core/errors.js';
 import { type MemoryStorage } from '../core/memory-storage.js';
 import { RawNode } from '../core/raw-node.js';
 import type { RaftConfig } from '../core/config.js';
-import { EntryType, MessageType, Role, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState, type SnapshotMetadata } from '../core/types.js';
+import { EntryType, MessageType, Role, type Entry, type HardState, type Message, type NodeId, type ReadState, type SnapshotHistory, type SnapshotMetadata } from '../core/types.js';
 import { HistoryChecksum } from '../common/history-checksum.js';
 import { HostError } from './errors.js';
 import type { GroupStateMachine } from './state-machine.js';
@@ -95,7 +95,7 @@ export class RaftGroup {
   /** The snapshot being serialised and written, if any. */
   snapshotting: Promise<number> | undefined;
   /** A written snapshot waiting to become the log's base in the next round. */
-  pendingCompaction: { index: number; term: number; confState: ConfState } | undefined;
+  pendingCompaction: SnapshotMetadata | undefined;
   /**
    * A full snapshot made for lagging followers, kept for a while (a state machine whose log
    * snapshots hold no state: see Snapshotter.send).
@@ -109,6 +109,8 @@ export class RaftGroup {
     config: Omit<RaftConfig, 'storage' | 'applied'>,
     storage: MemoryStorage,
     applied: number,
+    /** The history checksums at `applied`, when the snapshot the group starts from carries them. */
+    history: SnapshotHistory | undefined,
     private readonly quiesceTicks: number,
     private readonly electionTick: number,
     /** Random per process start: read contexts of a restarted node never match its old ones. */
@@ -117,7 +119,7 @@ export class RaftGroup {
     this.storage = storage;
     this.appliedIndex = applied;
     this.handedIndex = applied;
-    this.history = new HistoryChecksum(applied);
+    this.history = new HistoryChecksum(applied, history);
     this.snapshotIndex = storage.snapshot().metadata.index;
     for (const e of storage.entries(Math.max(this.snapshotIndex, storage.firstIndex() - 1) + 1, Math.min(applied, storage.lastIndex()) + 1, Number.MAX_SAFE_INTEGER)) {
       this.appliedBytesSinceSnapshot += e.data.length;
@@ -269,11 +271,11 @@ export class RaftGroup {
     for (const a of answers) a.waiter.resolve(a.answer);
   }
 
-  /** The state machine was replaced by a snapshot at `index`. */
-  restoredTo(index: number): void {
+  /** The state machine was replaced by a snapshot at `index`, with the history checksums it carries. */
+  restoredTo(index: number, history: SnapshotHistory | undefined): void {
     this.appliedIndex = index;
     this.handedIndex = index;
-    this.history.restart(index);
+    this.history.restart(index, history);
   }
 
   releaseReads(): void {

@@ -219,7 +219,7 @@ export class RoundPipeline {
       if (rd.softState) this.onSoftState(g, rd.softState.role, rd.softState.lead);
       if (rd.snapshot) {
         await restoreReceived(g.sm, o.snapshots, g.name, rd.snapshot);
-        g.restoredTo(rd.snapshot.metadata.index);
+        g.restoredTo(rd.snapshot.metadata.index, rd.snapshot.metadata.history);
         g.snapshotIndex = rd.snapshot.metadata.index;
       }
       const n = appliedEarly[i]!;

@@ -19,6 +19,12 @@ import { captureState, writeCaptured } from './snapshot-io.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** The metadata of a snapshot at the group's applied index, with the history checksums there. */
+function withHistory(metadata: SnapshotMetadata, g: RaftGroup): SnapshotMetadata {
+  const history = g.history.at(metadata.index);
+  return history ? { ...metadata, history } : metadata;
+}
+
 /** How long a full snapshot made for followers is kept after it was last asked for (default). */
 export const DEFAULT_FOLLOWER_SNAPSHOT_TTL_MS = 2 * 60_000;
 
@@ -87,6 +93,7 @@ export class Snapshotter {
     if (index <= g.snapshotIndex || g.handedIndex !== index) return g.snapshotIndex;
     const confState = g.node.confState();
     const term = g.storage.term(index);
+    const metadata = withHistory({ index, term, confState }, g);
     const bytesCovered = g.appliedBytesSinceSnapshot;
     g.appliedBytesSinceSnapshot = 0;
     const capturing = captureState(g.sm);
@@ -96,11 +103,11 @@ export class Snapshotter {
     const shared = g.followerSnapshot?.index === index ? g.followerSnapshot : undefined;
     if (shared) captured.abandon?.();
     const task = (async () => {
-      const bytes = shared ? 0 : await writeCaptured(this.o.snapshots, g.name, { index, term, confState }, captured);
+      const bytes = shared ? 0 : await writeCaptured(this.o.snapshots, g.name, metadata, captured);
       if (shared) await shared.written;
       // The log base moves inside a round, where the mirror cannot change under it (a snapshot
       // received from the leader meanwhile may have replaced the log).
-      g.pendingCompaction = { index, term, confState };
+      g.pendingCompaction = metadata;
       this.o.markDirty(g);
       this.o.log.debug({ group: g.name, index, bytes, full: shared !== undefined || g.sm.metadataSnapshots !== true }, 'snapshot written');
       return index;
@@ -125,6 +132,8 @@ export class Snapshotter {
     const base = g.storage.snapshot().metadata.index;
     if (p.index <= base || p.index > g.storage.lastIndex() || g.storage.term(p.index) !== p.term) return;
     const snap = g.storage.createSnapshot(p.index, p.confState, EMPTY);
+    // The core's snapshot of the log base is what a follower is sent: it carries the checksums.
+    if (p.history) snap.metadata.history = p.history;
     const compactTo = Math.max(g.storage.firstIndex() - 1, p.index - this.o.retainEntries, this.firstBeyondRetainedBytes(g, p.index));
     if (compactTo >= g.storage.firstIndex()) g.storage.compact(compactTo);
     g.snapshotIndex = Math.max(g.snapshotIndex, p.index);
@@ -216,7 +225,7 @@ export class Snapshotter {
     }
     // Synchronous from here to the capture: the index, term and configuration are those of the state.
     const index = g.appliedIndex;
-    const metadata: SnapshotMetadata = { index, term: g.storage.term(index), confState: g.node.confState() };
+    const metadata = withHistory({ index, term: g.storage.term(index), confState: g.node.confState() }, g);
     const capturing = captureState(g.sm, { full: true });
     captured(index);
     const state = capturing instanceof Promise ? await capturing : capturing;

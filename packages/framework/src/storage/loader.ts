@@ -5,7 +5,7 @@
 // while the worker reads the next page (the worker does the SQL, this the checksums and the Entry
 // objects: the two halves cost about the same, so the open takes about as long as the slower).
 import { emptyConfState } from '../core/conf-state.js';
-import { EntryType, type ConfState, type Entry, type HardState, type SnapshotMetadata } from '../core/types.js';
+import { EntryType, type ConfState, type Entry, type HardState, type SnapshotHistory, type SnapshotMetadata } from '../core/types.js';
 import { entryCrcAt, groupCrc, rowCrc } from './checksum.js';
 import { CorruptLogError } from './errors.js';
 import type { RecoveredGroup, StorageWarning } from './log-store.js';
@@ -76,6 +76,14 @@ export class LogLoader {
     }
   }
 
+  private parseHistory(group: string, index: number, text: string): SnapshotHistory {
+    const parts = text.split(',');
+    const [from, termChecksum, dataChecksum] = parts.map((p) => (/^\d{1,16}$/.test(p) ? Number(p) : NaN));
+    const ok = parts.length === 3 && from! <= index && termChecksum! <= 0xffffffff && dataChecksum! <= 0xffffffff;
+    if (!ok) throw this.corrupt(group, index, 'the snapshot metadata record holds invalid history checksums');
+    return { from: from!, termChecksum: termChecksum!, dataChecksum: dataChecksum! };
+  }
+
   /** The groups and their metadata rows. */
   meta(m: RawMeta): void {
     if (m.orphanEntryGids.length > 0) throw this.corrupt(undefined, undefined, `log entries belong to no group (gid ${m.orphanEntryGids[0]})`);
@@ -107,8 +115,10 @@ export class LogLoader {
       let snapshot: SnapshotMetadata = { index: 0, term: 0, confState: emptyConfState() };
       const s = snaps.get(g.gid);
       if (s) {
-        if (rowCrc(prefix, snapText(s.idx, s.term, s.conf_state)) !== s.crc) throw this.corrupt(g.name, s.idx, 'the snapshot metadata record failed its checksum');
+        const history = s.history ?? null;
+        if (rowCrc(prefix, snapText(s.idx, s.term, s.conf_state, history)) !== s.crc) throw this.corrupt(g.name, s.idx, 'the snapshot metadata record failed its checksum');
         snapshot = { index: s.idx, term: s.term, confState: this.parseConf(g.name, s.conf_state, 'snapshot metadata') };
+        if (history !== null) snapshot.history = this.parseHistory(g.name, s.idx, history);
         this.batch(s.batch);
       }
       let confState = snapshot.confState;

@@ -18,7 +18,11 @@ interface MemGroup {
 }
 
 const copyEntry = (e: Entry): Entry => ({ term: e.term, index: e.index, type: e.type, data: e.data.slice() });
-const copySnap = (s: SnapshotMetadata): SnapshotMetadata => ({ index: s.index, term: s.term, confState: cloneConfState(s.confState) });
+const copySnap = (s: SnapshotMetadata): SnapshotMetadata => {
+  const copy: SnapshotMetadata = { index: s.index, term: s.term, confState: cloneConfState(s.confState) };
+  if (s.history) copy.history = { ...s.history };
+  return copy;
+};
 
 export class MemoryLogStore implements LogStore {
   private readonly groups = new Map<string, MemGroup>();

@@ -1,11 +1,15 @@
 // How metadata rows are turned into the text their checksums cover, and the layout of the
 // entry pages the worker streams at open(). Shared by the worker (which writes rows) and the
 // loader (which verifies them), so the two can never disagree.
-import type { ConfState, HardState } from '../core/types.js';
+import type { ConfState, HardState, SnapshotHistory } from '../core/types.js';
 
 export const hsText = (hs: HardState): string => `${hs.term},${hs.vote},${hs.commit}`;
 export const membershipText = (confJson: string, appliedIndex: number): string => `${appliedIndex}|${confJson}`;
-export const snapText = (index: number, term: number, confJson: string): string => `${index},${term}|${confJson}`;
+/** A snapshot row's text; `history` (historyText) only in rows that have it, so older rows' checksums still hold. */
+export const snapText = (index: number, term: number, confJson: string, history: string | null): string =>
+  history === null ? `${index},${term}|${confJson}` : `${index},${term}|${confJson}|${history}`;
+/** A snapshot's history checksums as stored in snapshot_meta.history. */
+export const historyText = (h: SnapshotHistory | undefined): string | null => (h ? `${h.from},${h.termChecksum},${h.dataChecksum}` : null);
 
 /** The canonical JSON of a configuration (fixed key order), as stored. */
 export const confJson = (cs: ConfState): string =>
@@ -46,6 +50,8 @@ export interface RawSnapshotRow {
   idx: number;
   term: number;
   conf_state: string;
+  /** historyText, or null in rows written without it. */
+  history: string | null;
   crc: number;
   batch: number;
 }

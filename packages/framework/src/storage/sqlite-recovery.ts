@@ -32,7 +32,7 @@ export function loadLog(
     groups: db.prepare('SELECT gid, name, type, crc, batch FROM groups ORDER BY gid').all() as RawGroupRow[],
     hardStates: db.prepare('SELECT gid, term, vote, commit_index, crc, batch FROM hard_state').all() as RawHardStateRow[],
     memberships: db.prepare('SELECT gid, conf_state, applied_index, crc, batch FROM membership').all() as RawMembershipRow[],
-    snapshots: db.prepare('SELECT gid, idx, term, conf_state, crc, batch FROM snapshot_meta').all() as RawSnapshotRow[],
+    snapshots: db.prepare('SELECT gid, idx, term, conf_state, crc, batch, history FROM snapshot_meta').all() as RawSnapshotRow[],
     orphanEntryGids: [],
   };
   const known = new Set(meta.groups.map((g) => g.gid));

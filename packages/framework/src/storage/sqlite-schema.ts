@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS membership (
   gid INTEGER PRIMARY KEY, conf_state TEXT NOT NULL, applied_index INTEGER NOT NULL, crc INTEGER NOT NULL, batch INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshot_meta (
   gid INTEGER PRIMARY KEY, idx INTEGER NOT NULL, term INTEGER NOT NULL, conf_state TEXT NOT NULL,
-  crc INTEGER NOT NULL, batch INTEGER NOT NULL);
+  crc INTEGER NOT NULL, batch INTEGER NOT NULL, history TEXT);
 `;
 
 /** The statements every write, repair, trim and page read runs; prepared once per open. */
@@ -82,7 +82,7 @@ export function prepareStatements(db: Db): Statements {
     delHs: db.prepare('DELETE FROM hard_state WHERE gid = ?'),
     putMember: db.prepare('INSERT OR REPLACE INTO membership (gid, conf_state, applied_index, crc, batch) VALUES (?, ?, ?, ?, ?)'),
     delMember: db.prepare('DELETE FROM membership WHERE gid = ?'),
-    putSnap: db.prepare('INSERT OR REPLACE INTO snapshot_meta (gid, idx, term, conf_state, crc, batch) VALUES (?, ?, ?, ?, ?, ?)'),
+    putSnap: db.prepare('INSERT OR REPLACE INTO snapshot_meta (gid, idx, term, conf_state, crc, batch, history) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     delSnap: db.prepare('DELETE FROM snapshot_meta WHERE gid = ?'),
     pageFast: db.prepare(PAGE_SQL_FAST).raw(true),
     pageFull: db.prepare(PAGE_SQL_FULL).raw(true),
@@ -135,6 +135,7 @@ export function initialize(db: Db, file: string, created: boolean, opts: WorkerO
   }
   try {
     db.exec(SCHEMA);
+    addHistoryColumn(db);
     const ver = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('format_version') as string | undefined;
     if (ver === undefined) {
       const nonEmpty = db.prepare('SELECT 1 FROM groups LIMIT 1').get();
@@ -173,6 +174,16 @@ export function initialize(db: Db, file: string, created: boolean, opts: WorkerO
     });
   }
   return { warnings, quickCheckMs };
+}
+
+/**
+ * snapshot_meta.history came after format version 1's first files: a database without the column
+ * gains it (NULL in existing rows, whose checksums do not cover it). Builds before it read such a
+ * database unchanged: they select the columns they know.
+ */
+function addHistoryColumn(db: Db): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('snapshot_meta') as string[];
+  if (!columns.includes('history')) db.exec('ALTER TABLE snapshot_meta ADD COLUMN history TEXT');
 }
 
 /** SQLite's failure as the store reports it: damage is a CorruptLogError, anything else storage_failed. */

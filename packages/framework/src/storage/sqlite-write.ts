@@ -3,7 +3,7 @@
 // path: statements are prepared once per open (sqlite-schema.ts) and entries are read straight
 // out of the packed buffer the request transferred, with no per-entry objects.
 import { entryCrc, groupCrc, rowCrc } from './checksum.js';
-import { CRC_BYTES, confJson, hsText, membershipText, snapText } from './records.js';
+import { CRC_BYTES, confJson, historyText, hsText, membershipText, snapText } from './records.js';
 import type { Maintenance } from './sqlite-maintenance.js';
 import type { Db, GroupRow, Statements } from './sqlite-schema.js';
 import type { WireOp, WorkerRequest } from './wire.js';
@@ -59,7 +59,8 @@ export class GroupWriter {
           maintenance.forgetTrim(gid);
           st.delAll.run(gid);
           const cs = confJson(op.snapshot.confState);
-          st.putSnap.run(gid, op.snapshot.index, op.snapshot.term, cs, rowCrc(g.prefix, snapText(op.snapshot.index, op.snapshot.term, cs)), batch);
+          const h = historyText(op.snapshot.history);
+          st.putSnap.run(gid, op.snapshot.index, op.snapshot.term, cs, rowCrc(g.prefix, snapText(op.snapshot.index, op.snapshot.term, cs, h)), batch, h);
         }
         if (op.count > 0) {
           st.delFrom.run(gid, op.first);
@@ -89,7 +90,8 @@ export class GroupWriter {
           const s = op.compact.snapshot;
           maintenance.trimThrough(gid, op.compact.compactTo);
           const cs = confJson(s.confState);
-          st.putSnap.run(gid, s.index, s.term, cs, rowCrc(g.prefix, snapText(s.index, s.term, cs)), batch);
+          const h = historyText(s.history);
+          st.putSnap.run(gid, s.index, s.term, cs, rowCrc(g.prefix, snapText(s.index, s.term, cs, h)), batch, h);
           compacted = true;
         }
         if (op.remove) {

@@ -19,15 +19,16 @@
 //   entries: varint count ≥ 1, each: u8 kind (bits 0-1 EntryType, 4 = index is previous + 1,
 //            8 = term equals previous; bits 4-7 reserved), [varint index], [varint term],
 //            varint len, data. "Previous" starts as the message's index and term.
-//   snapshot: varint index, varint term, u8 confFlags (1 autoLeave), 5 id lists (voters,
-//             learners, votersOutgoing, learnersNext, witnesses: varint n, n × varint id ≥ 1),
-//             varint dataLen, data
+//   snapshot: varint index, varint term, u8 confFlags (1 autoLeave, 2 history; others
+//             reserved), 5 id lists (voters, learners, votersOutgoing, learnersNext,
+//             witnesses: varint n, n × varint id ≥ 1), [history: varint from ≤ index,
+//             varint termChecksum, varint dataChecksum, both < 2^32], varint dataLen, data
 //   context: varint len, bytes;  leaseTick: varint
 //
 // decodeFrame() validates everything and throws FrameError on anything malformed; counts are
 // checked against the remaining bytes before anything is allocated, so a hostile frame can
 // make it allocate at most O(frame length).
-import { EntryType, MessageType, type ConfState, type Entry, type Message, type NodeId, type Snapshot } from '../core/types.js';
+import { EntryType, MessageType, type ConfState, type Entry, type Message, type NodeId, type Snapshot, type SnapshotMetadata } from '../core/types.js';
 import type { Envelope } from './transport.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -238,6 +239,11 @@ function writeHeader(w: Writer, kind: FrameKind): void {
   w.u8(kind);
 }
 
+function checksum32(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new FrameError('invalid_input', `${what} must be an unsigned 32-bit integer`);
+  return n;
+}
+
 function writeIdList(w: Writer, ids: readonly NodeId[], what: string): void {
   if (!Array.isArray(ids)) throw new FrameError('invalid_input', `${what} must be an array`);
   w.ensure(9 + ids.length * 8);
@@ -309,12 +315,20 @@ function writeMessageBody(w: Writer, m: Message, externalSnapshotData: boolean):
     w.ensure(3 * 8);
     w.varint(md.index, 'snapshot index');
     w.varint(md.term, 'snapshot term');
-    w.u8(cs.autoLeave ? 1 : 0);
+    const h = md.history;
+    w.u8((cs.autoLeave ? 1 : 0) | (h ? 2 : 0));
     writeIdList(w, cs.voters, 'voters');
     writeIdList(w, cs.learners, 'learners');
     writeIdList(w, cs.votersOutgoing, 'votersOutgoing');
     writeIdList(w, cs.learnersNext, 'learnersNext');
     writeIdList(w, cs.witnesses, 'witnesses');
+    if (h) {
+      if (h.from > md.index) throw new FrameError('invalid_input', `snapshot history starts at ${h.from}, after its index ${md.index}`);
+      w.ensure(3 * 8);
+      w.varint(h.from, 'history start');
+      w.varint(checksum32(h.termChecksum, 'history term checksum'), 'history term checksum');
+      w.varint(checksum32(h.dataChecksum, 'history data checksum'), 'history data checksum');
+    }
     if (externalSnapshotData) {
       w.ensure(1);
       w.u8(0);
@@ -451,7 +465,7 @@ export function estimateMessageSize(m: Message): number {
   if (m.context !== undefined) n += 9 + m.context.length;
   if (m.snapshot !== undefined) {
     const cs = m.snapshot.metadata.confState;
-    n += 32 + m.snapshot.data.length + 9 * (cs.voters.length + cs.learners.length + cs.votersOutgoing.length + cs.learnersNext.length + cs.witnesses.length);
+    n += 48 + m.snapshot.data.length + 9 * (cs.voters.length + cs.learners.length + cs.votersOutgoing.length + cs.learnersNext.length + cs.witnesses.length);
   }
   return n;
 }
@@ -610,7 +624,7 @@ function readMessageBody(r: Reader, snapshotDataExternal: boolean): Message {
     const sIndex = r.varint('snapshot index');
     const sTerm = r.varint('snapshot term');
     const cflags = r.u8('conf flags');
-    if (cflags & ~1) fail('reserved_bits', `conf flags 0x${cflags.toString(16)} set reserved bits`);
+    if (cflags & ~3) fail('reserved_bits', `conf flags 0x${cflags.toString(16)} set reserved bits`);
     const confState: ConfState = {
       voters: r.idList('voters'),
       learners: r.idList('learners'),
@@ -619,9 +633,18 @@ function readMessageBody(r: Reader, snapshotDataExternal: boolean): Message {
       witnesses: r.idList('witnesses'),
       autoLeave: (cflags & 1) !== 0,
     };
+    const metadata: SnapshotMetadata = { index: sIndex, term: sTerm, confState };
+    if (cflags & 2) {
+      const from = r.varint('history start');
+      if (from > sIndex) fail('inconsistent', `snapshot history starts at ${from}, after its index ${sIndex}`);
+      const termChecksum = r.varint('history term checksum');
+      const dataChecksum = r.varint('history data checksum');
+      if (termChecksum > 0xffffffff || dataChecksum > 0xffffffff) fail('out_of_range', 'snapshot history checksums must be below 2^32');
+      metadata.history = { from, termChecksum, dataChecksum };
+    }
     const data = r.lengthPrefixed('snapshot data');
     if (snapshotDataExternal && data.length !== 0) fail('inconsistent', 'a snapshot stream header must not carry data');
-    const snapshot: Snapshot = { metadata: { index: sIndex, term: sTerm, confState }, data };
+    const snapshot: Snapshot = { metadata, data };
     m.snapshot = snapshot;
   }
   if (flags & F_CONTEXT) m.context = r.lengthPrefixed('context');

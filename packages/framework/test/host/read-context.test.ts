@@ -13,7 +13,7 @@ import { ListMachine } from './fixtures.js';
 function group(incarnation: number): RaftGroup {
   const storage = MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1, 2, 3] });
   const config = { id: 2, electionTick: 10, heartbeatTick: 1, random: () => 0.5 };
-  return new RaftGroup('g', 'list', new ListMachine(), config, storage, 0, 0, 10, incarnation);
+  return new RaftGroup('g', 'list', new ListMachine(), config, storage, 0, undefined, 0, 10, incarnation);
 }
 
 test("a read ignores answers addressed to the node's previous incarnation and answers from an older term", async () => {

@@ -127,6 +127,17 @@ for (const seed of [1, 2, 3]) {
         }),
         leader,
       );
+      expectDropped(
+        sim,
+        makeMessage({
+          type: MessageType.Snapshot,
+          from: leader,
+          to: follower,
+          term,
+          snapshot: { metadata: { index: 10 ** 6, term, confState, history: { from: 10 ** 6 + 1, termChecksum: 1, dataChecksum: 2 ** 32 } }, data: new Uint8Array() },
+        }),
+        leader,
+      );
     });
 
     test('an Append whose entries do not follow each other, or claims a later term than its own, is dropped', () => {

@@ -206,6 +206,33 @@ export function conformance(name: string, make: () => Promise<StoreHarness>): vo
     });
   });
 
+  run("a snapshot's history checksums are kept through a restart, replaced by the next snapshot's, absent when it has none", async (h) => {
+    const history = { from: 1, termChecksum: 0xffffffff, dataChecksum: 12345 };
+    await withStore(h, async (s) => {
+      await s.write([{ group: 'g', snapshot: snap(0, 0), entries: ents(1, 10, 1), hardState: { term: 1, vote: 1, commit: 9 } }]);
+      await s.write([{ group: 'g', entries: [], compact: { snapshot: { ...snap(6, 1), history }, compactTo: 4 } }]);
+    });
+    await withStore(h, async (s, groups) => {
+      assert.deepEqual(byName(groups, 'g').snapshot, { ...snap(6, 1), history });
+      await s.write([{ group: 'g', entries: [], compact: { snapshot: snap(8, 1), compactTo: 8 } }]);
+      await s.write([{ group: 'h', snapshot: { ...snap(3, 2), history: { ...history, from: 3 } }, entries: [] }]);
+    });
+    await withStore(h, async (s, groups) => {
+      assert.deepEqual(byName(groups, 'g').snapshot, snap(8, 1));
+      assert.ok(!('history' in byName(groups, 'g').snapshot));
+      assert.deepEqual(byName(groups, 'h').snapshot.history, { ...history, from: 3 });
+      for (const bad of [
+        { ...history, from: 10 },
+        { ...history, termChecksum: 2 ** 32 },
+        { ...history, dataChecksum: -1 },
+        { ...history, from: 1.5 },
+      ]) {
+        await assert.rejects(s.write([{ group: 'g', entries: [], compact: { snapshot: { ...snap(9, 1), history: bad }, compactTo: 9 } }]), isInvalid, JSON.stringify(bad));
+      }
+    });
+    await withStore(h, async (_s, groups) => assert.deepEqual(byName(groups, 'g').snapshot, snap(8, 1), 'the refused writes changed nothing'));
+  });
+
   run('a membership record newer than the snapshot wins', async (h) => {
     await withStore(h, async (s) => {
       await s.write([{ group: 'g', snapshot: snap(0, 0), entries: ents(1, 4, 1), hardState: { term: 1, vote: 1, commit: 4 } }]);

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { EntryType } from '../../src/core/types.js';
+import { groupCrc, rowCrc } from '../../src/storage/checksum.js';
 import { CorruptLogError, StorageError } from '../../src/storage/errors.js';
+import { snapText } from '../../src/storage/records.js';
 import type { GroupWrite, StorageWarning } from '../../src/storage/log-store.js';
 import { SqliteLogStore, type SqliteLogStoreOptions } from '../../src/storage/sqlite-log-store.js';
 import { byName, conformance, ents, snap } from './conformance.js';
@@ -111,6 +113,43 @@ test('SqliteLogStore: a raw UPDATE of an entry (bypassing the checksum) makes op
     await assert.rejects(openWith(dir), corruptAt('a', 7));
     // Repair does not help: entry 7 was not written by the last batch.
     await assert.rejects(openWith(dir, { repairTornTail: true }), (e: unknown) => corruptAt('a', 7)(e) && /not a torn tail/.test((e as Error).message));
+  });
+});
+
+test("SqliteLogStore: a snapshot record's history checksums are covered by its checksum; a database from before the column gains it", async () => {
+  const history = { from: 1, termChecksum: 7, dataChecksum: 8 };
+  const withHistory: GroupWrite[][] = [
+    [{ group: 'a', snapshot: snap(0, 0), entries: ents(1, 10, 1), hardState: { term: 1, vote: 1, commit: 9 } }],
+    [{ group: 'a', entries: [], compact: { snapshot: { ...snap(6, 1), history }, compactTo: 6 } }],
+  ];
+  await withDir(async (dir) => {
+    await writeAndClose(dir, withHistory);
+    raw(dir, (db, gid) => db.prepare("UPDATE snapshot_meta SET history = '1,7,9' WHERE gid = ?").run(gid('a')));
+    await assert.rejects(openWith(dir), corruptAt('a', 6));
+  });
+  await withDir(async (dir) => {
+    await writeAndClose(dir, withHistory);
+    // A record whose checksum was computed over an invalid history is refused by its content.
+    raw(dir, (db) => {
+      const row = db.prepare('SELECT gid, conf_state FROM snapshot_meta').get() as { gid: number; conf_state: string };
+      db.prepare('UPDATE snapshot_meta SET history = ?, crc = ? WHERE gid = ?').run('7,7,8', rowCrc(groupCrc('a'), snapText(6, 1, row.conf_state, '7,7,8')), row.gid);
+    });
+    await assert.rejects(openWith(dir), (e: unknown) => corruptAt('a', 6)(e) && /history checksums/.test((e as Error).message));
+  });
+  await withDir(async (dir) => {
+    await writeAndClose(dir, [withHistory[0]!, [{ group: 'a', entries: [], compact: { snapshot: snap(6, 1), compactTo: 6 } }]]);
+    // The file as the builds before the column wrote it.
+    raw(dir, (db) => db.exec('ALTER TABLE snapshot_meta DROP COLUMN history'));
+    const { s, groups } = await openWith(dir);
+    try {
+      assert.deepEqual(byName(groups, 'a').snapshot, snap(6, 1));
+      await s.write([{ group: 'a', entries: [], compact: { snapshot: { ...snap(8, 1), history }, compactTo: 8 } }]);
+    } finally {
+      await s.close();
+    }
+    const again = await openWith(dir);
+    await again.s.close();
+    assert.deepEqual(byName(again.groups, 'a').snapshot, { ...snap(8, 1), history });
   });
 });
 

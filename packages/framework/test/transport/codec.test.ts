@@ -76,6 +76,7 @@ function fullMessage(type: MessageType, seed: number): Message {
       },
       data: new Uint8Array(1000).map((_, i) => i & 0xff),
     };
+    if (seed % 2 === 0) m.snapshot.metadata.history = { from: 1, termChecksum: 0xffffffff, dataChecksum: seed };
   } else {
     m.entries = [
       { term: 3, index: m.index + 1, type: EntryType.Normal, data: bytes(1, 2, 3) },
@@ -441,4 +442,50 @@ test('fuzz: mutated and truncated frames decode to valid values or throw FrameEr
   }
   assert.ok(rejected > 1000 && valid > 50, `valid ${valid}, rejected ${rejected}`);
   assert.ok(codes.size >= 8, `only saw codes ${[...codes].join(', ')}`);
+});
+
+test('a snapshot history: checksums round-trip; a history after its index, checksums of 2^32 or more and reserved conf flags are refused', () => {
+  const history = { from: 9, termChecksum: 7, dataChecksum: 8 };
+  const snap = (h: typeof history) =>
+    msg({
+      type: MessageType.Snapshot,
+      term: 1,
+      snapshot: {
+        metadata: { index: 10, term: 1, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false }, history: h },
+        data: new Uint8Array(0),
+      },
+    });
+  const env = { group: 'g', message: snap(history) };
+  assert.deepEqual(roundTrip([env]), [env]);
+  const good = encodeMessages([env]);
+  // ... index 10, term 1, conf flags 2 (history), voters [1], four empty lists, history 9 7 8, no data.
+  const tail = [10, 1, 2, 1, 1, 0, 0, 0, 0, 9, 7, 8, 0];
+  const at = Buffer.from(good).indexOf(Buffer.from(tail));
+  assert.ok(at > 0 && at + tail.length === good.length, 'the snapshot ends the frame');
+  const patched = (...t: number[]) => Buffer.concat([good.subarray(0, at), Buffer.from(t)]);
+  assert.ok(decodeFrame(patched(...tail)));
+  assert.equal(
+    errorCode(() => decodeFrame(patched(10, 1, 2, 1, 1, 0, 0, 0, 0, 11, 7, 8, 0))),
+    'inconsistent',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(patched(10, 1, 2, 1, 1, 0, 0, 0, 0, 9, 0x80, 0x80, 0x80, 0x80, 0x10, 8, 0))),
+    'out_of_range',
+  );
+  assert.equal(
+    errorCode(() => decodeFrame(patched(10, 1, 6, 1, 1, 0, 0, 0, 0, 9, 7, 8, 0))),
+    'reserved_bits',
+  );
+  // Without the flag the history is absent (a peer that does not carry it).
+  const plain = decodeFrame(patched(10, 1, 0, 1, 1, 0, 0, 0, 0, 0)) as Extract<Frame, { kind: FrameKind.Messages }>;
+  assert.equal(plain.envelopes[0]!.message.snapshot!.metadata.history, undefined);
+  // Encoding refuses what decoding would.
+  assert.equal(
+    errorCode(() => encodeMessages([{ group: 'g', message: snap({ ...history, from: 11 }) }])),
+    'invalid_input',
+  );
+  assert.equal(
+    errorCode(() => encodeMessages([{ group: 'g', message: snap({ ...history, dataChecksum: 2 ** 32 }) }])),
+    'invalid_input',
+  );
 });
