@@ -37,5 +37,6 @@ export class ClientCore {
   close(): void {
     this.closer.close();
     for (const w of [...this.watches]) w.close();
+    this.options.sender.close();
   }
 }

@@ -1,6 +1,6 @@
 import type { ClientEvent } from './client-events.js';
 import { normalizeEndpoint } from './endpoints.js';
-import { fetchFor, type ClientTlsOptions, type FetchLike } from './tls-fetch.js';
+import { senderFor, type ClientTlsOptions, type Sender } from './tls-fetch.js';
 
 /** Exponential backoff between attempts: `initialMs`, doubling, capped at `maxMs`, with jitter. */
 export interface BackoffOptions {
@@ -41,8 +41,8 @@ export interface ResolvedOptions {
   clientId: string;
   onEvent: ((event: ClientEvent) => void) | undefined;
   tls: ClientTlsOptions | undefined;
-  /** fetch, or node:https with `tls` (tls-fetch.ts). */
-  fetch: FetchLike;
+  /** Sends the requests (tls-fetch.ts): node:http(s) with keep-alive under Node, fetch in browsers. */
+  sender: Sender;
 }
 
 function positiveMs(value: unknown, name: string, fallback: number): number {
@@ -81,5 +81,5 @@ export function resolveOptions(opts: RaftClientOptions): ResolvedOptions {
   }
   if (opts.onEvent !== undefined && typeof opts.onEvent !== 'function') throw new TypeError('onEvent must be a function');
   if (opts.tls !== undefined && (typeof opts.tls !== 'object' || opts.tls === null)) throw new TypeError('tls must be an object { ca?, cert?, key? } of PEM strings or Buffers');
-  return { endpoints, token: opts.token, deadlineMs, attemptTimeoutMs, backoff: { initialMs, maxMs }, clientId, onEvent: opts.onEvent, tls: opts.tls, fetch: fetchFor(opts.tls) };
+  return { endpoints, token: opts.token, deadlineMs, attemptTimeoutMs, backoff: { initialMs, maxMs }, clientId, onEvent: opts.onEvent, tls: opts.tls, sender: senderFor(opts.tls) };
 }

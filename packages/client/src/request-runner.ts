@@ -78,7 +78,7 @@ export class RequestRunner {
           answer: spec.answer,
           timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs),
           signal,
-          fetch: this.opts.fetch,
+          fetch: this.opts.sender.fetch,
         });
         this.emit({
           type: 'attempt',

@@ -207,7 +207,7 @@ export class WatchStream<E> implements AsyncIterableIterator<E> {
     let res: FetchLikeResponse;
     let body: unknown;
     try {
-      res = await this.opts.fetch(`${url}/v1/status`, { headers, signal: controller.signal });
+      res = await this.opts.sender.fetch(`${url}/v1/status`, { headers, signal: controller.signal });
       body = await res.json().catch(() => undefined);
     } catch (e) {
       throw new RaftClientError('network', `${url}/v1/status: ${(e as Error).message}`, { cause: e, retryable: true });
