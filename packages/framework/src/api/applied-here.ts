@@ -9,6 +9,7 @@ import type { NodeService } from './node-service.js';
 /** The header a command's answer names its log index in (also read by the demo apps). */
 export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
 const HOLD_MAX_MS = 1_000;
+/** Only for a service without whenApplied (a test double): how often it is asked. */
 const POLL_MS = 1;
 const COMMAND_PATH = /^\/v1\/groups\/([^/?]+)\/commands\//;
 
@@ -31,6 +32,15 @@ export async function untilAppliedHere(service: NodeService, status: number, hea
       return Number.MAX_SAFE_INTEGER; // the group is not (or no longer) here: nothing to wait for
     }
   };
+  if (applied() >= index) return;
+  if (service.whenApplied) {
+    try {
+      await service.whenApplied(name, index, HOLD_MAX_MS);
+    } catch {
+      // the group is gone: nothing to wait for
+    }
+    return;
+  }
   const deadline = Date.now() + HOLD_MAX_MS;
   while (applied() < index && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
 }

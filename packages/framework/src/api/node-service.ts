@@ -171,4 +171,9 @@ export interface NodeService {
    * uses it for the default `from` (applied + 1); without it the watch reads `status()`.
    */
   appliedIndex?(group: string): number;
+  /**
+   * Optional: resolves true once this node applied a command entry at `index` or later in the
+   * group, false after `timeoutMs` (throws 'unknown_group'). Without it, waiters poll appliedIndex.
+   */
+  whenApplied?(group: string, index: number, timeoutMs: number): Promise<boolean>;
 }

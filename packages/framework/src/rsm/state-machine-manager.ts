@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OnDiskStateMachine } from './on-disk-state-machine.js';
+import { IndexWaiters } from './index-waiters.js';
 import { memoryReader, type SnapshotReader } from '../host/snapshot-files.js';
 import { SnapshotPin, diskSnapshotChunks, diskSnapshotHead, readDiskSnapshotHead } from './disk-snapshot.js';
 
@@ -125,6 +126,7 @@ export class StateMachineManager implements GroupStateMachine {
   private readonly snapshotHistory: number;
   private readonly sessionTtlMs: number;
   private readonly appliedListeners = new Set<AppliedListener>();
+  private readonly indexWaiters = new IndexWaiters();
   private readonly restoredListeners = new Set<RestoredListener>();
   /** Index and term of the last command entry applied (or restored). */
   private lastIndex = 0;
@@ -243,6 +245,7 @@ export class StateMachineManager implements GroupStateMachine {
       if (r instanceof Promise) return this.applyRest(entries, i, r, results);
       results[i] = r;
     }
+    this.indexWaiters.release(this.lastIndex);
     return results;
   }
 
@@ -250,6 +253,7 @@ export class StateMachineManager implements GroupStateMachine {
   private async applyRest(entries: readonly Entry[], at: number, first: Promise<unknown>, results: unknown[]): Promise<unknown[]> {
     results[at] = await first;
     for (let i = at + 1; i < entries.length; i++) results[i] = await this.applyEntry(entries[i]!);
+    this.indexWaiters.release(this.lastIndex);
     return results;
   }
 
@@ -545,6 +549,7 @@ export class StateMachineManager implements GroupStateMachine {
         // as for applied listeners
       }
     }
+    this.indexWaiters.release(this.lastIndex);
   }
 
   /** A metadata-only snapshot can stand for the state only at start, and only if the machine's own state holds it. */
@@ -633,6 +638,14 @@ export class StateMachineManager implements GroupStateMachine {
   onApplied(listener: AppliedListener): () => void {
     this.appliedListeners.add(listener);
     return () => this.appliedListeners.delete(listener);
+  }
+
+  /**
+   * Resolves true once a command entry at `index` or later is applied here (at once if it is),
+   * false after `timeoutMs`.
+   */
+  whenApplied(index: number, timeoutMs: number): Promise<boolean> {
+    return this.indexWaiters.wait(index, this.lastIndex, timeoutMs);
   }
 
   /** Calls `listener` with the snapshot's index whenever the state is replaced by a snapshot. */

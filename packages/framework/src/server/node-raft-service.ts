@@ -400,6 +400,10 @@ export class NodeRaftService implements NodeService {
     return this.manager(group).appliedIndex;
   }
 
+  whenApplied(group: string, index: number, timeoutMs: number): Promise<boolean> {
+    return this.manager(group).whenApplied(index, timeoutMs);
+  }
+
   metrics(): Promise<string> {
     return this.host.metrics.registry.metrics();
   }

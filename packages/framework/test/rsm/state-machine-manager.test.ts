@@ -571,3 +571,27 @@ test('prepareCommand validates before encoding, so nothing bad is proposed', () 
   const now = Date.now();
   assert.ok(decodeCommand(m.prepareCommand('put', { key: 'k', value: 'v' })).timestamp >= now);
 });
+
+test('whenApplied resolves as soon as an apply or a restore reaches the index, and false at its timeout', async () => {
+  const m = kvManager();
+  void m.apply([entry(2, 'put', { key: 'a', value: '1' })]);
+  assert.equal(await m.whenApplied(2, 1), true, 'already applied: at once');
+  const settled: string[] = [];
+  const four = m.whenApplied(4, 5_000).then((r) => settled.push(`4:${r}`));
+  const six = m.whenApplied(6, 5_000).then((r) => settled.push(`6:${r}`));
+  const never = m.whenApplied(100, 30).then((r) => settled.push(`100:${r}`));
+  void m.apply([entry(3, 'put', { key: 'b', value: '2' })]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(settled, [], 'index 3 releases nobody');
+  void m.apply([entry(4, 'put', { key: 'c', value: '3' }), entry(5, 'put', { key: 'd', value: '4' })]);
+  await four;
+  assert.deepEqual(settled, ['4:true']);
+  // A snapshot at 7 installed in place of the state reaches 6 too.
+  const other = kvManager();
+  void other.apply([entry(2, 'put', { key: 'a', value: '1' }), entry(7, 'put', { key: 'z', value: '9' })]);
+  await m.restore(await other.snapshot());
+  await six;
+  assert.deepEqual(settled, ['4:true', '6:true']);
+  await never;
+  assert.deepEqual(settled, ['4:true', '6:true', '100:false']);
+});

@@ -6,6 +6,7 @@ import { parseGoQueryString } from '../rqlite/go/go-query-string.js';
 import { HttpFailure } from './http-failure.js';
 
 export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
+/** Only without a `when` (a caller that cannot be notified): how often `applied()` is asked. */
 const POLL_MS = 5;
 
 function positiveIndex(v: string | undefined, where: string): number | undefined {
@@ -24,9 +25,15 @@ export function appliedIndexToWaitFor(rawQuery: string, headers: IncomingHttpHea
   return fromHeader === undefined ? fromQuery : Math.max(fromQuery, fromHeader);
 }
 
-/** Resolves once `applied()` reaches `index`; HttpFailure 503 after `timeoutMs`. */
-export async function waitForApplied(applied: () => number, index: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once `applied()` reaches `index`; HttpFailure 503 after `timeoutMs`. `when` (the
+ * service's whenApplied for the group) is told of the apply instead of polling `applied()`.
+ */
+export async function waitForApplied(applied: () => number, index: number, timeoutMs: number, when?: (index: number, timeoutMs: number) => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  if (when && applied() < index && !(await when(index, timeoutMs))) {
+    throw new HttpFailure('timeout', `this node has applied up to ${applied()} and not yet ${index} after ${timeoutMs} ms; retry, or read from the leader`);
+  }
   while (applied() < index) {
     if (Date.now() >= deadline)
       throw new HttpFailure('timeout', `this node has applied up to ${applied()} and not yet ${index} after ${timeoutMs} ms; retry, or read from the leader`);

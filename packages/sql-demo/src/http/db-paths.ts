@@ -89,7 +89,14 @@ export async function runRead(ctx: SqlApiContext, gate: FreshnessGate, x: Exchan
     return { kind: 'answered' };
   }
   if (r.level === 'none' && r.freshnessMs !== undefined && !(await gate.fresh(r.freshnessMs, leader))) return { kind: 'error', message: 'stale read' };
-  if (r.waitIndex !== undefined) await waitForApplied(() => ctx.service.appliedIndex(ctx.group), r.waitIndex, x.timeoutMs);
+  if (r.waitIndex !== undefined) {
+    await waitForApplied(
+      () => ctx.service.appliedIndex(ctx.group),
+      r.waitIndex,
+      x.timeoutMs,
+      (i, ms) => ctx.service.whenApplied(ctx.group, i, ms),
+    );
+  }
   const args = { statements: r.statements, timings: r.timings || undefined, dbTimeoutMs: r.dbTimeoutMs === undefined ? undefined : Math.max(1, r.dbTimeoutMs) };
   try {
     const out = await ctx.service.query(ctx.group, 'query', args, r.level === 'linearizable' ? 'linearizable' : 'local');

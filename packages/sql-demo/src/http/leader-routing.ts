@@ -51,7 +51,8 @@ export class LeaderRouting {
         return Number.MAX_SAFE_INTEGER; // the group left this node: nothing to wait for
       }
     };
-    await waitForApplied(applied, index, RELAY_HOLD_MAX_MS).catch(() => undefined);
+    const when = (i: number, ms: number) => this.o.service.whenApplied(this.o.group, i, ms);
+    await waitForApplied(applied, index, RELAY_HOLD_MAX_MS, when).catch(() => undefined);
   }
 
   /** Whether this node leads the group now. */
