@@ -162,6 +162,20 @@ export class HostCluster {
   }
 }
 
+/**
+ * Cuts one follower off, has the leader apply `writes` proposals (enough to compact its log past
+ * them), and heals the partition: the follower can then only catch up by a snapshot.
+ */
+export async function lagOneFollowerBehindASnapshot(c: HostCluster, group: string, leader: HostSlot, writes: number): Promise<NodeId> {
+  const lagging = c.ids.find((id) => id !== leader.id)!;
+  const others = c.ids.filter((id) => id !== lagging);
+  c.hub.isolate(lagging, others);
+  for (let i = 0; i < writes; i++) await leader.host.propose(group, new TextEncoder().encode(`v${i}`));
+  if (leader.host.groupStatus(group).firstIndex <= writes / 2) throw new Error('the leader did not compact its log');
+  c.hub.isolate(lagging, others, false);
+  return lagging;
+}
+
 /** A cluster whose members each get their own store from `make`, kept by id. */
 export function clusterWithStores<S extends MemoryLogStore>(ids: NodeId[], make: () => S, extra: Partial<NodeHostOptions> = {}): { c: HostCluster; stores: Map<NodeId, S> } {
   const stores = new Map<NodeId, S>();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryChecksum } from '../../src/common/history-checksum.js';
 import type { MemoryStorage } from '../../src/core/memory-storage.js';
-import { HostCluster, enc, waitFor } from './fixtures.js';
+import { HostCluster, enc, lagOneFollowerBehindASnapshot, waitFor } from './fixtures.js';
 
 const history = (c: HostCluster, id: number) => c.get(id).host.groupStatus('g').history;
 
@@ -52,12 +52,7 @@ test('snapshots carry the checksums: a follower caught up by a snapshot and node
   try {
     await c.createGroup('g');
     const leader = await c.waitLeader('g');
-    const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
-    const others = [1, 2, 3].filter((id) => id !== lagging);
-    c.hub.isolate(lagging, others);
-    for (let i = 0; i < 100; i++) await leader.host.propose('g', enc(`v${i}`));
-    assert.ok(leader.host.groupStatus('g').firstIndex > 50, 'the leader compacted its log');
-    c.hub.isolate(lagging, others, false);
+    const lagging = await lagOneFollowerBehindASnapshot(c, 'g', leader, 100);
     const target = leader.host.groupStatus('g').applied;
     await waitFor(() => [1, 2, 3].every((id) => history(c, id).index === target), 5000, 'every replica, the lagging one by a snapshot');
     const views = [1, 2, 3].map((id) => history(c, id));

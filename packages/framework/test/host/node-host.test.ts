@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, clusterWithStores, enc, waitFor } from './fixtures.js';
+import { GatedLogStore, HostCluster, RecordingLogStore, SlowLogStore, clusterWithStores, enc, lagOneFollowerBehindASnapshot, waitFor } from './fixtures.js';
 import { HostError } from '../../src/host/errors.js';
 import { MessageType, Role } from '../../src/core/types.js';
 import type { Envelope } from '../../src/transport/transport.js';
@@ -87,18 +87,7 @@ test('a follower that missed compacted entries is caught up by a snapshot', asyn
   try {
     await c.createGroup('g');
     const leader = await c.waitLeader('g');
-    const lagging = [1, 2, 3].find((id) => id !== leader.id)!;
-    c.hub.isolate(
-      lagging,
-      [1, 2, 3].filter((id) => id !== lagging),
-    );
-    for (let i = 0; i < 100; i++) await leader.host.propose('g', enc(`v${i}`));
-    assert.ok(leader.host.groupStatus('g').firstIndex > 50, 'the leader compacted its log');
-    c.hub.isolate(
-      lagging,
-      [1, 2, 3].filter((id) => id !== lagging),
-      false,
-    );
+    const lagging = await lagOneFollowerBehindASnapshot(c, 'g', leader, 100);
     await waitFor(() => c.get(lagging).machines.get('g')!.items.length === 100, 5000, 'the lagging follower to catch up');
     assert.deepEqual(c.get(lagging).machines.get('g')!.items, leader.machines.get('g')!.items);
   } finally {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeMessage } from '../../src/core/raft.js';
-import { MessageType, Role, type Message, type NodeId } from '../../src/core/types.js';
+import { MessageType, Role, type Message, type NodeId, type SnapshotMetadata } from '../../src/core/types.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { awaitLeader, scripted } from './scripted.js';
 
@@ -105,39 +105,12 @@ for (const seed of [1, 2, 3]) {
       const { sim, leader, follower } = setup(seed);
       const term = raftOf(sim, leader).term;
       const confState = { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], witnesses: [], autoLeave: false };
-      expectDropped(
-        sim,
-        makeMessage({
-          type: MessageType.Snapshot,
-          from: leader,
-          to: follower,
-          term,
-          snapshot: { metadata: { index: 10 ** 6, term: term + 5, confState }, data: new Uint8Array() },
-        }),
-        leader,
-      );
-      expectDropped(
-        sim,
-        makeMessage({
-          type: MessageType.Snapshot,
-          from: leader,
-          to: follower,
-          term,
-          snapshot: { metadata: { index: 10 ** 6, term, confState: { ...confState, voters: [] } }, data: new Uint8Array() },
-        }),
-        leader,
-      );
-      expectDropped(
-        sim,
-        makeMessage({
-          type: MessageType.Snapshot,
-          from: leader,
-          to: follower,
-          term,
-          snapshot: { metadata: { index: 10 ** 6, term, confState, history: { from: 10 ** 6 + 1, termChecksum: 1, dataChecksum: 2 ** 32 } }, data: new Uint8Array() },
-        }),
-        leader,
-      );
+      const snapshotWith = (metadata: SnapshotMetadata) =>
+        makeMessage({ type: MessageType.Snapshot, from: leader, to: follower, term, snapshot: { metadata, data: new Uint8Array() } });
+      expectDropped(sim, snapshotWith({ index: 10 ** 6, term: term + 5, confState }), leader);
+      expectDropped(sim, snapshotWith({ index: 10 ** 6, term, confState: { ...confState, voters: [] } }), leader);
+      const badHistory = { from: 10 ** 6 + 1, termChecksum: 1, dataChecksum: 2 ** 32 };
+      expectDropped(sim, snapshotWith({ index: 10 ** 6, term, confState, history: badHistory }), leader);
     });
 
     test('an Append whose entries do not follow each other, or claims a later term than its own, is dropped', () => {
