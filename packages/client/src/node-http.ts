@@ -5,7 +5,7 @@
 // cluster past ~800 commands/s (bench/README.md, "TypeScript SDK"). Browsers use their fetch.
 import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
-import type { FetchLike, FetchLikeResponse } from './tls-fetch.js';
+import type { FetchLike, FetchLikeResponse, Sender } from './tls-fetch.js';
 
 type HttpModule = typeof import('node:http');
 type HttpsModule = typeof import('node:https');
@@ -23,18 +23,12 @@ interface Loaded {
   secure: HttpAgent;
 }
 
-export interface NodeFetch {
-  fetch: FetchLike;
-  /** Closes the idle connections (a request still running finishes). */
-  close(): void;
-}
-
 /** True under Node (not in a browser bundle): node:http can be loaded. */
 export function runsOnNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-export function nodeFetch(tls: SecureContextOptions): NodeFetch {
+export function nodeFetch(tls: SecureContextOptions): Sender {
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;
   let closed = false;

@@ -9,15 +9,13 @@ import type { NodeService } from './node-service.js';
 /** The header a command's answer names its log index in (also read by the demo apps). */
 export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
 const HOLD_MAX_MS = 1_000;
-/** Only for a service without whenApplied (a test double): how often it is asked. */
-const POLL_MS = 1;
 const COMMAND_PATH = /^\/v1\/groups\/([^/?]+)\/commands\//;
 
 /** ForwarderOptions.beforeRelay for the API: waits (bounded) until `service` applied the answered index. */
 export async function untilAppliedHere(service: NodeService, status: number, headers: IncomingHttpHeaders, pathAndQuery: string): Promise<void> {
   const raw = headers[APPLIED_INDEX_HEADER];
   const group = COMMAND_PATH.exec(pathAndQuery)?.[1];
-  if (status !== 200 || typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || group === undefined || !service.appliedIndex) return;
+  if (status !== 200 || typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || group === undefined || !service.appliedIndex || !service.whenApplied) return;
   const index = Number(raw);
   let name: string;
   try {
@@ -25,22 +23,10 @@ export async function untilAppliedHere(service: NodeService, status: number, hea
   } catch {
     return;
   }
-  const applied = (): number => {
-    try {
-      return service.appliedIndex!(name);
-    } catch {
-      return Number.MAX_SAFE_INTEGER; // the group is not (or no longer) here: nothing to wait for
-    }
-  };
-  if (applied() >= index) return;
-  if (service.whenApplied) {
-    try {
-      await service.whenApplied(name, index, HOLD_MAX_MS);
-    } catch {
-      // the group is gone: nothing to wait for
-    }
-    return;
+  try {
+    if (service.appliedIndex!(name) >= index) return;
+    await service.whenApplied!(name, index, HOLD_MAX_MS);
+  } catch {
+    // the group is not (or no longer) here: nothing to wait for
   }
-  const deadline = Date.now() + HOLD_MAX_MS;
-  while (applied() < index && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
 }

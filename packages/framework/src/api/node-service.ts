@@ -173,7 +173,7 @@ export interface NodeService {
   appliedIndex?(group: string): number;
   /**
    * Optional: resolves true once this node applied a command entry at `index` or later in the
-   * group, false after `timeoutMs` (throws 'unknown_group'). Without it, waiters poll appliedIndex.
+   * group, false after `timeoutMs` (throws 'unknown_group'). Without it (and appliedIndex), a forwarding node relays answers without the read-your-writes hold.
    */
   whenApplied?(group: string, index: number, timeoutMs: number): Promise<boolean>;
 }

@@ -10,8 +10,6 @@ interface Waiter {
 
 export class IndexWaiters {
   private waiters: Waiter[] = [];
-  /** The lowest index waited for (Infinity when none): release() is one comparison when nobody waits for it. */
-  private lowest = Infinity;
 
   /** Resolves true once release() reports `index` or more, false after `timeoutMs`. */
   wait(index: number, applied: number, timeoutMs: number): Promise<boolean> {
@@ -23,32 +21,23 @@ export class IndexWaiters {
         timer: setTimeout(
           () => {
             this.waiters = this.waiters.filter((x) => x !== w);
-            this.lowest = this.waiters.reduce((m, x) => Math.min(m, x.index), Infinity);
             resolve(false);
           },
           Math.max(0, timeoutMs),
         ),
       };
       this.waiters.push(w);
-      this.lowest = Math.min(this.lowest, index);
     });
   }
 
   /** The applied index is now `applied`: resolves everyone waiting for it or less. */
   release(applied: number): void {
-    if (applied < this.lowest) return;
-    const still: Waiter[] = [];
-    let lowest = Infinity;
-    for (const w of this.waiters) {
-      if (w.index <= applied) {
-        clearTimeout(w.timer);
-        w.resolve(true);
-      } else {
-        still.push(w);
-        lowest = Math.min(lowest, w.index);
-      }
-    }
-    this.waiters = still;
-    this.lowest = lowest;
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      if (w.index > applied) return true;
+      clearTimeout(w.timer);
+      w.resolve(true);
+      return false;
+    });
   }
 }
