@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { children, freePorts, LOADGEN, root, runLoadgen, sleep } from './lib.mjs';
+import { freePorts, LOADGEN, median, root, runLoadgen, sleep, track } from './lib.mjs';
 
 const SHARED = join(root, '../shared/bench');
 const SPEC = join(SHARED, 'specs/raftkit-kv.json');
@@ -48,10 +48,7 @@ if (!existsSync(join(root, 'packages/kv-demo/dist/src/main.js'))) fail('build fi
 
 
 
-const median = (xs) => {
-  const a = [...xs].sort((x, y) => x - y);
-  return a.length % 2 ? a[(a.length - 1) >> 1] : Math.round(((a[a.length / 2 - 1] + a[a.length / 2]) / 2) * 1000) / 1000;
-};
+const medianOf = (xs) => Math.round(median(xs) * 1000) / 1000;
 
 /** One level of one system: puts at concurrency c, or linearizable gets (after a prefill). */
 async function level(sys, op, c) {
@@ -68,15 +65,10 @@ async function startRaftkit() {
   const ports = await freePorts(3);
   const peers = ports.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
   const procs = ports.map((p, i) => {
-    const child = spawn(process.execPath, [KV_BIN, '--id', String(i + 1), '--listen', `127.0.0.1:${p}`, '--peers', peers, '--data-dir', join(dir, `n${i + 1}`), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    children.add(child);
-    return child;
+    return track(spawn(process.execPath, [KV_BIN, '--id', String(i + 1), '--listen', `127.0.0.1:${p}`, '--peers', peers, '--data-dir', join(dir, `n${i + 1}`), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] }));
   });
   const stop = async () => {
-    for (const c of procs) {
-      c.kill('SIGKILL');
-      children.delete(c);
-    }
+    for (const c of procs) c.kill('SIGKILL');
     await sleep(300);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -141,9 +133,9 @@ try {
       result[sys.name].push({
         op,
         concurrency: c,
-        ops_per_s: median(rs.map((r) => r.ops_per_s)),
-        p50_ms: median(rs.map((r) => r.p50_ms)),
-        p99_ms: median(rs.map((r) => r.p99_ms)),
+        ops_per_s: medianOf(rs.map((r) => r.ops_per_s)),
+        p50_ms: medianOf(rs.map((r) => r.p50_ms)),
+        p99_ms: medianOf(rs.map((r) => r.p99_ms)),
         errors: rs.reduce((n, r) => n + r.errors, 0),
         rounds: rs,
       });

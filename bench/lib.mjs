@@ -9,6 +9,14 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 export const LOADGEN = join(root, '../shared/bench/loadgen.mjs');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The median of the finite numbers in `xs` (null when there are none). */
+export function median(xs) {
+  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Every child started through `track`, killed when the script exits however it exits. */
 export const children = new Set();
 process.on('exit', () => {

@@ -35,7 +35,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { children, freePorts, LOADGEN, root, runLoadgen, sleep, track } from './lib.mjs';
+import { children, freePorts, LOADGEN, root, median, runLoadgen, sleep, track } from './lib.mjs';
 
 const SHARED = join(root, '../shared/bench');
 const ETCD_SCRIPT = join(SHARED, 'etcd-cluster.sh');
@@ -236,11 +236,6 @@ function runGrpcLoadgen(args, ms) {
   );
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return null;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (n) => (n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US'));
 const ms = (n) => (n === null || n === undefined ? '-' : n < 10 ? n.toFixed(1) : String(Math.round(n)));
 

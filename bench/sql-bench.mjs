@@ -26,7 +26,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { children, LOADGEN, freePorts, root, runLoadgen, sleep, track } from './lib.mjs';
+import { children, LOADGEN, freePorts, root, median, runLoadgen, sleep, track } from './lib.mjs';
 
 const KV_BIN = join(root, 'packages/kv-demo/bin/raftkit-kv.js');
 const SQL_BIN = join(root, 'packages/sql-demo/bin/raftkit-sql.js');
@@ -78,11 +78,6 @@ process.on('unhandledRejection', (e) => {
 // ---------------------------------------------------------------- helpers
 
 const MiB = 1024 * 1024;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const mark = (ok) => (ok ? 'PASS' : 'MISS');

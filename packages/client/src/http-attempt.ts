@@ -31,8 +31,8 @@ export interface AttemptRequest<T> {
   timeoutMs: number;
   /** The call's signal (caller abort, client close). */
   signal: AbortSignal;
-  /** How to send it (default global fetch; node:https with the client's TLS options). */
-  fetch?: FetchLike;
+  /** How to send it: the client's Sender (tls-fetch.ts). */
+  fetch: FetchLike;
 }
 
 /** The reading of one HTTP attempt, for the retry loop. */
@@ -63,7 +63,7 @@ function leaderUrlOf(body: unknown): string | undefined {
   }
 }
 
-/** Sends one request with global fetch and classifies the outcome; never throws. */
+/** Sends one request and classifies the outcome; never throws. */
 export async function httpAttempt<T>(req: AttemptRequest<T>): Promise<AttemptOutcome<T>> {
   const controller = new AbortController();
   let timedOut = false;
@@ -77,7 +77,7 @@ export async function httpAttempt<T>(req: AttemptRequest<T>): Promise<AttemptOut
     let res: FetchLikeResponse;
     let text: string;
     try {
-      res = await (req.fetch ?? fetch)(req.url, { method: req.body === undefined ? 'GET' : 'POST', headers: req.headers, body: req.body, signal: controller.signal });
+      res = await req.fetch(req.url, { method: req.body === undefined ? 'GET' : 'POST', headers: req.headers, body: req.body, signal: controller.signal });
       text = await res.text();
     } catch (e) {
       if (req.signal.aborted && !timedOut) {

@@ -54,9 +54,8 @@ export function nodeFetch(tls: SecureContextOptions): Sender {
   const send = (m: Loaded, url: URL, init: Parameters<FetchLike>[1], retried: boolean): Promise<FetchLikeResponse> =>
     new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
-      const headers: Record<string, string> = { ...init.headers };
-      if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
-      const options: RequestOptions = { method: init.method ?? 'GET', headers, agent: secure ? m.secure : m.plain, ...(init.signal ? { signal: init.signal } : {}) };
+      // end(body) before the headers are out sets Content-Length itself.
+      const options: RequestOptions = { method: init.method ?? 'GET', headers: init.headers, agent: secure ? m.secure : m.plain, ...(init.signal ? { signal: init.signal } : {}) };
       const req = (secure ? m.https : m.http).request(url, options, (res) => readResponse(res, resolve, reject));
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed as it was reused: the request never reached

@@ -1,7 +1,6 @@
 // The part of fetch's interface the client uses, and what sends its requests: under Node,
 // node:http/node:https (node-http.ts; they also take the cluster's own CA or a client
 // certificate, which Node's global fetch cannot be given); in browsers, the global fetch.
-import type { SecureContextOptions } from 'node:tls';
 import { nodeFetch, runsOnNode } from './node-http.js';
 
 /** TLS settings of a client: the CA that signed the nodes' API certificates, and an optional client certificate. */
@@ -31,6 +30,5 @@ export interface Sender {
 
 export function senderFor(tls: ClientTlsOptions | undefined): Sender {
   if (!runsOnNode()) return { fetch: (url, init) => fetch(url, init), close: () => undefined };
-  const secure: SecureContextOptions = { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) };
-  return nodeFetch(secure);
+  return nodeFetch({ ...tls });
 }

@@ -170,7 +170,7 @@ export async function lagOneFollowerBehindASnapshot(c: HostCluster, group: strin
   const lagging = c.ids.find((id) => id !== leader.id)!;
   const others = c.ids.filter((id) => id !== lagging);
   c.hub.isolate(lagging, others);
-  for (let i = 0; i < writes; i++) await leader.host.propose(group, new TextEncoder().encode(`v${i}`));
+  for (let i = 0; i < writes; i++) await leader.host.propose(group, enc(`v${i}`));
   if (leader.host.groupStatus(group).firstIndex <= writes / 2) throw new Error('the leader did not compact its log');
   c.hub.isolate(lagging, others, false);
   return lagging;
