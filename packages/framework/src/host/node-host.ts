@@ -183,6 +183,7 @@ export class NodeHost {
       fatal: (e) => void this.fatal(e),
       requeue: (g) => this.dirty.add(g),
       commitHoldMs: opts.commitHoldMs ?? 2,
+      mayHoldCommit: (group) => (this.groups.get(group)?.pendingProposals ?? 0) > 0,
     });
   }
 

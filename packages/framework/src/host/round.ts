@@ -44,12 +44,14 @@ export interface RoundPipelineOptions {
   requeue(g: RaftGroup): void;
   /** How long a leader's empty Append (a commit index alone) may wait for one with entries; 0 sends at once. */
   commitHoldMs: number;
+  /** Whether the group has proposals in flight: only then may its empty Appends be held. */
+  mayHoldCommit(group: string): boolean;
 }
 
 export class RoundPipeline {
   private readonly hold: CommitHold;
   /** Write-less rounds' messages waiting for the next turn (see run, sendAfterApply). */
-  private deferred: [Envelope[], readonly RoundWork[]][] = [];
+  private deferred: Envelope[] = [];
 
   constructor(private readonly o: RoundPipelineOptions) {
     this.hold = new CommitHold(o.commitHoldMs, (envs) => this.sendNow(envs));
@@ -61,11 +63,8 @@ export class RoundPipeline {
    * once, so an idle follower learns the commit index (and serves local reads of it) as soon as
    * the client has its answer.
    */
-  private send(envs: Envelope[], work: readonly RoundWork[]): void {
-    const now = this.hold.filter(envs, (group) => {
-      for (const { g } of work) if (g.name === group) return g.pendingProposals > 0;
-      return false;
-    });
+  private send(envs: Envelope[]): void {
+    const now = this.hold.filter(envs, this.o.mayHoldCommit);
     if (now.length > 0) this.sendNow(now);
   }
 
@@ -76,15 +75,15 @@ export class RoundPipeline {
   }
 
   /** Sends a write-less round's messages on the next turn of the event loop, after its answers. */
-  private defer(envs: Envelope[], work: readonly RoundWork[]): void {
-    this.deferred.push([envs, work]);
-    if (this.deferred.length === 1) setImmediate(this.sendDeferred);
+  private defer(envs: Envelope[]): void {
+    if (this.deferred.length === 0) setImmediate(this.sendDeferred);
+    this.deferred.push(...envs);
   }
 
   private readonly sendDeferred = (): void => {
-    const batches = this.deferred;
+    const envs = this.deferred;
     this.deferred = [];
-    for (const [envs, work] of batches) this.send(envs, work);
+    if (envs.length > 0) this.send(envs);
   };
 
   /** Sends what is deferred or held now (the node is stopping: followers learn the last commit index). */
@@ -146,7 +145,7 @@ export class RoundPipeline {
     const appliedEarly = work.map(() => 0);
     const sendEarly = () => {
       if (early.length === 0) return;
-      this.send(early, work);
+      this.send(early);
     };
     if (writes.length > 0) {
       const tw = performance.now();
@@ -205,7 +204,7 @@ export class RoundPipeline {
     }
     const sendRest = () => {
       if (out.length === 0) return;
-      this.send(out, work);
+      this.send(out);
     };
     if (!sendAfterApply) {
       // With a write, the early messages went out right after it was handed to storage.
@@ -232,7 +231,7 @@ export class RoundPipeline {
     }
     if (sendAfterApply) {
       const envs = [...early, ...out];
-      if (envs.length > 0) this.defer(envs, work);
+      if (envs.length > 0) this.defer(envs);
     }
     for (const { g } of work) o.snapshotter.maybeSnapshot(g);
     o.metrics.roundSeconds.observe((performance.now() - t0) / 1000);
