@@ -11,22 +11,31 @@ export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
 const HOLD_MAX_MS = 1_000;
 const COMMAND_PATH = /^\/v1\/groups\/([^/?]+)\/commands\//;
 
-/** ForwarderOptions.beforeRelay for the API: waits (bounded) until `service` applied the answered index. */
-export async function untilAppliedHere(service: NodeService, status: number, headers: IncomingHttpHeaders, pathAndQuery: string): Promise<void> {
+/**
+ * Holds a relayed answer (bounded by `maxMs`) until `service` applied, in `group`, the index the
+ * answer names in APPLIED_INDEX_HEADER; at once for anything but a 200 naming an index.
+ */
+export async function untilApplied(service: NodeService, group: string, status: number, headers: IncomingHttpHeaders, maxMs = HOLD_MAX_MS): Promise<void> {
   const raw = headers[APPLIED_INDEX_HEADER];
-  const group = COMMAND_PATH.exec(pathAndQuery)?.[1];
-  if (status !== 200 || typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || group === undefined || !service.appliedIndex || !service.whenApplied) return;
+  if (status !== 200 || typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || !service.appliedIndex || !service.whenApplied) return;
   const index = Number(raw);
+  try {
+    if (service.appliedIndex(group) >= index) return;
+    await service.whenApplied(group, index, maxMs);
+  } catch {
+    // the group is not (or no longer) here: nothing to wait for
+  }
+}
+
+/** ForwarderOptions.beforeRelay for the API: untilApplied for the group of a command's path. */
+export async function untilAppliedHere(service: NodeService, status: number, headers: IncomingHttpHeaders, pathAndQuery: string): Promise<void> {
+  const group = COMMAND_PATH.exec(pathAndQuery)?.[1];
+  if (group === undefined) return;
   let name: string;
   try {
     name = decodeURIComponent(group);
   } catch {
     return;
   }
-  try {
-    if (service.appliedIndex!(name) >= index) return;
-    await service.whenApplied!(name, index, HOLD_MAX_MS);
-  } catch {
-    // the group is not (or no longer) here: nothing to wait for
-  }
+  return untilApplied(service, name, status, headers);
 }

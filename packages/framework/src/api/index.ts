@@ -4,5 +4,6 @@ export { RaftkitError, ERROR_CODES, isErrorCode, type ErrorCode } from '../commo
 export { WS_CLOSE_COMPACTED, WS_CLOSE_SLOW_CONSUMER, wsCloseCode, type WatchOptions } from './watch.js';
 export type * from './node-service.js';
 export { LeaderForwarder, type ForwarderOptions, type LeaderRef } from './forwarder.js';
+export { APPLIED_INDEX_HEADER, untilApplied } from './applied-here.js';
 export { PeerClient, type PeerCallOptions, type PeerReply } from './peer-client.js';
 export { errorReply, readBody, sendError, sendJson, type ErrorReply } from './http-util.js';

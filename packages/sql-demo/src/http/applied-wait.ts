@@ -3,10 +3,13 @@
 // until that node has applied entry N, so it sees the write.
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseGoQueryString } from '../rqlite/go/go-query-string.js';
+import { APPLIED_INDEX_HEADER } from '@raftkit/framework/api';
+import type { NodeRaftService } from '@raftkit/framework/server';
 import { HttpFailure } from './http-failure.js';
 
-export const APPLIED_INDEX_HEADER = 'x-raftkit-applied-index';
-/** Only without a `when` (a caller that cannot be notified): how often `applied()` is asked. */
+export { APPLIED_INDEX_HEADER };
+
+/** How often waitForApplied asks `applied()`. */
 const POLL_MS = 5;
 
 function positiveIndex(v: string | undefined, where: string): number | undefined {
@@ -25,18 +28,20 @@ export function appliedIndexToWaitFor(rawQuery: string, headers: IncomingHttpHea
   return fromHeader === undefined ? fromQuery : Math.max(fromQuery, fromHeader);
 }
 
-/**
- * Resolves once `applied()` reaches `index`; HttpFailure 503 after `timeoutMs`. `when` (the
- * service's whenApplied for the group) is told of the apply instead of polling `applied()`.
- */
-export async function waitForApplied(applied: () => number, index: number, timeoutMs: number, when?: (index: number, timeoutMs: number) => Promise<boolean>): Promise<void> {
+function notYet(applied: number, index: number, timeoutMs: number): HttpFailure {
+  return new HttpFailure('timeout', `this node has applied up to ${applied} and not yet ${index} after ${timeoutMs} ms; retry, or read from the leader`);
+}
+
+/** Resolves once `applied()` reaches `index` (polled: for indexes the state machine is not told of); HttpFailure 503 after `timeoutMs`. */
+export async function waitForApplied(applied: () => number, index: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  if (when && applied() < index && !(await when(index, timeoutMs))) {
-    throw new HttpFailure('timeout', `this node has applied up to ${applied()} and not yet ${index} after ${timeoutMs} ms; retry, or read from the leader`);
-  }
   while (applied() < index) {
-    if (Date.now() >= deadline)
-      throw new HttpFailure('timeout', `this node has applied up to ${applied()} and not yet ${index} after ${timeoutMs} ms; retry, or read from the leader`);
+    if (Date.now() >= deadline) throw notYet(applied(), index, timeoutMs);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** Resolves once this node applied the command entry at `index` of `group` (told, not polled); HttpFailure 503 after `timeoutMs`. */
+export async function waitForCommandApplied(service: NodeRaftService, group: string, index: number, timeoutMs: number): Promise<void> {
+  if (!(await service.whenApplied(group, index, timeoutMs))) throw notYet(service.appliedIndex(group), index, timeoutMs);
 }

@@ -8,7 +8,7 @@ import type { StatementElement } from '../machine/sql-statement.js';
 import type { ProbeVerdict } from '../engine/sql-engine.js';
 import { EXECUTE_TIMEOUT, type StatementResult } from '../engine/statement-result.js';
 import type { SqlApiContext } from './api-context.js';
-import { waitForApplied } from './applied-wait.js';
+import { waitForCommandApplied } from './applied-wait.js';
 import type { FreshnessGate } from './freshness.js';
 import { failureOf, HttpFailure, LEADER_NOT_FOUND } from './http-failure.js';
 
@@ -89,14 +89,7 @@ export async function runRead(ctx: SqlApiContext, gate: FreshnessGate, x: Exchan
     return { kind: 'answered' };
   }
   if (r.level === 'none' && r.freshnessMs !== undefined && !(await gate.fresh(r.freshnessMs, leader))) return { kind: 'error', message: 'stale read' };
-  if (r.waitIndex !== undefined) {
-    await waitForApplied(
-      () => ctx.service.appliedIndex(ctx.group),
-      r.waitIndex,
-      x.timeoutMs,
-      (i, ms) => ctx.service.whenApplied(ctx.group, i, ms),
-    );
-  }
+  if (r.waitIndex !== undefined) await waitForCommandApplied(ctx.service, ctx.group, r.waitIndex, x.timeoutMs);
   const args = { statements: r.statements, timings: r.timings || undefined, dbTimeoutMs: r.dbTimeoutMs === undefined ? undefined : Math.max(1, r.dbTimeoutMs) };
   try {
     const out = await ctx.service.query(ctx.group, 'query', args, r.level === 'linearizable' ? 'linearizable' : 'local');

@@ -2,15 +2,11 @@
 // leader: a 301 to it with ?redirect (rqlite's choice for its clients), else forwarded through
 // raftkit's LeaderForwarder and the leader's answer relayed. A request that already came
 // forwarded is answered 421 naming the leader, so the forwarder follows a leader that moved on.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { LeaderForwarder, sendJson } from '@raftkit/framework/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LeaderForwarder, sendJson, untilApplied } from '@raftkit/framework/api';
 import type { Logger } from '@raftkit/framework';
 import type { NodeRaftService } from '@raftkit/framework/server';
-import { APPLIED_INDEX_HEADER, waitForApplied } from './applied-wait.js';
 import { HttpFailure, LEADER_NOT_FOUND } from './http-failure.js';
-
-/** The longest a forwarded write's answer waits for this node to apply it. */
-const RELAY_HOLD_MAX_MS = 1_000;
 
 export interface LeaderRoutingOptions {
   service: NodeRaftService;
@@ -30,29 +26,9 @@ export class LeaderRouting {
       token: o.token,
       ...(o.ca ? { ca: o.ca } : {}),
       logger: o.logger,
-      beforeRelay: (status, headers) => this.untilAppliedHere(status, headers),
+      // A client that reads from the node it wrote through, at any level, sees its write.
+      beforeRelay: (status, headers) => untilApplied(o.service, o.group, status, headers),
     });
-  }
-
-  /**
-   * Holds the leader's answer to a forwarded write until this node has applied the write (the
-   * index the leader names in X-Raftkit-Applied-Index), so a client that reads from the node it
-   * wrote through, at any level, sees its write. Bounded: after RELAY_HOLD_MAX_MS the answer goes
-   * anyway (this node is behind; the write is done either way).
-   */
-  private async untilAppliedHere(status: number, headers: IncomingHttpHeaders): Promise<void> {
-    const raw = headers[APPLIED_INDEX_HEADER];
-    const index = status === 200 && typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
-    if (index === 0) return;
-    const applied = () => {
-      try {
-        return this.o.service.appliedIndex(this.o.group);
-      } catch {
-        return Number.MAX_SAFE_INTEGER; // the group left this node: nothing to wait for
-      }
-    };
-    const when = (i: number, ms: number) => this.o.service.whenApplied(this.o.group, i, ms);
-    await waitForApplied(applied, index, RELAY_HOLD_MAX_MS, when).catch(() => undefined);
   }
 
   /** Whether this node leads the group now. */
