@@ -12,8 +12,6 @@ export type TokenVerdict = 'ok' | 'missing' | 'wrong';
 export interface ClusterSecret {
   /** Whether a token is configured; without one every request passes. */
   readonly required: boolean;
-  /** The token this node sends (forwarding, peer dials); accepted ones are only received. */
-  readonly token: string | undefined;
   /** Whether `given` is the token or an accepted one (true for anything when none is required). */
   matches(given: string): boolean;
   /** Checks an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235). */
@@ -39,7 +37,6 @@ export function clusterSecret(token: string | undefined, alsoAccepted: readonly 
   };
   return {
     required,
-    token: required ? token : undefined,
     matches,
     bearer(authorization) {
       if (!required) return 'ok';

@@ -3,6 +3,7 @@
 // message from a node that is not a member, a relayed request) stall a replica or a group: a
 // message that fails here is dropped whole and reported through RaftConfig.onDroppedMessage.
 // Pure: the view is what the Raft knows now.
+import { isSnapshotHistory } from './snapshot-history.js';
 import { MessageType, NONE, Role, type Message, type NodeId } from './types.js';
 
 /** What the check needs to know about the receiving node. */
@@ -27,7 +28,6 @@ const LOCAL_ONLY = new Set([MessageType.Hup, MessageType.Beat, MessageType.Propo
 const FROM_A_LEADER = new Set([MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot]);
 
 const count = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-const isUint32 = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 /** Why `m`, received from the network, must be dropped; undefined when it may be stepped. */
 export function peerMessageProblem(v: MessageCheckView, m: Message): string | undefined {
@@ -85,8 +85,7 @@ export function peerMessageProblem(v: MessageCheckView, m: Message): string | un
       if (!count(md.index) || md.index < 1 || !count(md.term) || md.term < 1) return `Snapshot: bad metadata index ${md.index} term ${md.term}`;
       if (md.term > m.term) return `Snapshot: its term ${md.term} is after the message's term ${m.term}`;
       if (md.index >= v.committed && md.term < v.committedTerm) return `Snapshot: ${md.index}@${md.term} is before the term ${v.committedTerm} of committed entry ${v.committed}`;
-      const h = md.history;
-      if (h !== undefined && (!count(h.from) || h.from > md.index || !isUint32(h.termChecksum) || !isUint32(h.dataChecksum))) {
+      if (md.history !== undefined && !isSnapshotHistory(md.history, md.index)) {
         return `Snapshot: its history checksums must start at or before its index ${md.index} and be unsigned 32-bit values`;
       }
       const cs = md.confState;

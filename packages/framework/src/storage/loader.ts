@@ -4,6 +4,7 @@
 // within the log; and decides what a torn-tail repair may delete. It runs on the caller's thread
 // while the worker reads the next page (the worker does the SQL, this the checksums and the Entry
 // objects: the two halves cost about the same, so the open takes about as long as the slower).
+import { isSnapshotHistory } from '../core/snapshot-history.js';
 import { emptyConfState } from '../core/conf-state.js';
 import { EntryType, type ConfState, type Entry, type HardState, type SnapshotHistory, type SnapshotMetadata } from '../core/types.js';
 import { entryCrcAt, groupCrc, rowCrc } from './checksum.js';
@@ -77,11 +78,10 @@ export class LogLoader {
   }
 
   private parseHistory(group: string, index: number, text: string): SnapshotHistory {
-    const parts = text.split(',');
-    const [from, termChecksum, dataChecksum] = parts.map((p) => (/^\d{1,16}$/.test(p) ? Number(p) : NaN));
-    const ok = parts.length === 3 && from! <= index && termChecksum! <= 0xffffffff && dataChecksum! <= 0xffffffff;
-    if (!ok) throw this.corrupt(group, index, 'the snapshot metadata record holds invalid history checksums');
-    return { from: from!, termChecksum: termChecksum!, dataChecksum: dataChecksum! };
+    const parts = text.split(',').map((p) => (/^\d{1,16}$/.test(p) ? Number(p) : NaN));
+    const history = { from: parts[0], termChecksum: parts[1], dataChecksum: parts[2] };
+    if (parts.length !== 3 || !isSnapshotHistory(history, index)) throw this.corrupt(group, index, 'the snapshot metadata record holds invalid history checksums');
+    return history;
   }
 
   /** The groups and their metadata rows. */

@@ -1,5 +1,6 @@
 // Checks a write batch against what the store holds before anything reaches the disk. Both log
 // stores share it, so a bad batch gets the same clear error from either, and changes nothing.
+import { isSnapshotHistory } from '../core/snapshot-history.js';
 import { EntryType, type ConfState, type HardState, type SnapshotMetadata } from '../core/types.js';
 import { StorageError } from './errors.js';
 import type { GroupWrite, RecoveredGroup } from './log-store.js';
@@ -44,12 +45,8 @@ function checkSnapshotMeta(where: string, m: SnapshotMetadata | undefined): asse
   if (!isIndex(m.index) || !isIndex(m.term)) throw invalid(`${where} index/term must be non-negative integers`);
   if (m.index > 0 && m.term === 0) throw invalid(`${where} at index ${m.index} has term 0`);
   checkConfState(where, m.confState);
-  const h = m.history;
-  if (h !== undefined) {
-    const u32 = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
-    if (h === null || typeof h !== 'object' || !isIndex(h.from) || h.from > m.index || !u32(h.termChecksum) || !u32(h.dataChecksum)) {
-      throw invalid(`${where}.history must be { from <= ${m.index}, termChecksum, dataChecksum } (unsigned 32-bit checksums)`);
-    }
+  if (m.history !== undefined && !isSnapshotHistory(m.history, m.index)) {
+    throw invalid(`${where}.history must be { from <= ${m.index}, termChecksum, dataChecksum } (unsigned 32-bit checksums)`);
   }
 }
 
